@@ -1,0 +1,43 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    install, crawl the live Hub if reachable (else the offline simulated demo), open the app
+#   make test   install (incl. Debian chromium for the browser test) and run the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test install browser lint bench demo clean
+
+run: install
+	$(BIN)/lineage start
+
+test: install browser
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[all,dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# Debian's chromium drives the end-to-end browser test (playwright never downloads a browser).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y --no-install-recommends chromium; \
+	  else sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium; fi; }
+
+lint: install
+	$(BIN)/ruff check lineage tests bench app.py
+	$(BIN)/mypy
+
+demo: install
+	$(BIN)/lineage demo
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info test-artifacts

@@ -1,0 +1,493 @@
+"""Crawl the Hub's model listing into the store: the only module that talks to the Hub.
+
+One request per 1000 models (``GET /api/models?limit=1000&expand=...``), following the
+``Link: rel="next"`` cursor. Everything that makes a multi-hour crawl of 3M models safe:
+
+* **bounded requests**: every request has a timeout (huggingface_hub's ``list_models`` has
+  none: a stalled server would hang it forever), so we page ourselves through
+  huggingface_hub's HTTP session, headers (``HF_TOKEN``) and rate-limit parser;
+* **retries** with exponential backoff on 408/429/5xx, timeouts, cut connections and
+  truncated JSON — the first page included;
+* **pacing**: the ``RateLimit``/``RateLimit-Policy`` headers say how many requests are left
+  in the current window; when none are left we sleep until the window resets instead of
+  provoking 429s, and a 429 is answered by waiting ``Retry-After`` (or the reset);
+* **resumable**: each page, its repairs, its snapshot rows and the next cursor commit in
+  one store transaction; a crawl killed at any instant resumes from its last committed page;
+* **incremental**: after a complete crawl, the next one lists by ``lastModified`` (newest
+  first) and stops once it is past the last watermark minus a safety overlap;
+* ``--full`` reconciles: models a complete full crawl no longer lists are tombstoned.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlencode, urlsplit
+
+import httpx2
+import orjson
+from huggingface_hub import constants
+from huggingface_hub.utils import build_hf_headers, get_session, parse_ratelimit_headers
+
+from .records import ModelRecord, Repair, normalize_item
+from .resolve import ResolveStats, resolve_links
+from .store import CrawlState, Store
+
+__all__ = [
+    "EXPAND_FIELDS",
+    "Clock",
+    "CrawlConfig",
+    "CrawlError",
+    "CrawlProgress",
+    "CrawlSummary",
+    "Crawler",
+    "SystemClock",
+    "resolve_endpoint",
+]
+
+log = logging.getLogger("lineage.crawl")
+
+#: Fields requested per model: everything lineage uses and nothing more.
+EXPAND_FIELDS: tuple[str, ...] = (
+    "author", "cardData", "createdAt", "downloads", "downloadsAllTime", "gated", "lastModified",
+    "library_name", "likes", "pipeline_tag", "tags",
+)
+_RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class CrawlError(RuntimeError):
+    """The crawl cannot go on; the message says why and what to do. State is saved."""
+
+
+class Clock(Protocol):
+    def time(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """Wall-clock time and real sleeps."""
+
+    def time(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    """Knobs of a crawl. Defaults suit the real Hub."""
+
+    endpoint: str | None = None  # None: HF_ENDPOINT or https://huggingface.co
+    page_size: int = 1000
+    timeout: float = 60.0  # seconds per request (connect, read, write, pool)
+    max_retries: int = 8  # per page, for errors other than 429
+    max_rate_limit_waits: int = 50  # per page, for 429s
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    overlap_seconds: float = 6 * 3600  # incremental crawls re-read this much before the watermark
+    expand: tuple[str, ...] = EXPAND_FIELDS
+    token: str | bool | None = None  # None: HF_TOKEN / the saved login, as huggingface_hub does
+
+
+@dataclass
+class CrawlProgress:
+    """Counters passed to the progress callback after each page."""
+
+    crawl_id: int
+    mode: str
+    pages: int = 0
+    models: int = 0
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    repairs: int = 0
+    requests: int = 0
+    retries: int = 0
+    rate_limit_waits: int = 0
+    waited_seconds: float = 0.0
+    expected_total: int | None = None
+    last_date: str | None = None
+
+
+@dataclass
+class CrawlSummary:
+    """What a crawl did, for the CLI summary and ``--format json``."""
+
+    crawl_id: int
+    mode: str
+    endpoint: str
+    complete: bool
+    resumed: bool
+    pages: int
+    models: int
+    new: int
+    updated: int
+    deleted: int
+    duplicates: int
+    skipped: int
+    requests: int
+    retries: int
+    rate_limit_waits: int
+    links: int
+    repairs: dict[str, int] = field(default_factory=dict)
+    resolution: dict[str, int] = field(default_factory=dict)
+    watermark: str | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def resolve_endpoint(endpoint: str | None) -> str:
+    """The endpoint to crawl: the argument, else ``HF_ENDPOINT``, else the public Hub."""
+    return (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
+
+
+class Crawler:
+    """Runs one crawl into ``store``. See the module docstring for the guarantees."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: CrawlConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        on_page: Callable[[CrawlProgress], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config or CrawlConfig()
+        self.clock = clock or SystemClock()
+        self.on_page = on_page
+        self.endpoint = resolve_endpoint(self.config.endpoint)
+        self._headers = build_hf_headers(token=self.config.token, library_name="lineage")
+        self._headers["Accept"] = "application/json"
+        self._window_empty_until: float | None = None
+        self.simulated: bool | None = None  # the server said it is lineage's simulated hub
+
+    # -- public -------------------------------------------------------------------------
+    def run(
+        self,
+        mode: str = "auto",
+        *,
+        since: str | None = None,
+        limit: int | None = None,
+        restart: bool = False,
+    ) -> CrawlSummary:
+        """Run (or resume) a crawl. ``mode``: ``auto`` (incremental if a complete crawl
+        exists, else full), ``full`` or ``incremental``; ``since`` forces an incremental crawl
+        from that date."""
+        started = self.clock.time()
+        crawl, resumed = self._begin(mode, since, limit, restart)
+        progress = CrawlProgress(
+            crawl.id, crawl.mode, pages=crawl.pages, models=crawl.models, new=crawl.new_models,
+            updated=crawl.updated_models, duplicates=crawl.duplicates, skipped=crawl.skipped,
+            requests=crawl.requests, retries=crawl.retries,
+            expected_total=(self.store.count_models() or None) if crawl.mode == "full" else None,
+        )
+        stop_before = None
+        if crawl.mode == "incremental" and crawl.since:
+            stop_before = crawl.since
+        try:
+            complete = self._pages(crawl, progress, stop_before)
+        except KeyboardInterrupt:
+            self.store.update_crawl(crawl.id, status="interrupted")
+            raise
+        except CrawlError as exc:
+            self.store.update_crawl(crawl.id, status="failed", error=str(exc))
+            raise
+        if complete and crawl.mode == "full" and crawl.model_limit is None:
+            self.store.tombstone_unseen(crawl.id)
+        stats: ResolveStats = resolve_links(self.store)
+        if self.simulated is not None:
+            self.store.set_meta("simulated", "true" if self.simulated else "false")
+        final = self.store.crawl(crawl.id)
+        assert final is not None
+        self.store.update_crawl(
+            crawl.id,
+            status="done",
+            finished_at=_iso_now(),
+            next_query=None,
+            # A limited crawl saw only part of the hub: it sets no watermark.
+            watermark=final.watermark if crawl.model_limit is None else None,
+        )
+        final = self.store.crawl(crawl.id)
+        assert final is not None
+        return CrawlSummary(
+            crawl_id=crawl.id,
+            mode=crawl.mode,
+            endpoint=self.endpoint,
+            complete=complete,
+            resumed=resumed,
+            pages=final.pages,
+            models=final.models,
+            new=final.new_models,
+            updated=final.updated_models,
+            deleted=final.deleted_models,
+            duplicates=final.duplicates,
+            skipped=final.skipped,
+            requests=final.requests,
+            retries=final.retries,
+            rate_limit_waits=progress.rate_limit_waits,
+            links=self.store.count_links(),
+            repairs=self.store.repair_counts(),
+            resolution={"exact": stats.exact, "case": stats.case, "alias": stats.alias,
+                        "unresolved": stats.unresolved, "cycle": stats.cycle},
+            watermark=final.watermark,
+            seconds=round(self.clock.time() - started, 3),
+        )
+
+    # -- internals -------------------------------------------------------------------------
+    def _begin(self, mode: str, since: str | None, limit: int | None,
+               restart: bool) -> tuple[CrawlState, bool]:
+        if mode not in ("auto", "full", "incremental"):
+            raise ValueError(f"unknown crawl mode {mode!r}: use auto, full or incremental")
+        unfinished = self.store.unfinished_crawl()
+        if unfinished is not None and not restart:
+            if unfinished.endpoint != self.endpoint:
+                raise CrawlError(
+                    f"crawl #{unfinished.id} of {unfinished.endpoint} is unfinished; resume it with "
+                    f"--endpoint {unfinished.endpoint}, or pass --restart to abandon it"
+                )
+            wanted = "incremental" if since else mode
+            if wanted not in ("auto", unfinished.mode):
+                raise CrawlError(
+                    f"crawl #{unfinished.id} ({unfinished.mode}) is unfinished; run `lineage crawl` "
+                    f"to resume it, or pass --restart to abandon it and start a {wanted} crawl"
+                )
+            log.info("resuming crawl %d (%s) after %d pages", unfinished.id, unfinished.mode,
+                     unfinished.pages)
+            self.store.update_crawl(unfinished.id, status="running", error=None)
+            return unfinished, True
+        if unfinished is not None:
+            self.store.update_crawl(unfinished.id, status="abandoned", finished_at=_iso_now())
+        watermark = self.store.last_watermark()
+        if since:
+            since = _normalize_date(since)
+            mode = "incremental"
+        elif mode == "auto":
+            mode = "incremental" if watermark else "full"
+        elif mode == "incremental" and not watermark:
+            raise CrawlError("no complete crawl yet, so there is nothing to update incrementally: "
+                             "run `lineage crawl --full` first (or pass --since DATE)")
+        stop = None
+        if mode == "incremental":
+            stop = since or _minus_seconds(watermark or "", self.config.overlap_seconds)
+        sort = "createdAt" if mode == "full" else "lastModified"
+        params: list[tuple[str, str | int]] = [("limit", self.config.page_size), ("sort", sort)]
+        params += [("expand", f) for f in self.config.expand]
+        query = "/api/models?" + urlencode(params)
+        crawl = self.store.start_crawl(mode=mode, endpoint=self.endpoint, sort=sort, since=stop,
+                                       model_limit=limit, first_query=query)
+        return crawl, False
+
+    def _pages(self, crawl: CrawlState, progress: CrawlProgress, stop_before: str | None) -> bool:
+        """Fetch and store pages until the listing ends. True if the crawl is complete."""
+        query = crawl.next_query
+        while query is not None:
+            if crawl.model_limit is not None and progress.models >= crawl.model_limit:
+                return False
+            items, next_query, requests, retries = self._fetch(query, progress)
+            records: list[ModelRecord] = []
+            repairs: list[Repair] = []
+            skipped = 0
+            for item in items:
+                rec, reps = normalize_item(item)
+                repairs.extend(reps)
+                if rec is None:
+                    skipped += 1
+                else:
+                    records.append(rec)
+            if crawl.model_limit is not None:
+                room = crawl.model_limit - progress.models
+                if len(records) > room:
+                    records = records[:room]
+                    next_query = None
+            done = next_query is None
+            if stop_before is not None and records:
+                oldest = min((r.last_modified or "" for r in records), default="")
+                if oldest and oldest < stop_before:
+                    done = True
+            # The newest lastModified of the first page is at most the crawl's start time: the
+            # next incremental crawl starts there (minus the overlap). Only the first committed
+            # page sets it (write_page keeps an existing watermark).
+            page = self.store.write_page(
+                crawl.id, records, repairs, next_query=None if done else next_query,
+                skipped=skipped, requests=requests, retries=retries,
+                watermark=max((r.last_modified for r in records if r.last_modified), default=None),
+            )
+            progress.pages += 1
+            progress.models += page.models
+            progress.new += page.new
+            progress.updated += page.updated
+            progress.duplicates += page.duplicates
+            progress.skipped += skipped
+            progress.repairs += page.repairs
+            progress.requests += requests
+            progress.retries += retries
+            if records:
+                progress.last_date = records[-1].created_at if crawl.sort == "createdAt" else \
+                    records[-1].last_modified
+            log.debug("page %d: %d models (%d new), next=%s", progress.pages, page.models, page.new,
+                      "yes" if next_query else "no")
+            if self.on_page is not None:
+                self.on_page(progress)
+            if done:
+                limited = crawl.model_limit is not None and progress.models >= crawl.model_limit
+                return not limited
+            query = next_query
+        return not (crawl.model_limit is not None and progress.models >= crawl.model_limit)
+
+    def _fetch(self, query: str, progress: CrawlProgress) -> tuple[list[Any], str | None, int, int]:
+        """GET one page with timeouts, retries and pacing. Returns items, next query, counts."""
+        url = self.endpoint + query
+        requests = retries = 0
+        failures = rate_waits = 0
+        delay = self.config.backoff_base
+        while True:
+            self._pace(progress)
+            requests += 1
+            problem: str
+            wait: float | None = None
+            try:
+                response = get_session().get(url, headers=self._headers, timeout=self.config.timeout,
+                                             follow_redirects=True)
+                self._note_rate_limit(response.headers)
+                self.simulated = response.headers.get("X-Lineage-Simulated") == "true"
+                status = response.status_code
+                if status == 200:
+                    try:
+                        items = orjson.loads(response.content)
+                    except orjson.JSONDecodeError as exc:
+                        problem = f"truncated or invalid JSON ({exc})"
+                    else:
+                        if not isinstance(items, list):
+                            problem = f"expected a JSON list of models, got {type(items).__name__}"
+                        else:
+                            return items, _next_query(response), requests, retries
+                elif status == 429:
+                    rate_waits += 1
+                    progress.rate_limit_waits += 1
+                    wait = self._rate_limit_wait(response.headers)
+                    if rate_waits > self.config.max_rate_limit_waits:
+                        raise CrawlError(f"still rate limited after {rate_waits} waits on {query}; "
+                                         "the crawl is saved — run `lineage crawl` later to resume")
+                    log.warning("rate limited (429); waiting %.0f s", wait)
+                    self.clock.sleep(wait)
+                    progress.waited_seconds += wait
+                    retries += 1
+                    continue
+                elif status in _RETRY_STATUS:
+                    problem = f"HTTP {status}"
+                    retry_after = _retry_after(response.headers)
+                    if retry_after is not None:
+                        wait = retry_after
+                elif status in (401, 403):
+                    raise CrawlError(
+                        f"the Hub refused the request (HTTP {status}). Check the token in HF_TOKEN "
+                        "(or unset it to crawl anonymously); the crawl is saved and can be resumed."
+                    )
+                else:
+                    raise CrawlError(f"unexpected HTTP {status} from {self.endpoint}{query[:80]}: "
+                                     f"{response.text[:200]}")
+            except (httpx2.TimeoutException, httpx2.TransportError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"[:200]
+            failures += 1
+            if failures > self.config.max_retries:
+                raise CrawlError(
+                    f"giving up on a page after {failures} failed attempts (last: {problem}). "
+                    "Everything before it is saved: run `lineage crawl` again to resume."
+                )
+            sleep = min(self.config.backoff_max, wait if wait is not None else delay)
+            log.warning("%s; retry %d/%d in %.1f s", problem, failures, self.config.max_retries, sleep)
+            self.clock.sleep(sleep)
+            progress.waited_seconds += sleep
+            delay = min(self.config.backoff_max, delay * 2)
+            retries += 1
+
+    def _note_rate_limit(self, headers: Any) -> None:
+        info = parse_ratelimit_headers(headers)
+        if info is None:
+            return
+        if info.remaining <= 0:
+            self._window_empty_until = self.clock.time() + info.reset_in_seconds + 1
+        else:
+            self._window_empty_until = None
+
+    def _pace(self, progress: CrawlProgress) -> None:
+        """Before a request: if the server said the window is used up, sleep until it resets."""
+        if self._window_empty_until is None:
+            return
+        wait = self._window_empty_until - self.clock.time()
+        self._window_empty_until = None
+        if wait > 0:
+            log.info("rate-limit window used up; waiting %.0f s for the next one", wait)
+            progress.rate_limit_waits += 1
+            progress.waited_seconds += wait
+            self.clock.sleep(wait)
+
+    def _rate_limit_wait(self, headers: Any) -> float:
+        info = parse_ratelimit_headers(headers)
+        if info is not None and info.remaining <= 0:
+            return float(info.reset_in_seconds) + 1
+        retry_after = _retry_after(headers)
+        if retry_after is not None:
+            return retry_after
+        return 60.0
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _next_query(response: httpx2.Response) -> str | None:
+    """The ``rel="next"`` link as path + query (the host is always our endpoint)."""
+    url = response.links.get("next", {}).get("url")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def _iso_now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _minus_seconds(iso: str, seconds: float) -> str:
+    from datetime import datetime, timedelta
+
+    try:
+        ts = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise CrawlError(f"bad watermark {iso!r} in the store; run `lineage crawl --full`") from exc
+    return (ts - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _normalize_date(value: str) -> str:
+    """``2025-10-01`` or any ISO date-time -> ``2025-10-01T00:00:00.000Z`` (UTC)."""
+    from datetime import UTC, datetime
+
+    try:
+        ts = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise CrawlError(f"--since {value!r} is not a date: use YYYY-MM-DD or an ISO date-time") from exc
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
