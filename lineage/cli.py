@@ -214,5 +214,245 @@ def info(store_path: Path | None, fmt: str) -> None:
             click.echo(f"{k:>22}: {v}")
 
 
+# -- analytics ------------------------------------------------------------------------------
+def registry_option(f: F) -> F:
+    return click.option(
+        "--registry", "registry_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        help="Your family registry TOML (extends the built-in one).",
+    )(f)
+
+
+def _registry(path: Path | None) -> Any:
+    from .families import default_registry, load_registry
+
+    return load_registry(path) if path else default_registry()
+
+
+def _load_lineage(store_path: Path | None) -> Any:
+    from .graph import Lineage
+
+    with _open_read(store_path) as store:
+        if store.count_models() == 0:
+            raise click.ClickException(
+                f"The store {store.path} is empty. Run `lineage crawl` (or `lineage demo`) first.")
+        return Lineage.load(store)
+
+
+def _footer(table: Any, fmt: str, explain: bool) -> None:
+    if fmt == "table":
+        for note in table.notes:
+            click.echo(f"note: {note}")
+        if table.method:
+            click.echo(table.method if explain else "Method: `--explain` prints how shares are computed.")
+    elif explain and table.method:
+        click.echo(table.method, err=True)
+
+
+@cli.command()
+@store_option
+@registry_option
+@click.option("--period", type=click.Choice(["month", "quarter", "week", "year"]), default="month",
+              show_default=True)
+@click.option("--since", metavar="DATE", help="First day included (YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Last day included (YYYY-MM-DD).")
+@click.option("--by", type=click.Choice(["family", "org", "region"]), default="family", show_default=True,
+              help="Group roots by registry family, Hub namespace (org), or region.")
+@click.option("--pipeline-tag", "pipeline_tags", multiple=True, metavar="TAG",
+              help="Only models with this pipeline tag (e.g. text-generation); repeatable.")
+@click.option("--library", "libraries", multiple=True, metavar="LIB", help="Only this library; repeatable.")
+@click.option("--relation", "relations", multiple=True,
+              type=click.Choice(["finetune", "adapter", "quantized", "merge", "unknown"]),
+              help="Only models linked to a parent by this relation; repeatable.")
+@click.option("--population", type=click.Choice(["derivatives", "all"]), default="derivatives",
+              show_default=True, help="derivatives: new models with at least one parent; all: every new model.")
+@click.option("--attribution", type=click.Choice(["fractional", "any"]), default="fractional",
+              show_default=True, help="fractional: split a model over its families; any: count it for each.")
+@click.option("--top", type=click.IntRange(min=1), help="Keep the N largest groups per period, the rest "
+              "summed as '(other)' (default: 10 for --format table, all otherwise).")
+@click.option("--explain", is_flag=True, help="Print the method in full.")
+@format_option()
+def share(store_path: Path | None, registry_path: Path | None, period: str, since: str | None,
+          until: str | None, by: str, pipeline_tags: tuple[str, ...], libraries: tuple[str, ...],
+          relations: tuple[str, ...], population: str, attribution: str, top: int | None,
+          explain: bool, fmt: str) -> None:
+    """Share of new models descending from each family (or org, or region), per period.
+
+    JSON rows: {"period", "group", "models", "share"}; models is the weighted count and share
+    is in 0..1.
+    """
+    from .analytics import ShareQuery, share_table, top_groups
+
+    q = ShareQuery(period=period, since=since, until=until, by=by, pipeline_tags=pipeline_tags,
+                   libraries=libraries, relations=relations, population=population,
+                   attribution=attribution)
+    table = share_table(_load_lineage(store_path), q, _registry(registry_path))
+    limit = top if top is not None else (10 if fmt == "table" else None)
+    rows = top_groups(table.rows, limit) if limit else table.rows
+    _emit(rows, fmt, table.columns)
+    _footer(table, fmt, explain)
+
+
+@cli.command()
+@store_option
+@registry_option
+@click.option("--by", type=click.Choice(["family", "org", "region"]), default="family", show_default=True)
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--window", "window_days", type=click.IntRange(min=1), default=90, show_default=True,
+              help="Days compared for growth (last N days vs the N before).")
+@format_option()
+def families(store_path: Path | None, registry_path: Path | None, by: str, top: int, window_days: int,
+             fmt: str) -> None:
+    """Top families: derivatives, base models, downloads, growth and relation mix."""
+    from .analytics import family_summary
+
+    table = family_summary(_load_lineage(store_path), by, _registry(registry_path), top=top,
+                           window_days=window_days)
+    _emit(table.rows, fmt, table.columns)
+    _footer(table, fmt, False)
+
+
+@cli.command()
+@store_option
+@registry_option
+@click.option("--by", type=click.Choice(["family", "org", "region"]), default="family", show_default=True)
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--over-time", is_flag=True, help="One row per group per crawl snapshot (adoption over time).")
+@format_option()
+def downloads(store_path: Path | None, registry_path: Path | None, by: str, top: int, over_time: bool,
+              fmt: str) -> None:
+    """Downloads by family/org/region (30-day and all-time), now or over crawl snapshots."""
+    from .analytics import downloads_by_group, downloads_over_time
+
+    lin = _load_lineage(store_path)
+    reg = _registry(registry_path)
+    if over_time:
+        with _open_read(store_path) as store:
+            table = downloads_over_time(lin, store.iter_snapshots(), by, reg, top=top)
+    else:
+        table = downloads_by_group(lin, by, reg, top=top)
+    _emit(table.rows, fmt, table.columns)
+    _footer(table, fmt, False)
+
+
+@cli.command()
+@click.argument("model_id")
+@store_option
+@registry_option
+@click.option("--up", type=click.IntRange(min=0), default=2, show_default=True, help="Levels of ancestors.")
+@click.option("--down", type=click.IntRange(min=0), default=2, show_default=True, help="Levels of descendants.")
+@click.option("--max-children", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Children shown per node; the rest are summarised per relation.")
+@format_option("text", "json", default="text")
+def tree(model_id: str, store_path: Path | None, registry_path: Path | None, up: int, down: int,
+         max_children: int, fmt: str) -> None:
+    """A model's family tree: ancestors above, descendants below, with relations and counts."""
+    from .tree import render_tree, tree_data
+
+    lin = _load_lineage(store_path)
+    node = lin.find(model_id)
+    if node is None:
+        from .store import open_store as _open
+
+        with _open(store_path, readonly=True) as store:
+            hints = store.search_ids(model_id.split("/")[-1], limit=5)
+        hint = ("; did you mean: " + ", ".join(hints)) if hints else ""
+        raise click.ClickException(f"{model_id!r} is not in the store{hint}")
+    reg = _registry(registry_path)
+    if fmt == "json":
+        _emit_obj(tree_data(lin, node, up=up, down=down, max_children=max_children, registry=reg))
+    else:
+        click.echo(render_tree(lin, node, up=up, down=down, max_children=max_children, registry=reg))
+
+
+# -- demo, app, start ----------------------------------------------------------------------------
+def _run_app(store: Path, port: int, open_browser: bool = False) -> None:
+    import os
+    import subprocess
+    from importlib.resources import files
+
+    script = str(files("lineage") / "ui" / "streamlit_app.py")
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port),
+           "--browser.gatherUsageStats", "false"]
+    click.echo(f"Serving the app at http://127.0.0.1:{port}  (store: {store}; Ctrl-C to stop)", err=True)
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(f"http://127.0.0.1:{port}")
+    env = {**os.environ, "LINEAGE_STORE": str(store)}
+    try:
+        raise SystemExit(subprocess.call(cmd, env=env))
+    except KeyboardInterrupt:
+        raise SystemExit(0) from None
+
+
+@cli.command()
+@store_option
+@click.option("--port", type=int, default=8501, show_default=True)
+def app(store_path: Path | None, port: int) -> None:
+    """Open the Streamlit explorer on 127.0.0.1 (streamlit run app.py)."""
+    _run_app(store_path or default_store_path(), port)
+
+
+def _demo_store(store_path: Path | None, models: int, seed: int) -> Path:
+    from .demo import build_demo_store, default_demo_path
+
+    path = store_path or default_demo_path()
+    if path.exists():
+        path.unlink()
+        for suffix in ("-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    click.echo(f"Simulating a hub of {models:,} models (seed {seed}), serving it on 127.0.0.1 and "
+               f"crawling it into {path} ...", err=True)
+
+    def report(s: Any) -> None:
+        click.echo(f"  crawl #{s.crawl_id}: {s.models:,} models, {s.links:,} links, {s.requests} requests",
+                   err=True)
+
+    build_demo_store(path, models, seed, on_crawl=report)
+    return path
+
+
+@cli.command()
+@store_option
+@click.option("--models", type=click.IntRange(min=200), default=20_000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--port", type=int, default=8501, show_default=True)
+@click.option("--no-app", is_flag=True, help="Build the demo store and stop.")
+def demo(store_path: Path | None, models: int, seed: int, port: int, no_app: bool) -> None:
+    """Offline demo: simulated hub -> crawl -> store -> app, in one command (data labelled simulated)."""
+    path = _demo_store(store_path, models, seed)
+    click.echo(f"Demo store ready: {path}\n  try: lineage share --store {path}\n"
+               f"       lineage tree Qwen/Qwen2.5-7B --store {path}", err=True)
+    if not no_app:
+        _run_app(path, port)
+
+
+@cli.command()
+@store_option
+@click.option("--limit", type=click.IntRange(min=1), default=50_000, show_default=True,
+              help="Newest models to crawl from the live Hub.")
+@click.option("--port", type=int, default=8501, show_default=True)
+@click.option("--no-app", is_flag=True)
+def start(store_path: Path | None, limit: int, port: int, no_app: bool) -> None:
+    """First run: crawl the newest models from the live Hub if reachable, else the offline demo;
+    then open the app."""
+    from .crawl import CrawlConfig, Crawler, hub_reachable, resolve_endpoint
+    from .progress import crawl_progress
+
+    endpoint = resolve_endpoint(None)
+    if hub_reachable(endpoint):
+        path = store_path or default_store_path()
+        click.echo(f"{endpoint} is reachable: crawling the newest {limit:,} models into {path}", err=True)
+        with open_store(path) as store, crawl_progress() as on_page:
+            Crawler(store, CrawlConfig(), on_page=on_page).run("full", limit=limit, restart=True)
+    else:
+        click.echo(f"The Hub ({endpoint}) is not reachable from here: running the offline demo on a "
+                   "simulated hub instead (the app labels it SIMULATED).", err=True)
+        path = _demo_store(None, 20_000, 0)
+    if not no_app:
+        _run_app(path, port)
+
+
 def main() -> None:
     cli(prog_name="lineage")

@@ -46,6 +46,7 @@ __all__ = [
     "CrawlSummary",
     "Crawler",
     "SystemClock",
+    "hub_reachable",
     "resolve_endpoint",
 ]
 
@@ -215,7 +216,7 @@ class Crawler:
         self.store.update_crawl(
             crawl.id,
             status="done",
-            finished_at=_iso_now(),
+            finished_at=_iso(self.clock.time()),
             next_query=None,
             # A limited crawl saw only part of the hub: it sets no watermark.
             watermark=final.watermark if crawl.model_limit is None else None,
@@ -269,7 +270,7 @@ class Crawler:
             self.store.update_crawl(unfinished.id, status="running", error=None)
             return unfinished, True
         if unfinished is not None:
-            self.store.update_crawl(unfinished.id, status="abandoned", finished_at=_iso_now())
+            self.store.update_crawl(unfinished.id, status="abandoned", finished_at=_iso(self.clock.time()))
         watermark = self.store.last_watermark()
         if since:
             since = _normalize_date(since)
@@ -287,7 +288,8 @@ class Crawler:
         params += [("expand", f) for f in self.config.expand]
         query = "/api/models?" + urlencode(params)
         crawl = self.store.start_crawl(mode=mode, endpoint=self.endpoint, sort=sort, since=stop,
-                                       model_limit=limit, first_query=query)
+                                       model_limit=limit, first_query=query,
+                                       started_at=_iso(self.clock.time()))
         return crawl, False
 
     def _pages(self, crawl: CrawlState, progress: CrawlProgress, stop_before: str | None) -> bool:
@@ -464,10 +466,21 @@ def _next_query(response: httpx2.Response) -> str | None:
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
-def _iso_now() -> str:
+def _iso(ts: float) -> str:
     from datetime import UTC, datetime
 
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def hub_reachable(endpoint: str | None = None, timeout: float = 5.0) -> bool:
+    """True if the Hub answers a one-model listing within ``timeout`` seconds."""
+    url = resolve_endpoint(endpoint) + "/api/models?limit=1"
+    try:
+        response = get_session().get(url, headers=build_hf_headers(library_name="lineage"),
+                                     timeout=timeout)
+    except (httpx2.TimeoutException, httpx2.TransportError):
+        return False
+    return response.status_code == 200
 
 
 def _minus_seconds(iso: str, seconds: float) -> str:

@@ -25,7 +25,7 @@ def _cell(value: Any, key: str) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        if key == "share" or key.endswith("_share"):
+        if key in ("share", "growth") or key.endswith("_share"):
             return f"{value * 100:.1f}%"
         return f"{value:,.1f}" if abs(value) < 1e6 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):

@@ -870,6 +870,8 @@ class SimHub:
             for name, value in response.headers:
                 h.send_header(name, value)
             h.send_header("Content-Type", _JSON)
+            # Lets a crawler label what it stored as simulated data (the app shows a banner).
+            h.send_header("X-Lineage-Simulated", "true")
             h.send_header("Content-Length", str(len(response.body)))
             h.end_headers()
             if response.truncate:

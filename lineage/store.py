@@ -251,11 +251,11 @@ class Store:
 
     # -- crawls -----------------------------------------------------------------------
     def start_crawl(self, *, mode: str, endpoint: str, sort: str, since: str | None,
-                    model_limit: int | None, first_query: str) -> CrawlState:
+                    model_limit: int | None, first_query: str, started_at: str | None = None) -> CrawlState:
         cur = self.conn.execute(
             "INSERT INTO crawls (mode, endpoint, sort, since, model_limit, started_at, status, "
             "next_query) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
-            (mode, endpoint, sort, since, model_limit, _now(), first_query),
+            (mode, endpoint, sort, since, model_limit, started_at or _now(), first_query),
         )
         crawl = self.crawl(int(cur.lastrowid or 0))
         assert crawl is not None
@@ -493,6 +493,15 @@ class Store:
                 "(SELECT DISTINCT crawl_id FROM snapshots) ORDER BY id"
             )
         ]
+
+    def iter_snapshots(self) -> Iterator[tuple[str, list[str], list[int], list[int | None]]]:
+        """``(time, model_ids, downloads_30d, downloads_all_time)`` for each crawl snapshot."""
+        for crawl_id, when in self.snapshot_times():
+            rows = self.conn.execute(
+                "SELECT model_id, downloads, downloads_all_time FROM snapshots WHERE crawl_id = ? "
+                "ORDER BY model_id", (crawl_id,)
+            ).fetchall()
+            yield when, [r[0] for r in rows], [int(r[1]) for r in rows], [r[2] for r in rows]
 
     def is_simulated(self) -> bool:
         """True when the data came from a simulated hub (``lineage simulate``/``demo``)."""

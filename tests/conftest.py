@@ -88,3 +88,16 @@ def tmp_store(tmp_path: Path) -> Iterator[Store]:
 
     with open_store(tmp_path / "lineage.sqlite") as st:
         yield st
+
+
+@pytest.fixture(scope="session")
+def sim100k_store(sim100k: SimData, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 100k simulated hub crawled (through HTTP) into a store, once per session."""
+    from lineage.crawl import CrawlConfig, Crawler
+    from lineage.simhub import SimHub
+    from lineage.store import open_store
+
+    path = tmp_path_factory.mktemp("sim100k") / "lineage.sqlite"
+    with SimHub(sim100k.items) as hub, open_store(path) as st:
+        Crawler(st, CrawlConfig(endpoint=hub.url)).run()
+    return path
