@@ -24,6 +24,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
@@ -95,6 +96,8 @@ class CrawlConfig:
     overlap_seconds: float = 6 * 3600  # incremental crawls re-read this much before the watermark
     expand: tuple[str, ...] = EXPAND_FIELDS
     token: str | bool | None = None  # None: HF_TOKEN / the saved login, as huggingface_hub does
+    prefetch: bool = True  # full crawls fetch the next page while storing this one
+    pages_per_commit: int = 5  # durable point every N pages (a crash re-fetches at most N-1)
 
 
 @dataclass
@@ -295,59 +298,93 @@ class Crawler:
     def _pages(self, crawl: CrawlState, progress: CrawlProgress, stop_before: str | None) -> bool:
         """Fetch and store pages until the listing ends. True if the crawl is complete."""
         query = crawl.next_query
+        # Full crawls fetch page k+1 in a background thread while page k is parsed and
+        # stored (requests stay sequential, so pacing is unchanged). Incremental crawls don't:
+        # they stop after a handful of pages and a prefetch would cost a request.
+        prefetch = self.config.prefetch and stop_before is None
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage-fetch") if prefetch else None
+        pending: Future[tuple[list[Any], str | None, int, int]] | None = None
+        try:
+            return self._page_loop(crawl, progress, stop_before, query, pool, pending)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+
+    def _page_loop(self, crawl: CrawlState, progress: CrawlProgress, stop_before: str | None,
+                   query: str | None, pool: ThreadPoolExecutor | None,
+                   pending: Future[tuple[list[Any], str | None, int, int]] | None) -> bool:
+        limit = crawl.model_limit
+        batch = _Batch()
         while query is not None:
-            if crawl.model_limit is not None and progress.models >= crawl.model_limit:
-                return False
-            items, next_query, requests, retries = self._fetch(query, progress)
+            taken = progress.models + len(batch.records)
+            if limit is not None and taken >= limit:
+                break
+            try:
+                if pending is not None:
+                    items, next_query, requests, retries = pending.result()
+                    pending = None
+                else:
+                    items, next_query, requests, retries = self._fetch(query, progress)
+            except (CrawlError, KeyboardInterrupt):
+                if batch.pages:  # keep what was fetched: resume at the page that failed
+                    self._commit(crawl, progress, batch, query)
+                raise
+            if pool is not None and next_query is not None and (limit is None or taken + len(items) < limit):
+                pending = pool.submit(self._fetch, next_query, progress)
             records: list[ModelRecord] = []
-            repairs: list[Repair] = []
-            skipped = 0
             for item in items:
                 rec, reps = normalize_item(item)
-                repairs.extend(reps)
+                batch.repairs.extend(reps)
                 if rec is None:
-                    skipped += 1
+                    batch.skipped += 1
                 else:
                     records.append(rec)
-            if crawl.model_limit is not None:
-                room = crawl.model_limit - progress.models
-                if len(records) > room:
-                    records = records[:room]
-                    next_query = None
+            if limit is not None and len(records) > limit - taken:
+                records = records[: limit - taken]
+                next_query = None
             done = next_query is None
             if stop_before is not None and records:
                 oldest = min((r.last_modified or "" for r in records), default="")
                 if oldest and oldest < stop_before:
                     done = True
-            # The newest lastModified of the first page is at most the crawl's start time: the
-            # next incremental crawl starts there (minus the overlap). Only the first committed
-            # page sets it (write_page keeps an existing watermark).
-            page = self.store.write_page(
-                crawl.id, records, repairs, next_query=None if done else next_query,
-                skipped=skipped, requests=requests, retries=retries,
-                watermark=max((r.last_modified for r in records if r.last_modified), default=None),
-            )
-            progress.pages += 1
-            progress.models += page.models
-            progress.new += page.new
-            progress.updated += page.updated
-            progress.duplicates += page.duplicates
-            progress.skipped += skipped
-            progress.repairs += page.repairs
-            progress.requests += requests
-            progress.retries += retries
+            batch.add(records, requests, retries)
             if records:
                 progress.last_date = records[-1].created_at if crawl.sort == "createdAt" else \
                     records[-1].last_modified
-            log.debug("page %d: %d models (%d new), next=%s", progress.pages, page.models, page.new,
-                      "yes" if next_query else "no")
-            if self.on_page is not None:
-                self.on_page(progress)
+            # Commit every few pages (and at the end): each commit is a durable point with
+            # the cursor of its last page; a crash loses at most the uncommitted pages, which
+            # are fetched again on resume.
+            if done or batch.pages >= self.config.pages_per_commit:
+                self._commit(crawl, progress, batch, None if done else next_query)
+                batch = _Batch()
             if done:
-                limited = crawl.model_limit is not None and progress.models >= crawl.model_limit
-                return not limited
+                break
             query = next_query
-        return not (crawl.model_limit is not None and progress.models >= crawl.model_limit)
+        if batch.pages:
+            self._commit(crawl, progress, batch, query)
+        return not (limit is not None and progress.models >= limit)
+
+    def _commit(self, crawl: CrawlState, progress: CrawlProgress, batch: _Batch, next_query: str | None) -> None:
+        # The newest lastModified of the first commit is (within the overlap) at most the
+        # crawl's start: the next incremental crawl starts there minus the overlap. Only the
+        # first commit sets it (write_page keeps an existing watermark).
+        page = self.store.write_page(
+            crawl.id, batch.records, batch.repairs, next_query=next_query, skipped=batch.skipped,
+            requests=batch.requests, retries=batch.retries, pages=batch.pages,
+            watermark=max((r.last_modified for r in batch.records if r.last_modified), default=None),
+        )
+        progress.pages += batch.pages
+        progress.models += page.models
+        progress.new += page.new
+        progress.updated += page.updated
+        progress.duplicates += page.duplicates
+        progress.skipped += batch.skipped
+        progress.repairs += page.repairs
+        progress.requests += batch.requests
+        progress.retries += batch.retries
+        log.debug("committed %d pages: %d models (%d new)", batch.pages, page.models, page.new)
+        if self.on_page is not None:
+            self.on_page(progress)
 
     def _fetch(self, query: str, progress: CrawlProgress) -> tuple[list[Any], str | None, int, int]:
         """GET one page with timeouts, retries and pacing. Returns items, next query, counts."""
@@ -445,6 +482,24 @@ class Crawler:
         if retry_after is not None:
             return retry_after
         return 60.0
+
+
+@dataclass
+class _Batch:
+    """Pages fetched but not yet committed."""
+
+    records: list[ModelRecord] = field(default_factory=list)
+    repairs: list[Repair] = field(default_factory=list)
+    pages: int = 0
+    skipped: int = 0
+    requests: int = 0
+    retries: int = 0
+
+    def add(self, records: list[ModelRecord], requests: int, retries: int) -> None:
+        self.records.extend(records)
+        self.pages += 1
+        self.requests += requests
+        self.retries += retries
 
 
 def _retry_after(headers: Any) -> float | None:

@@ -28,8 +28,8 @@ live in :mod:`lineage.resolve`, because they need the whole store):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 __all__ = [
     "LEGACY_CREATED_AT",
@@ -73,8 +73,7 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\
 _QUANT_FORMAT_TAGS = frozenset({"exl2"})
 
 
-@dataclass(frozen=True, slots=True)
-class ParentLink:
+class ParentLink(NamedTuple):
     """One declared parent of a model, after per-record cleaning.
 
     ``parent`` is a syntactically valid repo id as declared (maybe different in case from the
@@ -86,8 +85,7 @@ class ParentLink:
     source: str = "tag"
 
 
-@dataclass(frozen=True, slots=True)
-class Repair:
+class Repair(NamedTuple):
     """A repair or skip made while cleaning, kept for ``lineage quality``."""
 
     model_id: str
@@ -95,8 +93,7 @@ class Repair:
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ModelRecord:
+class ModelRecord(NamedTuple):
     """A model as the rest of lineage sees it: typed, cleaned, immutable."""
 
     id: str
@@ -111,7 +108,7 @@ class ModelRecord:
     license: str | None = None
     gated: str = "false"
     legacy_date: bool = False
-    parents: tuple[ParentLink, ...] = field(default_factory=tuple)
+    parents: tuple[ParentLink, ...] = ()
 
     @property
     def namespace(self) -> str:
@@ -148,8 +145,13 @@ def clean_parent_ref(raw: object) -> tuple[str | None, str | None]:
     >>> clean_parent_ref(42)
     (None, 'not_a_string')
     """
-    if not isinstance(raw, str):
-        return None, "not_a_string"
+    if isinstance(raw, str):
+        return _clean_str_ref(raw)
+    return None, "not_a_string"
+
+
+@lru_cache(maxsize=200_000)
+def _clean_str_ref(raw: str) -> tuple[str | None, str | None]:
     value = raw.strip()
     if not value:
         return None, "empty"
@@ -237,6 +239,9 @@ def _as_str(value: Any) -> str | None:
 def _clean_date(model_id: str, value: Any, name: str, repairs: list[Repair]) -> str | None:
     if value is None:
         return None
+    if type(value) is str and len(value) == 24 and value[10] == "T" and value[23] == "Z" \
+            and _DATE_RE.match(value):
+        return value  # the Hub's usual form: 2025-10-01T12:34:56.000Z
     if isinstance(value, str) and _DATE_RE.match(value.strip()):
         return value.strip()
     repairs.append(Repair(model_id, "bad_date", f"{name}={value!r}"[:200]))
@@ -273,34 +278,45 @@ def normalize_item(item: dict[str, Any]) -> tuple[ModelRecord | None, list[Repai
         repairs.append(Repair(model_id, "unusual_model_id", model_id[:200]))
 
     raw_tags = item.get("tags")
-    tags: list[str] = [t for t in raw_tags if isinstance(t, str)] if isinstance(raw_tags, list) else []
+    if type(raw_tags) is list and all(type(t) is str for t in raw_tags):
+        tags: list[str] = raw_tags
+    else:
+        tags = [t for t in raw_tags if isinstance(t, str)] if isinstance(raw_tags, list) else []
     card = item.get("cardData")
     if not isinstance(card, dict):
         card = {}
 
-    parents = _parents(model_id, tags, card, repairs)
+    parents = _parents(model_id, tags, card, repairs) if (card or tags) else ()
 
-    created_at = _clean_date(model_id, item.get("createdAt"), "createdAt", repairs)
-    legacy = is_legacy_date(created_at)
+    get = item.get
+    created_at = _clean_date(model_id, get("createdAt"), "createdAt", repairs)
+    legacy = created_at is not None and created_at.startswith(LEGACY_CREATED_AT)
     if legacy:
         repairs.append(Repair(model_id, "legacy_date", "createdAt is the pre-2022-03-02 placeholder"))
-    gated = item.get("gated", False)
+    gated = get("gated", False)
     gated_s = gated.lower() if isinstance(gated, str) else ("true" if gated is True else "false")
-    author = _as_str(item.get("author")) or (model_id.split("/", 1)[0] if "/" in model_id else None)
+    author = get("author")
+    if type(author) is not str or not author:
+        author = _as_str(author) or (model_id.split("/", 1)[0] if "/" in model_id else None)
+    downloads = get("downloads")
+    if type(downloads) is not int or downloads < 0:
+        downloads = max(0, _as_int(downloads, 0) or 0)
+    likes = get("likes")
+    if type(likes) is not int or likes < 0:
+        likes = max(0, _as_int(likes, 0) or 0)
+    all_time = get("downloadsAllTime")
+    if type(all_time) is not int:
+        all_time = _as_int(all_time, None)
+    pipeline_tag = get("pipeline_tag")
+    if type(pipeline_tag) is not str or not pipeline_tag:
+        pipeline_tag = _as_str(pipeline_tag)
+    library = get("library_name")
+    if type(library) is not str or not library:
+        library = _as_str(library)
     record = ModelRecord(
-        id=model_id,
-        author=author,
-        created_at=created_at,
-        last_modified=_clean_date(model_id, item.get("lastModified"), "lastModified", repairs),
-        downloads=max(0, _as_int(item.get("downloads"), 0) or 0),
-        downloads_all_time=_as_int(item.get("downloadsAllTime"), None),
-        likes=max(0, _as_int(item.get("likes"), 0) or 0),
-        pipeline_tag=_as_str(item.get("pipeline_tag")),
-        library_name=_as_str(item.get("library_name")),
-        license=_license(tags, card),
-        gated=gated_s,
-        legacy_date=legacy,
-        parents=parents,
+        model_id, author, created_at,
+        _clean_date(model_id, get("lastModified"), "lastModified", repairs),
+        downloads, all_time, likes, pipeline_tag, library, _license(tags, card), gated_s, legacy, parents,
     )
     return record, repairs
 
@@ -353,6 +369,8 @@ def _parents(
             entry[3] = True
 
     for tag in tags:
+        if not tag.startswith("base_model:"):
+            continue
         parsed = parse_base_model_tag(tag)
         if parsed is None:
             continue

@@ -233,6 +233,18 @@ def _store_dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         conn.close()
 
 
+def _committed_pages(path: Path) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            row = conn.execute("SELECT coalesce(max(pages), 0) FROM crawls").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+    return int(row[0])
+
+
 @pytest.mark.slow
 def test_kill_9_at_random_points_ends_identical(sim100k: SimData, tmp_path: Path) -> None:
     """A crawl killed with SIGKILL at random instants, restarted each time, ends with exactly
@@ -244,23 +256,29 @@ def test_kill_9_at_random_points_ends_identical(sim100k: SimData, tmp_path: Path
         cmd = [sys.executable, "-m", "lineage", "crawl", "--endpoint", hub.url, "--format", "json"]
         subprocess.run([*cmd, "--store", str(clean)], check=True, env=env, capture_output=True)
         killed = tmp_path / "killed.sqlite"
-        kills = 0
-        for attempt in range(40):
+        # Kill points: at random page counts of the committed crawl, each followed by a random
+        # extra delay so the kill lands mid-request, mid-parse or mid-commit; the first one
+        # before anything was committed.
+        targets = [0, *sorted(rng.sample(range(5, 95), 4))]
+        kills = []
+        for target in targets:
             proc = subprocess.Popen([*cmd, "--store", str(killed)], env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            delay = rng.uniform(0.3, 2.5) if kills < 5 else None
-            try:
-                proc.wait(timeout=delay if delay is not None else 300)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
-                kills += 1
-                continue
-            assert proc.returncode == 0
-            break
-        else:
-            pytest.fail("the crawl never completed")
-    assert kills == 5
+            deadline = time.monotonic() + 120
+            while proc.poll() is None and time.monotonic() < deadline:
+                if _committed_pages(killed) >= target:
+                    time.sleep(rng.uniform(0.0, 0.25))
+                    break
+                time.sleep(0.01)
+            if proc.poll() is not None:
+                break  # finished before this kill point
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            kills.append(_committed_pages(killed))
+        final = subprocess.run([*cmd, "--store", str(killed)], env=env, capture_output=True, timeout=300)
+        assert final.returncode == 0, final.stderr[-2000:]
+    assert len(kills) == 5, kills
+    assert len(set(kills)) >= 4 and kills[-1] < 100, kills  # really killed at different points
     a, b = _store_dump(clean), _store_dump(killed)
     assert b["crawls"][0][1] == "done"
     for table in ("models", "links", "snapshots", "repairs", "crawls"):
