@@ -48,24 +48,69 @@ def best_of(fn: Callable[[], Any], repeat: int = 3) -> float:
     return min(times)
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served_hub(data: Path) -> Iterator[str]:
+    """Serve ``data/models.jsonl`` with ``lineage simhub`` in its own process; yield the URL."""
+    import subprocess
+
+    import httpx2
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "lineage", "simhub", "--data", str(data), "--port", str(port)],
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(1200):
+            try:
+                if httpx2.get(url + "/api/models?limit=1", timeout=2).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def simulated_hub(models: int, seed: int = 0) -> Path:
+    """``bench/out/sim-<models>[-<seed>]/`` written by ``lineage simulate`` (once, cached)."""
+    from lineage.simulate import write_hub
+
+    data = OUT / (f"sim-{models}" if seed == 0 else f"sim-{models}-{seed}")
+    if not (data / "meta.json").exists():
+        print(f"simulating {models:,} models into {data} ...", file=sys.stderr)
+        write_hub(data, models, seed)
+    return data
+
+
 def simulated_store(models: int, seed: int = 0) -> Path:
-    """A store holding a crawled simulated hub of ``models`` models (built once, cached)."""
+    """A store holding a crawled simulated hub of ``models`` models (built once, cached).
+
+    The hub is served by ``lineage simhub`` in its own process and crawled over HTTP.
+    """
     from lineage.crawl import CrawlConfig, Crawler
-    from lineage.simhub import SimHub
-    from lineage.simulate import generate
     from lineage.store import open_store
 
     OUT.mkdir(exist_ok=True)
     path = OUT / f"store-{models}-{seed}.sqlite"
     if path.exists():
         return path
+    data = simulated_hub(models, seed)
     tmp = path.with_suffix(".building")
     for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         p.unlink(missing_ok=True)
-    print(f"building a {models:,}-model store (simulate, serve, crawl) at {path} ...", file=sys.stderr)
+    print(f"building a {models:,}-model store (serve, crawl) at {path} ...", file=sys.stderr)
     start = time.perf_counter()
-    with SimHub(item for item, _ in generate(models, seed)) as hub, open_store(tmp) as store:
-        Crawler(store, CrawlConfig(endpoint=hub.url)).run("full")
+    with served_hub(data) as url, open_store(tmp) as store:
+        Crawler(store, CrawlConfig(endpoint=url)).run("full")
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     tmp.rename(path)
     print(f"  built in {time.perf_counter() - start:.0f} s", file=sys.stderr)

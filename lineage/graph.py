@@ -311,21 +311,28 @@ class Lineage:
         return self._bfs([i] if isinstance(i, int | np.integer) else i, False, depth)
 
     def neighbourhood(self, i: int, radius: int = 1) -> IntArray:
-        """Nodes within ``radius`` hops of ``i`` following edges either way (``i`` included).
-
-        A hand-written BFS: ``nx.ego_graph(undirected=True)`` copies the whole graph first.
-        """
-        seen = {int(i)}
-        frontier = [int(i)]
+        """Nodes within ``radius`` hops of ``i`` following edges either way (``i`` included),
+        sorted. A vectorized BFS over both CSR arrays: ``nx.ego_graph(undirected=True)``
+        copies the whole graph first (36 s on 2.5M nodes)."""
+        seen = np.zeros(len(self), dtype=bool)
+        seen[i] = True
+        frontier = np.array([i], dtype=np.int64)
         for _ in range(radius):
-            nxt: list[int] = []
-            for v in frontier:
-                for w in (*self.children(v).tolist(), *self.parents(v).tolist()):
-                    if w not in seen:
-                        seen.add(w)
-                        nxt.append(w)
-            frontier = nxt
-        return np.array(sorted(seen), dtype=np.int64)
+            found = []
+            for start, nbr, _ in (self._down, self._up):
+                counts = start[frontier + 1] - start[frontier]
+                total = int(counts.sum())
+                if total:
+                    offs = np.repeat(start[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
+                    found.append(nbr[offs])
+            if not found:
+                break
+            nxt = np.unique(np.concatenate(found))
+            frontier = nxt[~seen[nxt]]
+            if not len(frontier):
+                break
+            seen[frontier] = True
+        return np.flatnonzero(seen)
 
     # -- roots -----------------------------------------------------------------------------------
     @cached_property

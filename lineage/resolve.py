@@ -61,12 +61,22 @@ def resolve_links(store: Store, alias: Callable[[str], str | None] | None = None
             "UPDATE links SET parent = ref, resolution = 'exact' WHERE resolution IS NULL "
             "AND EXISTS (SELECT 1 FROM models m WHERE m.id = links.ref)"
         ).rowcount
-        stats.case = conn.execute(
-            "UPDATE links SET resolution = 'case', parent = (SELECT m.id FROM models m "
-            "WHERE m.id = links.ref COLLATE NOCASE ORDER BY m.deleted_at IS NOT NULL, m.id LIMIT 1) "
-            "WHERE resolution IS NULL AND EXISTS "
-            "(SELECT 1 FROM models m WHERE m.id = links.ref COLLATE NOCASE)"
-        ).rowcount
+        # Case-insensitive matches, through a temporary lower(id) index built only when some
+        # links are still pending (a permanent index would slow every crawl write).
+        stats.case = 0
+        if conn.execute("SELECT 1 FROM links WHERE resolution IS NULL LIMIT 1").fetchone():
+            conn.execute("DROP TABLE IF EXISTS temp.lower_ids")
+            conn.execute(
+                "CREATE TEMP TABLE lower_ids AS SELECT lower(id) AS low, "
+                "min(CASE WHEN deleted_at IS NULL THEN id END) AS live, min(id) AS any_id "
+                "FROM models GROUP BY lower(id)"
+            )
+            conn.execute("CREATE INDEX temp.lower_ids_low ON lower_ids (low)")
+            stats.case = conn.execute(
+                "UPDATE links SET resolution = 'case', parent = (SELECT coalesce(live, any_id) FROM "
+                "lower_ids WHERE low = lower(links.ref)) WHERE resolution IS NULL AND EXISTS "
+                "(SELECT 1 FROM lower_ids WHERE low = lower(links.ref))"
+            ).rowcount
         pending = [r[0] for r in conn.execute(
             "SELECT DISTINCT ref FROM links WHERE resolution IS NULL ORDER BY ref")]
         updates: list[tuple[str, str]] = []
@@ -74,10 +84,9 @@ def resolve_links(store: Store, alias: Callable[[str], str | None] | None = None
             target = alias(ref)
             if target is None:
                 continue
-            row = conn.execute(
-                "SELECT id FROM models WHERE id = ? COLLATE NOCASE ORDER BY id != ?, id LIMIT 1",
-                (target, target),
-            ).fetchone()
+            row = conn.execute("SELECT id FROM models WHERE id = ?", (target,)).fetchone() or \
+                conn.execute("SELECT coalesce(live, any_id) FROM lower_ids WHERE low = lower(?)",
+                             (target,)).fetchone()
             if row is not None:
                 updates.append((row[0], ref))
         stats.alias = conn.executemany(
@@ -87,6 +96,7 @@ def resolve_links(store: Store, alias: Callable[[str], str | None] | None = None
         stats.unresolved = conn.execute(
             "UPDATE links SET parent = ref, resolution = 'unresolved' WHERE resolution IS NULL"
         ).rowcount
+        conn.execute("DROP TABLE IF EXISTS temp.lower_ids")
         # Unresolved parents declared in several letter cases are one placeholder: the most
         # often declared spelling (ties: the smallest) names it.
         variants = conn.execute(

@@ -90,7 +90,6 @@ CREATE TABLE IF NOT EXISTS models (
     last_seen_crawl INTEGER,
     deleted_at TEXT
 );
-CREATE INDEX IF NOT EXISTS models_id_nocase ON models (id COLLATE NOCASE);
 CREATE TABLE IF NOT EXISTS links (
     child TEXT NOT NULL,
     ref TEXT NOT NULL,
@@ -100,7 +99,6 @@ CREATE TABLE IF NOT EXISTS links (
     resolution TEXT,
     PRIMARY KEY (child, ref)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS links_parent ON links (parent);
 CREATE TABLE IF NOT EXISTS snapshots (
     crawl_id INTEGER NOT NULL,
     model_id TEXT NOT NULL,
@@ -212,7 +210,8 @@ class Store:
                 self.conn.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                 )
-            self.conn.execute("PRAGMA cache_size = -200000")
+            self.conn.execute("PRAGMA cache_size = -400000")  # up to 400 MB of page cache
+            self.conn.execute("PRAGMA mmap_size = 1073741824")
             self.conn.execute("PRAGMA temp_store = MEMORY")
             self.conn.execute("SELECT count(*) FROM models").fetchone()
         except sqlite3.DatabaseError as exc:
@@ -360,7 +359,9 @@ class Store:
                     for r in by_id.values()
                 ],
             )
-            conn.executemany("DELETE FROM links WHERE child = ?", [(i,) for i in ids])
+            # Only models seen before can have old links and repairs to replace.
+            old_ids = [(i,) for i in ids if i in existing]
+            conn.executemany("DELETE FROM links WHERE child = ?", old_ids)
             link_rows = [
                 (r.id, p.parent, p.relation, p.source) for r in by_id.values() for p in r.parents
             ]
@@ -372,7 +373,7 @@ class Store:
                 "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)",
                 [(crawl_id, r.id, r.downloads, r.downloads_all_time, r.likes) for r in by_id.values()],
             )
-            conn.executemany("DELETE FROM repairs WHERE model_id = ?", [(i,) for i in ids])
+            conn.executemany("DELETE FROM repairs WHERE model_id = ?", old_ids)
             counted = Counter((rp.model_id, rp.kind, rp.detail) for rp in repairs)
             conn.executemany(
                 "INSERT INTO repairs VALUES (?, ?, ?, ?, ?) ON CONFLICT (model_id, kind, detail) "
