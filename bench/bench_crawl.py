@@ -18,14 +18,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT, machine, peak_rss_mb  # noqa: E402
+import orjson
+from common import OUT, machine, peak_rss_mb
 
-import orjson  # noqa: E402
-
-from lineage.crawl import CrawlConfig, Crawler  # noqa: E402
-from lineage.records import normalize_item  # noqa: E402
-from lineage.simulate import write_hub  # noqa: E402
-from lineage.store import open_store  # noqa: E402
+from lineage.crawl import CrawlConfig, Crawler
+from lineage.records import normalize_item
+from lineage.simulate import write_hub
+from lineage.store import open_store
 
 
 def free_port() -> int:
@@ -50,8 +49,10 @@ def main() -> None:
     if not (data / "models.jsonl").exists():
         write_hub(data, args.models, 0)
     port = free_port()
-    hub = subprocess.Popen([sys.executable, "-m", "lineage", "simhub", "--data", str(data), "--port", str(port)],
-                           stderr=subprocess.DEVNULL)
+    hub = subprocess.Popen(
+        [sys.executable, "-m", "lineage", "simhub", "--data", str(data), "--port", str(port)],
+        stderr=subprocess.DEVNULL,
+    )
     try:
         import httpx2
 
@@ -72,8 +73,10 @@ def main() -> None:
         hub.terminate()
         hub.wait()
     print(f"machine: {machine()}")
-    print(f"crawl {summary.models:,} models over HTTP ({summary.requests} requests, {summary.links:,} links): "
-          f"{took:.1f} s = {summary.models / took:,.0f} models/s end to end; crawler peak RSS {e2e_rss:,.0f} MB")
+    print(
+        f"crawl {summary.models:,} models over HTTP ({summary.requests} requests, {summary.links:,} links): "
+        f"{took:.1f} s = {summary.models / took:,.0f} models/s end to end; crawler peak RSS {e2e_rss:,.0f} MB"
+    )
 
     # The client alone: the same pages, already fetched, parsed and stored.
     pages = []
@@ -88,8 +91,14 @@ def main() -> None:
         pages.append(b"[" + b",".join(chunk) + b"]")
     n = args.models
     with open_store(fresh(OUT / "bench-client.sqlite")) as store:
-        crawl = store.start_crawl(mode="full", endpoint="bench", sort="createdAt", since=None,
-                                  model_limit=None, first_query="/api/models")
+        crawl = store.start_crawl(
+            mode="full",
+            endpoint="bench",
+            sort="createdAt",
+            since=None,
+            model_limit=None,
+            first_query="/api/models",
+        )
         start = time.perf_counter()
         batch: list = []
         repairs: list = []
@@ -103,8 +112,10 @@ def main() -> None:
                 store.write_page(crawl.id, batch, repairs, next_query="q", pages=5)
                 batch, repairs = [], []
         took = time.perf_counter() - start
-    print(f"client only (JSON parse + normalize + store of the same {n:,} models, no HTTP): "
-          f"{took:.1f} s = {n / took:,.0f} models/s")
+    print(
+        f"client only (JSON parse + normalize + store of the same {n:,} models, no HTTP): "
+        f"{took:.1f} s = {n / took:,.0f} models/s"
+    )
     os.environ.pop("X", None)
 
 

@@ -24,9 +24,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, peak_rss_mb, simulated_store  # noqa: E402
-
-import numpy as np  # noqa: E402
+import numpy as np
+from common import machine, peak_rss_mb, simulated_store
 
 
 def ours(store: Path) -> dict[str, float | int | str]:
@@ -40,7 +39,7 @@ def ours(store: Path) -> dict[str, float | int | str]:
     out["load"] = time.perf_counter() - t
     out["nodes"], out["edges"] = len(lin), lin.n_edges
     t = time.perf_counter()
-    start, _ = lin.root_pairs
+    lin.root_pairs  # noqa: B018 (computes and caches)
     out["roots_all"] = time.perf_counter() - t
     out["max_level"] = int(lin.levels.max())
     reg = default_registry()
@@ -97,10 +96,20 @@ def naive(store: str, sample: int, hub_id: str) -> None:
     t = time.perf_counter()
     ego = nx.ego_graph(g, hub_id, radius=2, undirected=True)
     ego_t = time.perf_counter() - t
-    print(json.dumps({"nx_build": build, "nx_ancestors_per_node": per_node,
-                      "nx_roots_all_extrapolated": per_node * len(lin.ids), "nx_family_descendants": fam,
-                      "nx_family_size": len(desc), "nx_ego_graph": ego_t, "nx_ego_size": ego.number_of_nodes(),
-                      "nx_peak_rss_mb": peak_rss_mb()}))
+    print(
+        json.dumps(
+            {
+                "nx_build": build,
+                "nx_ancestors_per_node": per_node,
+                "nx_roots_all_extrapolated": per_node * len(lin.ids),
+                "nx_family_descendants": fam,
+                "nx_family_size": len(desc),
+                "nx_ego_graph": ego_t,
+                "nx_ego_size": ego.number_of_nodes(),
+                "nx_peak_rss_mb": peak_rss_mb(),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -118,24 +127,39 @@ def main() -> None:
     print(f"graph: {r['nodes']:,} nodes, {r['edges']:,} edges, depth {r['max_level']}")
     print(f"  load from store                      {r['load']:8.2f} s")
     print(f"  roots of every node                  {r['roots_all']:8.2f} s")
-    print(f"  share table, all months x families   {r['share_first']:8.2f} s (first, incl. classifying roots); "
-          f"{r['share_again']:.2f} s again ({r['share_rows']:,} rows)")
+    print(
+        f"  share table, all months x families   {r['share_first']:8.2f} s (first, incl. classifying roots); "
+        f"{r['share_again']:.2f} s again ({r['share_rows']:,} rows)"
+    )
     print(f"  descendants of Qwen ({r['family_size']:,} nodes)    {r['family_descendants']:8.2f} s")
-    print(f"  2-hop neighbourhood of {r['hub']} (degree {r['hub_degree']:,}, {r['neighbourhood_size']:,} nodes) "
-          f"{r['neighbourhood_2hop'] * 1000:.1f} ms")
+    print(
+        f"  2-hop neighbourhood of {r['hub']} (degree {r['hub_degree']:,}, "
+        f"{r['neighbourhood_size']:,} nodes) "
+        f"{r['neighbourhood_2hop'] * 1000:.1f} ms"
+    )
     print(f"  peak RSS                             {r['peak_rss_mb']:8.0f} MB")
-    out = subprocess.run([sys.executable, __file__, "--sample", str(args.sample), "--naive-child", str(store),
-                          str(r["hub"])], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--sample", str(args.sample), "--naive-child", str(store), str(r["hub"])],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     n = json.loads(out.stdout.strip().splitlines()[-1])
     print("networkx route (child process):")
     print(f"  build DiGraph                        {n['nx_build']:8.2f} s")
-    print(f"  roots of every node via nx.ancestors {n['nx_roots_all_extrapolated']:8.0f} s "
-          f"(extrapolated from {args.sample:,} nodes) -> ours is "
-          f"{n['nx_roots_all_extrapolated'] / r['roots_all']:,.0f}x faster")
-    print(f"  descendants of Qwen                  {n['nx_family_descendants']:8.2f} s "
-          f"({n['nx_family_size']:,} nodes) -> {n['nx_family_descendants'] / r['family_descendants']:,.1f}x")
-    print(f"  nx.ego_graph(undirected=True), 2 hops {n['nx_ego_graph']:8.2f} s ({n['nx_ego_size']:,} nodes) -> "
-          f"{n['nx_ego_graph'] / r['neighbourhood_2hop']:,.0f}x")
+    print(
+        f"  roots of every node via nx.ancestors {n['nx_roots_all_extrapolated']:8.0f} s "
+        f"(extrapolated from {args.sample:,} nodes) -> ours is "
+        f"{n['nx_roots_all_extrapolated'] / r['roots_all']:,.0f}x faster"
+    )
+    print(
+        f"  descendants of Qwen                  {n['nx_family_descendants']:8.2f} s "
+        f"({n['nx_family_size']:,} nodes) -> {n['nx_family_descendants'] / r['family_descendants']:,.1f}x"
+    )
+    print(
+        f"  nx.ego_graph(undirected=True), 2 hops {n['nx_ego_graph']:8.2f} s ({n['nx_ego_size']:,} nodes) -> "
+        f"{n['nx_ego_graph'] / r['neighbourhood_2hop']:,.0f}x"
+    )
     print(f"  peak RSS                             {n['nx_peak_rss_mb']:8.0f} MB")
     assert n["nx_family_size"] == r["family_size"], "networkx and lineage disagree on the family"
     assert n["nx_ego_size"] == r["neighbourhood_size"], "networkx and lineage disagree on the neighbourhood"

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import OUT, machine, peak_rss_mb  # noqa: E402
+from common import OUT, machine, peak_rss_mb
 
-from lineage.simulate import write_hub  # noqa: E402
+from lineage.simulate import write_hub
 
 
 def main() -> None:
@@ -29,8 +29,11 @@ def main() -> None:
     took = time.perf_counter() - start
     size = sum(f.stat().st_size for f in out.iterdir()) / 1e9
     print(f"machine: {machine()}")
-    print(f"simulate {args.models:,} models ({meta['edges']:,} true links): {took:.1f} s, "
-          f"{args.models / took:,.0f} models/s, peak RSS {peak_rss_mb():,.0f} MB, {size:.2f} GB written to {out}")
+    print(
+        f"simulate {args.models:,} models ({meta['edges']:,} true links): {took:.1f} s, "
+        f"{args.models / took:,.0f} models/s, peak RSS {peak_rss_mb():,.0f} MB, "
+        f"{size:.2f} GB written to {out}"
+    )
 
 
 if __name__ == "__main__":

@@ -64,8 +64,10 @@ def served_hub(data: Path) -> Iterator[str]:
     import httpx2
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "lineage", "simhub", "--data", str(data), "--port", str(port)],
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lineage", "simhub", "--data", str(data), "--port", str(port)],
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(1200):

@@ -113,20 +113,27 @@ class ShareQuery:
     attribution: str = "fractional"
 
     def __post_init__(self) -> None:
-        for name, value, allowed in (("period", self.period, PERIODS), ("by", self.by, BY),
-                                     ("population", self.population, POPULATIONS),
-                                     ("attribution", self.attribution, ATTRIBUTIONS)):
+        for name, value, allowed in (
+            ("period", self.period, PERIODS),
+            ("by", self.by, BY),
+            ("population", self.population, POPULATIONS),
+            ("attribution", self.attribution, ATTRIBUTIONS),
+        ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
 
     def method(self) -> str:
-        return METHOD.format(population=_POPULATION_TEXT[self.population], attribution=self.attribution,
-                             attribution_text=_ATTRIBUTION_TEXT[self.attribution])
+        return METHOD.format(
+            population=_POPULATION_TEXT[self.population],
+            attribution=self.attribution,
+            attribution_text=_ATTRIBUTION_TEXT[self.attribution],
+        )
 
 
 # -- groups ------------------------------------------------------------------------------------
-def _root_group_codes(lin: Lineage, roots: IntArray, by: str,
-                      registry: Registry) -> tuple[IntArray, list[str]]:
+def _root_group_codes(
+    lin: Lineage, roots: IntArray, by: str, registry: Registry
+) -> tuple[IntArray, list[str]]:
     """Group code of each root in ``roots`` and the labels."""
     ids = [lin.ids[int(r)] for r in roots]
     if by == "org":
@@ -139,8 +146,9 @@ def _root_group_codes(lin: Lineage, roots: IntArray, by: str,
     return np.fromiter((code[nm] for nm in names), dtype=np.int64, count=len(names)), labels
 
 
-def node_groups(lin: Lineage, nodes: IntArray, by: str = "family",
-                registry: Registry | None = None) -> tuple[IntArray, IntArray, list[str]]:
+def node_groups(
+    lin: Lineage, nodes: IntArray, by: str = "family", registry: Registry | None = None
+) -> tuple[IntArray, IntArray, list[str]]:
     """Distinct groups of each node in ``nodes``: ``(pair_node_pos, pair_group, labels)``.
 
     ``pair_node_pos`` indexes into ``nodes``; pairs are sorted by node then group.
@@ -160,8 +168,7 @@ def node_groups(lin: Lineage, nodes: IntArray, by: str = "family",
     return key // g, key % g, labels
 
 
-def group_nodes(lin: Lineage, group: str, by: str = "family",
-                registry: Registry | None = None) -> IntArray:
+def group_nodes(lin: Lineage, group: str, by: str = "family", registry: Registry | None = None) -> IntArray:
     """All nodes that descend from a root of ``group`` (the roots included), sorted."""
     reg = registry or default_registry()
     roots = np.flatnonzero(lin.in_degree == 0)
@@ -252,8 +259,9 @@ def _population(lin: Lineage, q: ShareQuery) -> tuple[IntArray, list[str]]:
     return np.flatnonzero(mask), notes
 
 
-def share_table(lin: Lineage, query: ShareQuery | None = None, registry: Registry | None = None,
-                **options: Any) -> Table:
+def share_table(
+    lin: Lineage, query: ShareQuery | None = None, registry: Registry | None = None, **options: Any
+) -> Table:
     """Share of new models by family/org/region per period. See the module docstring.
 
     Rows: ``{"period", "group", "models", "share"}`` sorted by period, then models
@@ -263,7 +271,7 @@ def share_table(lin: Lineage, query: ShareQuery | None = None, registry: Registr
     nodes, notes = _population(lin, q)
     columns = ["period", "group", "models", "share"]
     if not len(nodes):
-        return Table([], columns, notes + ["no models match"], q.method())
+        return Table([], columns, [*notes, "no models match"], q.method())
     period_of, period_labels = _period_labels(lin.created[nodes], q.period)
     pos, grp, labels = node_groups(lin, nodes, q.by, registry)
     per_node = np.bincount(pos, minlength=len(nodes))
@@ -276,16 +284,21 @@ def share_table(lin: Lineage, query: ShareQuery | None = None, registry: Registr
     p_idx, g_idx = nz // g, nz % g
     order = np.lexsort((np.array(labels, dtype=object)[g_idx], -sums[nz], p_idx))
     rows = [
-        {"period": period_labels[int(p_idx[k])], "group": labels[int(g_idx[k])],
-         "models": float(sums[nz[k]]), "share": float(sums[nz[k]] / totals[p_idx[k]])}
+        {
+            "period": period_labels[int(p_idx[k])],
+            "group": labels[int(g_idx[k])],
+            "models": float(sums[nz[k]]),
+            "share": float(sums[nz[k]] / totals[p_idx[k]]),
+        }
         for k in order
     ]
     return Table(rows, columns, notes, q.method())
 
 
 # -- downloads -----------------------------------------------------------------------------------
-def _attribute(lin: Lineage, nodes: IntArray, values: Sequence[npt.NDArray[Any]], by: str,
-               registry: Registry | None) -> tuple[list[str], list[npt.NDArray[np.float64]], IntArray]:
+def _attribute(
+    lin: Lineage, nodes: IntArray, values: Sequence[npt.NDArray[Any]], by: str, registry: Registry | None
+) -> tuple[list[str], list[npt.NDArray[Any]], npt.NDArray[Any]]:
     pos, grp, labels = node_groups(lin, nodes, by, registry)
     per_node = np.bincount(pos, minlength=len(nodes))
     w = 1.0 / per_node[pos]
@@ -294,8 +307,9 @@ def _attribute(lin: Lineage, nodes: IntArray, values: Sequence[npt.NDArray[Any]]
     return labels, out, counts
 
 
-def downloads_by_group(lin: Lineage, by: str = "family", registry: Registry | None = None,
-                       top: int | None = None) -> Table:
+def downloads_by_group(
+    lin: Lineage, by: str = "family", registry: Registry | None = None, top: int | None = None
+) -> Table:
     """Downloads (last 30 days and all time) of every model, split fractionally over the
     groups it descends from (base models count for their own group)."""
     nodes = np.flatnonzero(~lin.placeholder & ~lin.deleted)
@@ -303,21 +317,44 @@ def downloads_by_group(lin: Lineage, by: str = "family", registry: Registry | No
     labels, (dl, dl_all), counts = _attribute(lin, nodes, [lin.downloads, dat], by, registry)
     total, total_all = dl.sum() or 1.0, dl_all.sum() or 1.0
     order = np.lexsort((np.array(labels, dtype=object), -dl))
-    rows = [{"group": labels[k], "models": float(counts[k]), "downloads_30d": float(dl[k]),
-             "downloads_30d_share": float(dl[k] / total), "downloads_all_time": float(dl_all[k]),
-             "downloads_all_time_share": float(dl_all[k] / total_all)} for k in order]
+    rows = [
+        {
+            "group": labels[k],
+            "models": float(counts[k]),
+            "downloads_30d": float(dl[k]),
+            "downloads_30d_share": float(dl[k] / total),
+            "downloads_all_time": float(dl_all[k]),
+            "downloads_all_time_share": float(dl_all[k] / total_all),
+        }
+        for k in order
+    ]
     if top is not None:
         rows = rows[:top]
-    return Table(rows, ["group", "models", "downloads_30d", "downloads_30d_share", "downloads_all_time",
-                        "downloads_all_time_share"],
-                 ["downloads are attributed fractionally over the groups a model descends from; the "
-                  "Hub reports 30-day downloads and all-time downloads, not a history"], "")
+    return Table(
+        rows,
+        [
+            "group",
+            "models",
+            "downloads_30d",
+            "downloads_30d_share",
+            "downloads_all_time",
+            "downloads_all_time_share",
+        ],
+        [
+            "downloads are attributed fractionally over the groups a model descends from; the "
+            "Hub reports 30-day downloads and all-time downloads, not a history"
+        ],
+        "",
+    )
 
 
-def downloads_over_time(lin: Lineage, snapshots: Iterable[tuple[str, Sequence[str], Sequence[int],
-                                                              Sequence[int | None]]],
-                        by: str = "family", registry: Registry | None = None,
-                        top: int | None = None) -> Table:
+def downloads_over_time(
+    lin: Lineage,
+    snapshots: Iterable[tuple[str, Sequence[str], Sequence[int], Sequence[int | None]]],
+    by: str = "family",
+    registry: Registry | None = None,
+    top: int | None = None,
+) -> Table:
     """Downloads by group at each snapshot (one per crawl): ``snapshots`` yields
     ``(time, model_ids, downloads_30d, downloads_all_time)``."""
     rows: list[dict[str, Any]] = []
@@ -334,15 +371,32 @@ def downloads_over_time(lin: Lineage, snapshots: Iterable[tuple[str, Sequence[st
         order = np.lexsort((np.array(labels, dtype=object), -a))
         if top is not None:
             order = order[:top]
-        rows += [{"snapshot": when, "group": labels[k], "downloads_30d": float(a[k]),
-                  "downloads_all_time": float(b[k])} for k in order]
-    return Table(rows, ["snapshot", "group", "downloads_30d", "downloads_all_time"],
-                 ["one snapshot per crawl: downloads over time exist only from repeated crawls"], "")
+        rows += [
+            {
+                "snapshot": when,
+                "group": labels[k],
+                "downloads_30d": float(a[k]),
+                "downloads_all_time": float(b[k]),
+            }
+            for k in order
+        ]
+    return Table(
+        rows,
+        ["snapshot", "group", "downloads_30d", "downloads_all_time"],
+        ["one snapshot per crawl: downloads over time exist only from repeated crawls"],
+        "",
+    )
 
 
 # -- family summary ---------------------------------------------------------------------------------
-def family_summary(lin: Lineage, by: str = "family", registry: Registry | None = None,
-                   top: int | None = 20, window_days: int = 90, as_of: str | None = None) -> Table:
+def family_summary(
+    lin: Lineage,
+    by: str = "family",
+    registry: Registry | None = None,
+    top: int | None = 20,
+    window_days: int = 90,
+    as_of: str | None = None,
+) -> Table:
     """Top groups: derivative count, base models, downloads, growth and relation mix.
 
     ``growth`` compares new derivatives in the last ``window_days`` before ``as_of`` (default:
@@ -362,8 +416,11 @@ def family_summary(lin: Lineage, by: str = "family", registry: Registry | None =
     dated &= ~lin.legacy[derived]
     end = _ts(as_of, end=True) if as_of else int(lin.created[derived][dated].max(initial=0)) + 1
     recent = dated & (lin.created[derived] >= end - window_days * 86400) & (lin.created[derived] < end)
-    before = dated & (lin.created[derived] >= end - 2 * window_days * 86400) & \
-        (lin.created[derived] < end - window_days * 86400)
+    before = (
+        dated
+        & (lin.created[derived] >= end - 2 * window_days * 86400)
+        & (lin.created[derived] < end - window_days * 86400)
+    )
     cur = np.bincount(grp, weights=w * recent[pos], minlength=g)
     prev = np.bincount(grp, weights=w * before[pos], minlength=g)
     # Relation mix: each derivative's weight split over its incoming links' relations.
@@ -374,8 +431,9 @@ def family_summary(lin: Lineage, by: str = "family", registry: Registry | None =
     epos = node_pos[lin.child]
     ok = epos >= 0
     np.add.at(rel_share, (lin.relation[ok].astype(np.int64), epos[ok]), 1.0 / indeg[lin.child[ok]])
-    mix = np.stack([np.bincount(grp, weights=w * rel_share[r][pos], minlength=g)
-                    for r in range(len(RELATIONS))])
+    mix = np.stack(
+        [np.bincount(grp, weights=w * rel_share[r][pos], minlength=g) for r in range(len(RELATIONS))]
+    )
     roots = np.flatnonzero(lin.in_degree == 0)
     rcodes, rlabels = _root_group_codes(lin, roots, by, reg)
     root_count = {lab: 0 for lab in labels}
@@ -392,8 +450,9 @@ def family_summary(lin: Lineage, by: str = "family", registry: Registry | None =
         lab = labels[k]
         row: dict[str, Any] = {
             "group": lab,
-            "region": reg.region_of_family(lab) if by == "family" else (
-                reg.region_of_org(lab) if by == "org" else lab),
+            "region": reg.region_of_family(lab)
+            if by == "family"
+            else (reg.region_of_org(lab) if by == "org" else lab),
             "derivatives": float(models[k]),
             "base_models": root_count.get(lab, 0),
             "downloads_30d": dl_map.get(lab, {}).get("downloads_30d", 0.0),
@@ -403,10 +462,22 @@ def family_summary(lin: Lineage, by: str = "family", registry: Registry | None =
         for r, name in enumerate(RELATIONS):
             row[f"{name}_share"] = float(mix[r][k] / models[k]) if models[k] else 0.0
         rows.append(row)
-    cols = ["group", "region", "derivatives", "base_models", "downloads_30d", "new_last_window", "growth",
-            *[f"{r}_share" for r in RELATIONS]]
-    return Table(rows, cols, [f"growth: new derivatives in the last {window_days} days vs the "
-                              f"{window_days} days before"], "")
+    cols = [
+        "group",
+        "region",
+        "derivatives",
+        "base_models",
+        "downloads_30d",
+        "new_last_window",
+        "growth",
+        *[f"{r}_share" for r in RELATIONS],
+    ]
+    return Table(
+        rows,
+        cols,
+        [f"growth: new derivatives in the last {window_days} days vs the {window_days} days before"],
+        "",
+    )
 
 
 def top_groups(rows: Sequence[dict[str, Any]], n: int) -> list[dict[str, Any]]:
@@ -419,7 +490,12 @@ def top_groups(rows: Sequence[dict[str, Any]], n: int) -> list[dict[str, Any]]:
         out.extend(group_rows[:n])
         rest = group_rows[n:]
         if rest:
-            out.append({"period": period, "group": "(other)",
-                        "models": float(sum(r["models"] for r in rest)),
-                        "share": float(sum(r["share"] for r in rest))})
+            out.append(
+                {
+                    "period": period,
+                    "group": "(other)",
+                    "models": float(sum(r["models"] for r in rest)),
+                    "share": float(sum(r["share"] for r in rest)),
+                }
+            )
     return out

@@ -32,7 +32,13 @@ from urllib.parse import urlencode, urlsplit
 import httpx2
 import orjson
 from huggingface_hub import constants
-from huggingface_hub.utils import build_hf_headers, get_session, parse_ratelimit_headers
+# Public, documented helpers (huggingface_hub "Utilities" reference); its lazy __init__ hides
+# them from mypy's explicit-export check.
+from huggingface_hub.utils import (  # type: ignore[attr-defined]
+    build_hf_headers,
+    get_session,
+    parse_ratelimit_headers,
+)
 
 from .records import ModelRecord, Repair, normalize_item
 from .resolve import ResolveStats, resolve_links
@@ -55,8 +61,17 @@ log = logging.getLogger("lineage.crawl")
 
 #: Fields requested per model: everything lineage uses and nothing more.
 EXPAND_FIELDS: tuple[str, ...] = (
-    "author", "cardData", "createdAt", "downloads", "downloadsAllTime", "gated", "lastModified",
-    "library_name", "likes", "pipeline_tag", "tags",
+    "author",
+    "cardData",
+    "createdAt",
+    "downloads",
+    "downloadsAllTime",
+    "gated",
+    "lastModified",
+    "library_name",
+    "likes",
+    "pipeline_tag",
+    "tags",
 )
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -193,9 +208,16 @@ class Crawler:
         started = self.clock.time()
         crawl, resumed = self._begin(mode, since, limit, restart)
         progress = CrawlProgress(
-            crawl.id, crawl.mode, pages=crawl.pages, models=crawl.models, new=crawl.new_models,
-            updated=crawl.updated_models, duplicates=crawl.duplicates, skipped=crawl.skipped,
-            requests=crawl.requests, retries=crawl.retries,
+            crawl.id,
+            crawl.mode,
+            pages=crawl.pages,
+            models=crawl.models,
+            new=crawl.new_models,
+            updated=crawl.updated_models,
+            duplicates=crawl.duplicates,
+            skipped=crawl.skipped,
+            requests=crawl.requests,
+            retries=crawl.retries,
             expected_total=(self.store.count_models() or None) if crawl.mode == "full" else None,
         )
         stop_before = None
@@ -244,15 +266,21 @@ class Crawler:
             rate_limit_waits=progress.rate_limit_waits,
             links=self.store.count_links(),
             repairs=self.store.repair_counts(),
-            resolution={"exact": stats.exact, "case": stats.case, "alias": stats.alias,
-                        "unresolved": stats.unresolved, "cycle": stats.cycle},
+            resolution={
+                "exact": stats.exact,
+                "case": stats.case,
+                "alias": stats.alias,
+                "unresolved": stats.unresolved,
+                "cycle": stats.cycle,
+            },
             watermark=final.watermark,
             seconds=round(self.clock.time() - started, 3),
         )
 
     # -- internals -------------------------------------------------------------------------
-    def _begin(self, mode: str, since: str | None, limit: int | None,
-               restart: bool) -> tuple[CrawlState, bool]:
+    def _begin(
+        self, mode: str, since: str | None, limit: int | None, restart: bool
+    ) -> tuple[CrawlState, bool]:
         if mode not in ("auto", "full", "incremental"):
             raise ValueError(f"unknown crawl mode {mode!r}: use auto, full or incremental")
         unfinished = self.store.unfinished_crawl()
@@ -268,8 +296,9 @@ class Crawler:
                     f"crawl #{unfinished.id} ({unfinished.mode}) is unfinished; run `lineage crawl` "
                     f"to resume it, or pass --restart to abandon it and start a {wanted} crawl"
                 )
-            log.info("resuming crawl %d (%s) after %d pages", unfinished.id, unfinished.mode,
-                     unfinished.pages)
+            log.info(
+                "resuming crawl %d (%s) after %d pages", unfinished.id, unfinished.mode, unfinished.pages
+            )
             self.store.update_crawl(unfinished.id, status="running", error=None)
             return unfinished, True
         if unfinished is not None:
@@ -281,8 +310,10 @@ class Crawler:
         elif mode == "auto":
             mode = "incremental" if watermark else "full"
         elif mode == "incremental" and not watermark:
-            raise CrawlError("no complete crawl yet, so there is nothing to update incrementally: "
-                             "run `lineage crawl --full` first (or pass --since DATE)")
+            raise CrawlError(
+                "no complete crawl yet, so there is nothing to update incrementally: "
+                "run `lineage crawl --full` first (or pass --since DATE)"
+            )
         stop = None
         if mode == "incremental":
             stop = since or _minus_seconds(watermark or "", self.config.overlap_seconds)
@@ -290,9 +321,15 @@ class Crawler:
         params: list[tuple[str, str | int]] = [("limit", self.config.page_size), ("sort", sort)]
         params += [("expand", f) for f in self.config.expand]
         query = "/api/models?" + urlencode(params)
-        crawl = self.store.start_crawl(mode=mode, endpoint=self.endpoint, sort=sort, since=stop,
-                                       model_limit=limit, first_query=query,
-                                       started_at=_iso(self.clock.time()))
+        crawl = self.store.start_crawl(
+            mode=mode,
+            endpoint=self.endpoint,
+            sort=sort,
+            since=stop,
+            model_limit=limit,
+            first_query=query,
+            started_at=_iso(self.clock.time()),
+        )
         return crawl, False
 
     def _pages(self, crawl: CrawlState, progress: CrawlProgress, stop_before: str | None) -> bool:
@@ -310,9 +347,15 @@ class Crawler:
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
 
-    def _page_loop(self, crawl: CrawlState, progress: CrawlProgress, stop_before: str | None,
-                   query: str | None, pool: ThreadPoolExecutor | None,
-                   pending: Future[tuple[list[Any], str | None, int, int]] | None) -> bool:
+    def _page_loop(
+        self,
+        crawl: CrawlState,
+        progress: CrawlProgress,
+        stop_before: str | None,
+        query: str | None,
+        pool: ThreadPoolExecutor | None,
+        pending: Future[tuple[list[Any], str | None, int, int]] | None,
+    ) -> bool:
         limit = crawl.model_limit
         batch = _Batch()
         while query is not None:
@@ -349,8 +392,9 @@ class Crawler:
                     done = True
             batch.add(records, requests, retries)
             if records:
-                progress.last_date = records[-1].created_at if crawl.sort == "createdAt" else \
-                    records[-1].last_modified
+                progress.last_date = (
+                    records[-1].created_at if crawl.sort == "createdAt" else records[-1].last_modified
+                )
             # Commit every few pages (and at the end): each commit is a durable point with
             # the cursor of its last page; a crash loses at most the uncommitted pages, which
             # are fetched again on resume.
@@ -364,13 +408,21 @@ class Crawler:
             self._commit(crawl, progress, batch, query)
         return not (limit is not None and progress.models >= limit)
 
-    def _commit(self, crawl: CrawlState, progress: CrawlProgress, batch: _Batch, next_query: str | None) -> None:
+    def _commit(
+        self, crawl: CrawlState, progress: CrawlProgress, batch: _Batch, next_query: str | None
+    ) -> None:
         # The newest lastModified of the first commit is (within the overlap) at most the
         # crawl's start: the next incremental crawl starts there minus the overlap. Only the
         # first commit sets it (write_page keeps an existing watermark).
         page = self.store.write_page(
-            crawl.id, batch.records, batch.repairs, next_query=next_query, skipped=batch.skipped,
-            requests=batch.requests, retries=batch.retries, pages=batch.pages,
+            crawl.id,
+            batch.records,
+            batch.repairs,
+            next_query=next_query,
+            skipped=batch.skipped,
+            requests=batch.requests,
+            retries=batch.retries,
+            pages=batch.pages,
             watermark=max((r.last_modified for r in batch.records if r.last_modified), default=None),
         )
         progress.pages += batch.pages
@@ -398,8 +450,9 @@ class Crawler:
             problem: str
             wait: float | None = None
             try:
-                response = get_session().get(url, headers=self._headers, timeout=self.config.timeout,
-                                             follow_redirects=True)
+                response = get_session().get(
+                    url, headers=self._headers, timeout=self.config.timeout, follow_redirects=True
+                )
                 self._note_rate_limit(response.headers)
                 self.simulated = response.headers.get("X-Lineage-Simulated") == "true"
                 status = response.status_code
@@ -418,8 +471,10 @@ class Crawler:
                     progress.rate_limit_waits += 1
                     wait = self._rate_limit_wait(response.headers)
                     if rate_waits > self.config.max_rate_limit_waits:
-                        raise CrawlError(f"still rate limited after {rate_waits} waits on {query}; "
-                                         "the crawl is saved — run `lineage crawl` later to resume")
+                        raise CrawlError(
+                            f"still rate limited after {rate_waits} waits on {query}; "
+                            "the crawl is saved — run `lineage crawl` later to resume"
+                        )
                     log.warning("rate limited (429); waiting %.0f s", wait)
                     self.clock.sleep(wait)
                     progress.waited_seconds += wait
@@ -436,8 +491,9 @@ class Crawler:
                         "(or unset it to crawl anonymously); the crawl is saved and can be resumed."
                     )
                 else:
-                    raise CrawlError(f"unexpected HTTP {status} from {self.endpoint}{query[:80]}: "
-                                     f"{response.text[:200]}")
+                    raise CrawlError(
+                        f"unexpected HTTP {status} from {self.endpoint}{query[:80]}: {response.text[:200]}"
+                    )
             except (httpx2.TimeoutException, httpx2.TransportError) as exc:
                 problem = f"{type(exc).__name__}: {exc}"[:200]
             failures += 1
@@ -531,8 +587,7 @@ def hub_reachable(endpoint: str | None = None, timeout: float = 5.0) -> bool:
     """True if the Hub answers a one-model listing within ``timeout`` seconds."""
     url = resolve_endpoint(endpoint) + "/api/models?limit=1"
     try:
-        response = get_session().get(url, headers=build_hf_headers(library_name="lineage"),
-                                     timeout=timeout)
+        response = get_session().get(url, headers=build_hf_headers(library_name="lineage"), timeout=timeout)
     except (httpx2.TimeoutException, httpx2.TransportError):
         return False
     return response.status_code == 200

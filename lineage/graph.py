@@ -61,8 +61,19 @@ UNKNOWN_TIME = np.iinfo(np.int64).min
 
 #: Node attributes in networkx graphs and exports (None-valued ones are omitted per node).
 NODE_ATTRIBUTES: tuple[str, ...] = (
-    "author", "created_at", "last_modified", "downloads", "downloads_all_time", "likes",
-    "pipeline_tag", "library_name", "license", "gated", "legacy_date", "deleted", "placeholder",
+    "author",
+    "created_at",
+    "last_modified",
+    "downloads",
+    "downloads_all_time",
+    "likes",
+    "pipeline_tag",
+    "library_name",
+    "license",
+    "gated",
+    "legacy_date",
+    "deleted",
+    "placeholder",
 )
 
 
@@ -185,8 +196,12 @@ class Lineage:
         )
 
     @classmethod
-    def from_edges(cls, edges: Iterable[tuple[str, str, str]], nodes: Iterable[str] = (),
-                   created: dict[str, str] | None = None) -> Lineage:
+    def from_edges(
+        cls,
+        edges: Iterable[tuple[str, str, str]],
+        nodes: Iterable[str] = (),
+        created: dict[str, str] | None = None,
+    ) -> Lineage:
         """Build from ``(parent, child, relation)`` triples — for tests and small examples.
 
         >>> lin = Lineage.from_edges([("a", "b", "finetune"), ("b", "c", "quantized")])
@@ -202,11 +217,18 @@ class Lineage:
         for mid, date in (created or {}).items():
             times[index[mid]] = int(np.datetime64(date[:19], "s").astype(np.int64))
         return cls(
-            ids=ids, created=times, legacy=np.zeros(n, bool), deleted=np.zeros(n, bool),
-            placeholder=np.zeros(n, bool), downloads=np.zeros(n, np.int64),
-            downloads_all_time=np.full(n, -1, np.int64), likes=np.zeros(n, np.int64),
-            pipeline=np.zeros(n, np.int32), pipeline_labels=[None],
-            library=np.zeros(n, np.int32), library_labels=[None],
+            ids=ids,
+            created=times,
+            legacy=np.zeros(n, bool),
+            deleted=np.zeros(n, bool),
+            placeholder=np.zeros(n, bool),
+            downloads=np.zeros(n, np.int64),
+            downloads_all_time=np.full(n, -1, np.int64),
+            likes=np.zeros(n, np.int64),
+            pipeline=np.zeros(n, np.int32),
+            pipeline_labels=[None],
+            library=np.zeros(n, np.int32),
+            library_labels=[None],
             parent=np.array([index[p] for p, _, _ in triples], dtype=np.int64),
             child=np.array([index[c] for _, c, _ in triples], dtype=np.int64),
             relation=np.array([rel_index.get(r, 4) for _, _, r in triples], dtype=np.int8),
@@ -440,8 +462,12 @@ class Lineage:
         labels = self.relation_labels
         g.add_edges_from(
             (ids[p], ids[c], {"relation": labels[r]})
-            for p, c, r in zip(self.parent[emask].tolist(), self.child[emask].tolist(),
-                               self.relation[emask].tolist(), strict=True)
+            for p, c, r in zip(
+                self.parent[emask].tolist(),
+                self.child[emask].tolist(),
+                self.relation[emask].tolist(),
+                strict=True,
+            )
         )
         return g
 

@@ -48,7 +48,8 @@ def crawl_progress(enabled: bool = True) -> Iterator[Callable[[CrawlProgress], N
                     f"crawl id={p.crawl_id} mode={p.mode} pages={p.pages} models={p.models} new={p.new} "
                     f"updated={p.updated} skipped={p.skipped} requests={p.requests} retries={p.retries} "
                     f"rate_limit_waits={p.rate_limit_waits} models_per_s={rate:.0f} at={p.last_date}",
-                    file=sys.stderr, flush=True,
+                    file=sys.stderr,
+                    flush=True,
                 )
 
         yield log_line
@@ -71,9 +72,16 @@ def crawl_progress(enabled: bool = True) -> Iterator[Callable[[CrawlProgress], N
         def update(p: CrawlProgress) -> None:
             elapsed = max(1e-9, time.monotonic() - start)
             total = p.expected_total if p.expected_total and p.expected_total >= p.models else None
-            progress.update(task, completed=p.models, total=total, description=f"crawl ({p.mode})",
-                            rate=f"{p.models / elapsed:,.0f}", pages=p.pages, retries=p.retries,
-                            at=(p.last_date or "")[:10])
+            progress.update(
+                task,
+                completed=p.models,
+                total=total,
+                description=f"crawl ({p.mode})",
+                rate=f"{p.models / elapsed:,.0f}",
+                pages=p.pages,
+                retries=p.retries,
+                at=(p.last_date or "")[:10],
+            )
 
         yield update
 
@@ -85,8 +93,12 @@ def count_progress(label: str, total: int | None = None) -> Iterator[Callable[[i
         yield lambda n: None
         return
     with Progress(
-        TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TimeRemainingColumn(), console=Console(stderr=True),
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
     ) as progress:
         task = progress.add_task(label, total=total)
         yield lambda n: progress.advance(task, n)

@@ -26,7 +26,7 @@ EXPLANATIONS: dict[str, str] = {
     "card_only_parent": "parent only in cardData.base_model, not in the Hub's tags; kept",
     "tag_only_parent": "parent only in the tags, not in cardData.base_model; kept",
     "legacy_date": "createdAt is the 2022-03-02T23:29:04 placeholder of pre-2022 repos; "
-                   "excluded from 'new models' statistics",
+    "excluded from 'new models' statistics",
     "bad_date": "unparseable date; stored as unknown",
     "unusual_model_id": "the model's own id is not a standard repo id; kept as the Hub gave it",
     "missing_id": "listing item without an id; skipped",
@@ -37,7 +37,7 @@ RESOLUTIONS: dict[str, str] = {
     "case": "parent found with different letter case; linked to the real id",
     "alias": "legacy un-namespaced id (gpt2 -> openai-community/gpt2); linked to the new id",
     "unresolved": "parent not on the Hub (deleted, private, renamed or never existed); kept as a "
-                  "placeholder root",
+    "placeholder root",
     "cycle": "link closes a cycle (the newest parent's link is set aside); kept, not in the graph",
     "pending": "not resolved yet (a crawl is running)",
 }
@@ -53,17 +53,34 @@ def quality_report(store: Store, examples: int = 3) -> dict[str, Any]:
     for kind, n in store.resolution_counts().items():
         rows = store.conn.execute(
             "SELECT child, ref, coalesce(parent, ref) FROM links WHERE coalesce(resolution, 'pending') = ? "
-            "ORDER BY child LIMIT ?", (kind, examples if kind != "exact" else 0),
+            "ORDER BY child LIMIT ?",
+            (kind, examples if kind != "exact" else 0),
         ).fetchall()
-        resolutions.append({
-            "resolution": kind, "links": n, "meaning": RESOLUTIONS.get(kind, ""),
-            "examples": [{"child": c, "declared": r, "parent": p} for c, r, p in rows],
-        })
+        resolutions.append(
+            {
+                "resolution": kind,
+                "links": n,
+                "meaning": RESOLUTIONS.get(kind, ""),
+                "examples": [{"child": c, "declared": r, "parent": p} for c, r, p in rows],
+            }
+        )
     crawls = [
-        {"id": c.id, "mode": c.mode, "status": c.status, "started_at": c.started_at,
-         "finished_at": c.finished_at, "models": c.models, "new": c.new_models,
-         "updated": c.updated_models, "deleted": c.deleted_models, "duplicates": c.duplicates,
-         "skipped": c.skipped, "requests": c.requests, "retries": c.retries, "error": c.error}
+        {
+            "id": c.id,
+            "mode": c.mode,
+            "status": c.status,
+            "started_at": c.started_at,
+            "finished_at": c.finished_at,
+            "models": c.models,
+            "new": c.new_models,
+            "updated": c.updated_models,
+            "deleted": c.deleted_models,
+            "duplicates": c.duplicates,
+            "skipped": c.skipped,
+            "requests": c.requests,
+            "retries": c.retries,
+            "error": c.error,
+        }
         for c in store.crawls()
     ]
     return {
@@ -79,9 +96,12 @@ def quality_report(store: Store, examples: int = 3) -> dict[str, Any]:
 
 def format_quality(report: dict[str, Any]) -> str:
     """Human-readable text for :func:`quality_report`."""
-    lines = [f"Data quality of {report['store']}" + ("  [SIMULATED DATA]" if report["simulated"] else ""),
-             f"  {report['models']:,} models, {report['links']:,} parent links", "",
-             "Repairs and skips while cleaning (per model card / tags):"]
+    lines = [
+        f"Data quality of {report['store']}" + ("  [SIMULATED DATA]" if report["simulated"] else ""),
+        f"  {report['models']:,} models, {report['links']:,} parent links",
+        "",
+        "Repairs and skips while cleaning (per model card / tags):",
+    ]
     if not report["repairs"]:
         lines.append("  none")
     for r in report["repairs"]:
@@ -92,13 +112,17 @@ def format_quality(report: dict[str, Any]) -> str:
     for r in report["resolutions"]:
         lines.append(f"  {r['links']:>10,}  {r['resolution']:<12} {r['meaning']}")
         for ex in r["examples"]:
-            lines.append(f"{'':>14}e.g. {ex['child']} -> {ex['declared']}"
-                         + (f" (= {ex['parent']})" if ex["parent"] != ex["declared"] else ""))
+            lines.append(
+                f"{'':>14}e.g. {ex['child']} -> {ex['declared']}"
+                + (f" (= {ex['parent']})" if ex["parent"] != ex["declared"] else "")
+            )
     lines += ["", "Crawls:"]
     for c in report["crawls"]:
         lines.append(
             f"  #{c['id']} {c['mode']:<11} {c['status']:<11} {c['started_at'][:19]}  models {c['models']:,} "
-            f"(new {c['new']:,}, updated {c['updated']:,}, deleted {c['deleted']:,}), skipped {c['skipped']:,}, "
-            f"requests {c['requests']:,}, retries {c['retries']:,}" + (f"  error: {c['error']}" if c["error"] else "")
+            f"(new {c['new']:,}, updated {c['updated']:,}, deleted {c['deleted']:,}), "
+            f"skipped {c['skipped']:,}, "
+            f"requests {c['requests']:,}, retries {c['retries']:,}"
+            + (f"  error: {c['error']}" if c["error"] else "")
         )
     return "\n".join(lines) + "\n"

@@ -162,9 +162,7 @@ def _clean_str_ref(raw: str) -> tuple[str | None, str | None]:
     if match and ("huggingface.co" in value.lower() or "hf.co" in value.lower()):
         value = _URL_TAIL_RE.sub("", match.group(1)).strip("/")
         repair = "url"
-    elif value.startswith(("/", "./", "../", "~", "\\")) or re.match(r"^[A-Za-z]:[\\/]", value):
-        return None, "local_path"
-    elif "\\" in value:
+    elif value.startswith(("/", "./", "../", "~")) or "\\" in value or re.match(r"^[A-Za-z]:/", value):
         return None, "local_path"
     if value.endswith("/"):
         value = value.rstrip("/")
@@ -239,8 +237,13 @@ def _as_str(value: Any) -> str | None:
 def _clean_date(model_id: str, value: Any, name: str, repairs: list[Repair]) -> str | None:
     if value is None:
         return None
-    if type(value) is str and len(value) == 24 and value[10] == "T" and value[23] == "Z" \
-            and _DATE_RE.match(value):
+    if (
+        type(value) is str
+        and len(value) == 24
+        and value[10] == "T"
+        and value[23] == "Z"
+        and _DATE_RE.match(value)
+    ):
         return value  # the Hub's usual form: 2025-10-01T12:34:56.000Z
     if isinstance(value, str) and _DATE_RE.match(value.strip()):
         return value.strip()
@@ -314,9 +317,19 @@ def normalize_item(item: dict[str, Any]) -> tuple[ModelRecord | None, list[Repai
     if type(library) is not str or not library:
         library = _as_str(library)
     record = ModelRecord(
-        model_id, author, created_at,
+        model_id,
+        author,
+        created_at,
         _clean_date(model_id, get("lastModified"), "lastModified", repairs),
-        downloads, all_time, likes, pipeline_tag, library, _license(tags, card), gated_s, legacy, parents,
+        downloads,
+        all_time,
+        likes,
+        pipeline_tag,
+        library,
+        _license(tags, card),
+        gated_s,
+        legacy,
+        parents,
     )
     return record, repairs
 

@@ -55,8 +55,9 @@ def resolve_links(store: Store, alias: Callable[[str], str | None] | None = None
         alias = default_registry().resolve_alias
     stats = ResolveStats()
     with store.transaction() as conn:
-        conn.execute("UPDATE links SET resolution = NULL, parent = NULL WHERE resolution IN "
-                     "('unresolved', 'cycle')")
+        conn.execute(
+            "UPDATE links SET resolution = NULL, parent = NULL WHERE resolution IN ('unresolved', 'cycle')"
+        )
         stats.exact = conn.execute(
             "UPDATE links SET parent = ref, resolution = 'exact' WHERE resolution IS NULL "
             "AND EXISTS (SELECT 1 FROM models m WHERE m.id = links.ref)"
@@ -77,22 +78,30 @@ def resolve_links(store: Store, alias: Callable[[str], str | None] | None = None
                 "lower_ids WHERE low = lower(links.ref)) WHERE resolution IS NULL AND EXISTS "
                 "(SELECT 1 FROM lower_ids WHERE low = lower(links.ref))"
             ).rowcount
-        pending = [r[0] for r in conn.execute(
-            "SELECT DISTINCT ref FROM links WHERE resolution IS NULL ORDER BY ref")]
+        pending = [
+            r[0] for r in conn.execute("SELECT DISTINCT ref FROM links WHERE resolution IS NULL ORDER BY ref")
+        ]
         updates: list[tuple[str, str]] = []
         for ref in pending:
             target = alias(ref)
             if target is None:
                 continue
-            row = conn.execute("SELECT id FROM models WHERE id = ?", (target,)).fetchone() or \
-                conn.execute("SELECT coalesce(live, any_id) FROM lower_ids WHERE low = lower(?)",
-                             (target,)).fetchone()
+            row = (
+                conn.execute("SELECT id FROM models WHERE id = ?", (target,)).fetchone()
+                or conn.execute(
+                    "SELECT coalesce(live, any_id) FROM lower_ids WHERE low = lower(?)", (target,)
+                ).fetchone()
+            )
             if row is not None:
                 updates.append((row[0], ref))
-        stats.alias = conn.executemany(
-            "UPDATE links SET parent = ?, resolution = 'alias' WHERE resolution IS NULL AND ref = ?",
-            updates,
-        ).rowcount if updates else 0
+        stats.alias = (
+            conn.executemany(
+                "UPDATE links SET parent = ?, resolution = 'alias' WHERE resolution IS NULL AND ref = ?",
+                updates,
+            ).rowcount
+            if updates
+            else 0
+        )
         stats.unresolved = conn.execute(
             "UPDATE links SET parent = ref, resolution = 'unresolved' WHERE resolution IS NULL"
         ).rowcount
@@ -115,9 +124,7 @@ def resolve_links(store: Store, alias: Callable[[str], str | None] | None = None
             [(best[str(ref).lower()][1], ref) for ref, _ in variants if best[str(ref).lower()][1] != ref],
         )
         # A link that resolved onto its own child (e.g. openai-community/gpt2 naming "gpt2").
-        selfs = conn.execute(
-            "SELECT child, parent FROM links WHERE parent = child ORDER BY child"
-        ).fetchall()
+        selfs = conn.execute("SELECT child, parent FROM links WHERE parent = child ORDER BY child").fetchall()
         conn.execute("UPDATE links SET resolution = 'cycle' WHERE parent = child")
         broken = _break_cycles(conn)
         stats.cycle_links = [(str(c), str(p)) for c, p in selfs] + broken
@@ -179,7 +186,5 @@ def _break_cycles(conn: sqlite3.Connection) -> list[tuple[str, str]]:
             p, c = max(((int(u), int(v)) for u, v in cycle), key=newness)
             sub.remove_edge(p, c)
             broken.append((info[c][0], info[p][0]))
-    conn.executemany(
-        "UPDATE links SET resolution = 'cycle' WHERE child = ? AND parent = ?", broken
-    )
+    conn.executemany("UPDATE links SET resolution = 'cycle' WHERE child = ? AND parent = ?", broken)
     return sorted(broken)

@@ -87,84 +87,181 @@ def _f(name: str, region: str, roots: str, weights: str, **kw: str) -> SimFamily
 #: The simulated families. Names and regions are the simulation's own ground truth; the
 #: shipped registry must map these roots to the same names (tests check it).
 FAMILIES: tuple[SimFamily, ...] = (
-    _f("Qwen", "china",
-       "Qwen/Qwen-7B@2023-08-03 Qwen/Qwen1.5-7B@2024-02-04 Qwen/Qwen2-7B@2024-06-04 "
-       "Qwen/Qwen2.5-7B@2024-09-15 Qwen/Qwen2.5-7B-Instruct@2024-09-16 Qwen/Qwen2.5-Coder-7B@2024-09-18 "
-       "Qwen/Qwen2.5-VL-7B-Instruct@2025-01-26 Qwen/Qwen3-8B@2025-04-28 Qwen/Qwen3-4B@2025-04-28 "
-       "Qwen/Qwen3-30B-A3B@2025-04-28 Qwen/Qwen3-Next-80B-A3B-Instruct@2025-09-10 "
-       "Qwen/Qwen3-VL-8B-Instruct@2025-10-11",
-       "0 0 1 3 10 24 38 46 56 56"),
-    _f("Llama", "us",
-       "huggyllama/llama-7b@2023-04-03 meta-llama/Llama-2-7b-hf@2023-07-18 "
-       "meta-llama/Llama-2-13b-chat-hf@2023-07-18 meta-llama/Meta-Llama-3-8B@2024-04-17 "
-       "meta-llama/Meta-Llama-3-8B-Instruct@2024-04-17 meta-llama/Llama-3.1-8B@2024-07-14 "
-       "meta-llama/Llama-3.1-8B-Instruct@2024-07-14 meta-llama/Llama-3.2-1B@2024-09-18 "
-       "meta-llama/Llama-3.2-3B-Instruct@2024-09-18 meta-llama/Llama-3.3-70B-Instruct@2024-11-26 "
-       "meta-llama/Llama-4-Scout-17B-16E-Instruct@2025-04-02",
-       "0 2 50 52 46 30 20 13 7 6", gated="manual"),
-    _f("Mistral", "eu",
-       "mistralai/Mistral-7B-v0.1@2023-09-20 mistralai/Mixtral-8x7B-v0.1@2023-12-01 "
-       "mistralai/Mistral-7B-Instruct-v0.2@2023-12-11 mistralai/Mistral-Nemo-Instruct-2407@2024-07-17 "
-       "mistralai/Mistral-Small-24B-Instruct-2501@2025-01-28 "
-       "mistralai/Mistral-Small-3.2-24B-Instruct-2506@2025-06-19",
-       "0 0 2 16 10 7 5 4 2.5 2.5"),
-    _f("Gemma", "us",
-       "google/gemma-2b@2024-02-08 google/gemma-7b@2024-02-08 google/gemma-2-9b@2024-06-24 "
-       "google/gemma-2-2b-it@2024-07-16 google/gemma-3-4b-it@2025-03-12 google/gemma-3-27b-it@2025-03-12 "
-       "google/gemma-3-270m@2025-08-05",
-       "0 0 0 3 6 7 6 5 3.5 3.5", gated="manual"),
-    _f("DeepSeek", "china",
-       "deepseek-ai/deepseek-coder-6.7b-instruct@2023-10-29 deepseek-ai/DeepSeek-V3@2024-12-25 "
-       "deepseek-ai/DeepSeek-R1@2025-01-20 deepseek-ai/Janus-Pro-7B@2025-01-27 "
-       "deepseek-ai/DeepSeek-V3.1@2025-08-21",
-       "0 0 0 1 1 6 9 8 9 9"),
-    _f("Phi", "us",
-       "microsoft/phi-1_5@2023-09-10 microsoft/phi-2@2023-12-13 microsoft/Phi-3-mini-4k-instruct@2024-04-22 "
-       "microsoft/phi-4@2024-12-11 microsoft/Phi-4-mini-instruct@2025-02-19",
-       "0 0 1 4 5 4 3 2 2 2"),
-    _f("GLM", "china",
-       "THUDM/chatglm2-6b@2023-06-24 THUDM/glm-4-9b-chat@2024-06-04 zai-org/GLM-4.5-Air@2025-07-20 "
-       "zai-org/GLM-4.6@2025-09-29",
-       "0 0 0.5 0.5 1 1 2 3 6 6"),
-    _f("Kimi", "china", "moonshotai/Kimi-VL-A3B-Instruct@2025-04-09 moonshotai/Kimi-K2-Instruct@2025-07-11",
-       "0 0 0 0 0 0 0.5 1 2 2"),
-    _f("MiniMax", "china", "MiniMaxAI/MiniMax-Text-01@2025-01-14 MiniMaxAI/MiniMax-M2@2025-10-22",
-       "0 0 0 0 0 0.2 0.3 0.5 1 1"),
-    _f("Yi", "china", "01-ai/Yi-6B@2023-11-01 01-ai/Yi-1.5-9B-Chat@2024-05-10", "0 0 0 2 1 0.5 0.3 0.2 0.2 0.2"),
-    _f("InternLM", "china", "internlm/internlm2-chat-7b@2024-01-11 internlm/internlm3-8b-instruct@2025-01-13",
-       "0 0 0 0.5 0.5 0.5 0.5 0.5 0.5 0.5"),
-    _f("Baichuan", "china", "baichuan-inc/Baichuan2-7B-Chat@2023-08-29", "0 0 0.5 0.5 0.3 0.2 0.1 0.1 0.1 0.1"),
+    _f(
+        "Qwen",
+        "china",
+        "Qwen/Qwen-7B@2023-08-03 Qwen/Qwen1.5-7B@2024-02-04 Qwen/Qwen2-7B@2024-06-04 "
+        "Qwen/Qwen2.5-7B@2024-09-15 Qwen/Qwen2.5-7B-Instruct@2024-09-16 Qwen/Qwen2.5-Coder-7B@2024-09-18 "
+        "Qwen/Qwen2.5-VL-7B-Instruct@2025-01-26 Qwen/Qwen3-8B@2025-04-28 Qwen/Qwen3-4B@2025-04-28 "
+        "Qwen/Qwen3-30B-A3B@2025-04-28 Qwen/Qwen3-Next-80B-A3B-Instruct@2025-09-10 "
+        "Qwen/Qwen3-VL-8B-Instruct@2025-10-11",
+        "0 0 1 3 10 24 38 46 56 56",
+    ),
+    _f(
+        "Llama",
+        "us",
+        "huggyllama/llama-7b@2023-04-03 meta-llama/Llama-2-7b-hf@2023-07-18 "
+        "meta-llama/Llama-2-13b-chat-hf@2023-07-18 meta-llama/Meta-Llama-3-8B@2024-04-17 "
+        "meta-llama/Meta-Llama-3-8B-Instruct@2024-04-17 meta-llama/Llama-3.1-8B@2024-07-14 "
+        "meta-llama/Llama-3.1-8B-Instruct@2024-07-14 meta-llama/Llama-3.2-1B@2024-09-18 "
+        "meta-llama/Llama-3.2-3B-Instruct@2024-09-18 meta-llama/Llama-3.3-70B-Instruct@2024-11-26 "
+        "meta-llama/Llama-4-Scout-17B-16E-Instruct@2025-04-02",
+        "0 2 50 52 46 30 20 13 7 6",
+        gated="manual",
+    ),
+    _f(
+        "Mistral",
+        "eu",
+        "mistralai/Mistral-7B-v0.1@2023-09-20 mistralai/Mixtral-8x7B-v0.1@2023-12-01 "
+        "mistralai/Mistral-7B-Instruct-v0.2@2023-12-11 mistralai/Mistral-Nemo-Instruct-2407@2024-07-17 "
+        "mistralai/Mistral-Small-24B-Instruct-2501@2025-01-28 "
+        "mistralai/Mistral-Small-3.2-24B-Instruct-2506@2025-06-19",
+        "0 0 2 16 10 7 5 4 2.5 2.5",
+    ),
+    _f(
+        "Gemma",
+        "us",
+        "google/gemma-2b@2024-02-08 google/gemma-7b@2024-02-08 google/gemma-2-9b@2024-06-24 "
+        "google/gemma-2-2b-it@2024-07-16 google/gemma-3-4b-it@2025-03-12 google/gemma-3-27b-it@2025-03-12 "
+        "google/gemma-3-270m@2025-08-05",
+        "0 0 0 3 6 7 6 5 3.5 3.5",
+        gated="manual",
+    ),
+    _f(
+        "DeepSeek",
+        "china",
+        "deepseek-ai/deepseek-coder-6.7b-instruct@2023-10-29 deepseek-ai/DeepSeek-V3@2024-12-25 "
+        "deepseek-ai/DeepSeek-R1@2025-01-20 deepseek-ai/Janus-Pro-7B@2025-01-27 "
+        "deepseek-ai/DeepSeek-V3.1@2025-08-21",
+        "0 0 0 1 1 6 9 8 9 9",
+    ),
+    _f(
+        "Phi",
+        "us",
+        "microsoft/phi-1_5@2023-09-10 microsoft/phi-2@2023-12-13 microsoft/Phi-3-mini-4k-instruct@2024-04-22 "
+        "microsoft/phi-4@2024-12-11 microsoft/Phi-4-mini-instruct@2025-02-19",
+        "0 0 1 4 5 4 3 2 2 2",
+    ),
+    _f(
+        "GLM",
+        "china",
+        "THUDM/chatglm2-6b@2023-06-24 THUDM/glm-4-9b-chat@2024-06-04 zai-org/GLM-4.5-Air@2025-07-20 "
+        "zai-org/GLM-4.6@2025-09-29",
+        "0 0 0.5 0.5 1 1 2 3 6 6",
+    ),
+    _f(
+        "Kimi",
+        "china",
+        "moonshotai/Kimi-VL-A3B-Instruct@2025-04-09 moonshotai/Kimi-K2-Instruct@2025-07-11",
+        "0 0 0 0 0 0 0.5 1 2 2",
+    ),
+    _f(
+        "MiniMax",
+        "china",
+        "MiniMaxAI/MiniMax-Text-01@2025-01-14 MiniMaxAI/MiniMax-M2@2025-10-22",
+        "0 0 0 0 0 0.2 0.3 0.5 1 1",
+    ),
+    _f(
+        "Yi",
+        "china",
+        "01-ai/Yi-6B@2023-11-01 01-ai/Yi-1.5-9B-Chat@2024-05-10",
+        "0 0 0 2 1 0.5 0.3 0.2 0.2 0.2",
+    ),
+    _f(
+        "InternLM",
+        "china",
+        "internlm/internlm2-chat-7b@2024-01-11 internlm/internlm3-8b-instruct@2025-01-13",
+        "0 0 0 0.5 0.5 0.5 0.5 0.5 0.5 0.5",
+    ),
+    _f(
+        "Baichuan",
+        "china",
+        "baichuan-inc/Baichuan2-7B-Chat@2023-08-29",
+        "0 0 0.5 0.5 0.3 0.2 0.1 0.1 0.1 0.1",
+    ),
     _f("ERNIE", "china", "baidu/ERNIE-4.5-0.3B-PT@2025-06-28", "0 0 0 0 0 0 0.3 0.5 0.5 0.5"),
     _f("Hunyuan", "china", "tencent/Hunyuan-7B-Instruct@2025-07-30", "0 0 0 0 0 0 0.3 0.5 0.5 0.5"),
-    _f("Wan", "china", "Wan-AI/Wan2.1-T2V-14B@2025-02-25 Wan-AI/Wan2.2-T2V-A14B@2025-07-28",
-       "0 0 0 0 0 0.5 1.5 2 2 2", pipeline="text-to-video", library="diffusers"),
-    _f("Falcon", "other", "tiiuae/falcon-7b@2023-04-24 tiiuae/falcon-40b@2023-05-24 "
-       "tiiuae/Falcon3-7B-Instruct@2024-12-14", "0 1 7 2 1 0.5 0.3 0.2 0.2 0.2"),
-    _f("OLMo", "us", "allenai/OLMo-7B@2024-01-31 allenai/OLMo-2-1124-7B@2024-11-22",
-       "0 0 0 0.5 0.5 0.5 0.5 0.5 0.5 0.5"),
-    _f("Granite", "us", "ibm-granite/granite-3.1-8b-instruct@2024-12-18 "
-       "ibm-granite/granite-4.0-h-tiny@2025-10-02", "0 0 0 0 0 0.5 0.5 0.5 0.8 0.8"),
-    _f("gpt-oss", "us", "openai/gpt-oss-20b@2025-08-05 openai/gpt-oss-120b@2025-08-05",
-       "0 0 0 0 0 0 0 3 3 3"),
-    _f("Nemotron", "us", "nvidia/Llama-3.1-Nemotron-Nano-8B-v1@2025-03-18 "
-       "nvidia/NVIDIA-Nemotron-Nano-9B-v2@2025-08-12", "0 0 0 0 0 0.3 0.5 0.5 0.5 0.5"),
-    _f("SmolLM", "us", "HuggingFaceTB/SmolLM2-1.7B-Instruct@2024-10-31 HuggingFaceTB/SmolLM3-3B@2025-07-08",
-       "0 0 0 0 0 1 1 1 1 1"),
-    _f("GPT-2", "us", "openai-community/gpt2@legacy openai-community/gpt2-medium@legacy",
-       "30 14 4 2 1.5 1 0.6 0.5 0.4 0.4"),
-    _f("BERT", "us", "google-bert/bert-base-uncased@legacy google-bert/bert-base-multilingual-cased@legacy",
-       "40 20 8 5 3.5 2.5 2 1.5 1.5 1.5", pipeline="fill-mask"),
-    _f("Stable Diffusion", "eu",
-       "CompVis/stable-diffusion-v1-4@2022-08-10 runwayml/stable-diffusion-v1-5@2022-10-20 "
-       "stabilityai/stable-diffusion-2-1@2022-12-06 stabilityai/stable-diffusion-xl-base-1.0@2023-07-25 "
-       "stabilityai/stable-diffusion-3-medium@2024-06-12",
-       "10 30 14 7 4 2.5 1.5 1.2 1 1", pipeline="text-to-image", library="diffusers"),
-    _f("FLUX", "eu", "black-forest-labs/FLUX.1-dev@2024-07-31 black-forest-labs/FLUX.1-schnell@2024-07-31 "
-       "black-forest-labs/FLUX.1-Kontext-dev@2025-06-26",
-       "0 0 0 0 3 5 4 3 2.5 2.5", pipeline="text-to-image", library="diffusers"),
-    _f("Whisper", "us", "openai/whisper-small@2022-09-26 openai/whisper-large-v3@2023-11-07 "
-       "openai/whisper-large-v3-turbo@2024-10-01",
-       "5 6 3 2 1.5 1.2 1 0.8 0.7 0.7", pipeline="automatic-speech-recognition"),
+    _f(
+        "Wan",
+        "china",
+        "Wan-AI/Wan2.1-T2V-14B@2025-02-25 Wan-AI/Wan2.2-T2V-A14B@2025-07-28",
+        "0 0 0 0 0 0.5 1.5 2 2 2",
+        pipeline="text-to-video",
+        library="diffusers",
+    ),
+    _f(
+        "Falcon",
+        "other",
+        "tiiuae/falcon-7b@2023-04-24 tiiuae/falcon-40b@2023-05-24 tiiuae/Falcon3-7B-Instruct@2024-12-14",
+        "0 1 7 2 1 0.5 0.3 0.2 0.2 0.2",
+    ),
+    _f(
+        "OLMo",
+        "us",
+        "allenai/OLMo-7B@2024-01-31 allenai/OLMo-2-1124-7B@2024-11-22",
+        "0 0 0 0.5 0.5 0.5 0.5 0.5 0.5 0.5",
+    ),
+    _f(
+        "Granite",
+        "us",
+        "ibm-granite/granite-3.1-8b-instruct@2024-12-18 ibm-granite/granite-4.0-h-tiny@2025-10-02",
+        "0 0 0 0 0 0.5 0.5 0.5 0.8 0.8",
+    ),
+    _f(
+        "gpt-oss", "us", "openai/gpt-oss-20b@2025-08-05 openai/gpt-oss-120b@2025-08-05", "0 0 0 0 0 0 0 3 3 3"
+    ),
+    _f(
+        "Nemotron",
+        "us",
+        "nvidia/Llama-3.1-Nemotron-Nano-8B-v1@2025-03-18 nvidia/NVIDIA-Nemotron-Nano-9B-v2@2025-08-12",
+        "0 0 0 0 0 0.3 0.5 0.5 0.5 0.5",
+    ),
+    _f(
+        "SmolLM",
+        "us",
+        "HuggingFaceTB/SmolLM2-1.7B-Instruct@2024-10-31 HuggingFaceTB/SmolLM3-3B@2025-07-08",
+        "0 0 0 0 0 1 1 1 1 1",
+    ),
+    _f(
+        "GPT-2",
+        "us",
+        "openai-community/gpt2@legacy openai-community/gpt2-medium@legacy",
+        "30 14 4 2 1.5 1 0.6 0.5 0.4 0.4",
+    ),
+    _f(
+        "BERT",
+        "us",
+        "google-bert/bert-base-uncased@legacy google-bert/bert-base-multilingual-cased@legacy",
+        "40 20 8 5 3.5 2.5 2 1.5 1.5 1.5",
+        pipeline="fill-mask",
+    ),
+    _f(
+        "Stable Diffusion",
+        "eu",
+        "CompVis/stable-diffusion-v1-4@2022-08-10 runwayml/stable-diffusion-v1-5@2022-10-20 "
+        "stabilityai/stable-diffusion-2-1@2022-12-06 stabilityai/stable-diffusion-xl-base-1.0@2023-07-25 "
+        "stabilityai/stable-diffusion-3-medium@2024-06-12",
+        "10 30 14 7 4 2.5 1.5 1.2 1 1",
+        pipeline="text-to-image",
+        library="diffusers",
+    ),
+    _f(
+        "FLUX",
+        "eu",
+        "black-forest-labs/FLUX.1-dev@2024-07-31 black-forest-labs/FLUX.1-schnell@2024-07-31 "
+        "black-forest-labs/FLUX.1-Kontext-dev@2025-06-26",
+        "0 0 0 0 3 5 4 3 2.5 2.5",
+        pipeline="text-to-image",
+        library="diffusers",
+    ),
+    _f(
+        "Whisper",
+        "us",
+        "openai/whisper-small@2022-09-26 openai/whisper-large-v3@2023-11-07 "
+        "openai/whisper-large-v3-turbo@2024-10-01",
+        "5 6 3 2 1.5 1.2 1 0.8 0.7 0.7",
+        pipeline="automatic-speech-recognition",
+    ),
 )
 #: Legacy un-namespaced names of some roots (the Hub moved them into organisations).
 _ALIASES = {
@@ -174,10 +271,23 @@ _ALIASES = {
     "google-bert/bert-base-multilingual-cased": "bert-base-multilingual-cased",
 }
 _INDIE_WEIGHT = (12, 10, 8, 7, 6, 5, 4, 3.5, 2.5, 2.5)  # derivatives of small independent roots
-_LOCAL_PATHS = ("./outputs/checkpoint-500", "/home/user/models/base", "../merged", "~/ckpt/final",
-                "C:\\Users\\me\\model")
-_INDIE_PIPELINES = ("text-generation", "text-classification", "image-classification",
-                    "text-to-image", None, None, "feature-extraction", "token-classification")
+_LOCAL_PATHS = (
+    "./outputs/checkpoint-500",
+    "/home/user/models/base",
+    "../merged",
+    "~/ckpt/final",
+    "C:\\Users\\me\\model",
+)
+_INDIE_PIPELINES = (
+    "text-generation",
+    "text-classification",
+    "image-classification",
+    "text-to-image",
+    None,
+    None,
+    "feature-extraction",
+    "token-classification",
+)
 
 
 @dataclass(frozen=True)
@@ -200,10 +310,12 @@ class DirtRates:
 
     def scaled(self, scale: float) -> DirtRates:
         keep = {"string_form", "raw_tags", "alias", "no_card"}
-        return DirtRates(**{
-            f.name: getattr(self, f.name) if f.name in keep else min(1.0, getattr(self, f.name) * scale)
-            for f in fields(self)
-        })
+        return DirtRates(
+            **{
+                f.name: getattr(self, f.name) if f.name in keep else min(1.0, getattr(self, f.name) * scale)
+                for f in fields(self)
+            }
+        )
 
 
 def _iso(ts: float) -> str:
@@ -246,8 +358,10 @@ def _build(n: int, seed: int, end: str, ghost_rate: float) -> _Structure:
     legacy_roots = [(fi, rid) for fi, rid, d in roots if d == "legacy"]
     dated_roots = sorted(((_ts(d), fi, rid) for fi, rid, d in roots if d != "legacy"))
     if n < len(roots) + 20:
-        raise ValueError(f"--models must be at least {len(roots) + 20} (the simulated families have "
-                         f"{len(roots)} base models)")
+        raise ValueError(
+            f"--models must be at least {len(roots) + 20} (the simulated families have "
+            f"{len(roots)} base models)"
+        )
     n_legacy = max(len(legacy_roots) + 4, n // 50)
     n_dated = n - n_legacy - len(dated_roots)
     t0, t1 = _ts(_START), _ts(end)
@@ -470,8 +584,9 @@ def generate(
         progress(n % 10_000 or 10_000)
 
 
-def _emit(s: _Structure, i: int, rng: random.Random, rates: DirtRates, cycle_child: int | None,
-          end_ts: float) -> tuple[dict[str, Any], dict[str, Any]]:
+def _emit(
+    s: _Structure, i: int, rng: random.Random, rates: DirtRates, cycle_child: int | None, end_ts: float
+) -> tuple[dict[str, Any], dict[str, Any]]:
     n = s.n
     mid = s.ids[i]
     t = s.time[i]
@@ -564,8 +679,11 @@ def _emit(s: _Structure, i: int, rng: random.Random, rates: DirtRates, cycle_chi
     all_time = downloads + int(base_dl * min(age_days, 1500) / 30 * rng.uniform(0.3, 1.2))
     likes = int(rng.paretovariate(1.6)) - 1 + (int(math.sqrt(downloads) / 8) if is_root else 0)
     created = LEGACY_DATE if legacy else _iso(t)
-    modified = _iso(min(end_ts, t + rng.expovariate(1 / (25 * 86400)))) if not legacy else _iso(
-        _ts("2022-03-03") + rng.random() * 3e7)
+    modified = (
+        _iso(min(end_ts, t + rng.expovariate(1 / (25 * 86400))))
+        if not legacy
+        else _iso(_ts("2022-03-03") + rng.random() * 3e7)
+    )
     item: dict[str, Any] = {
         "_id": f"{int(t) & 0xFFFFFFFF:08x}{i:016x}",
         "id": mid,

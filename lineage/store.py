@@ -118,8 +118,18 @@ CREATE TABLE IF NOT EXISTS repairs (
 """
 
 _MODEL_COLUMNS = (
-    "id", "author", "created_at", "last_modified", "downloads", "downloads_all_time", "likes",
-    "pipeline_tag", "library_name", "license", "gated", "legacy_date",
+    "id",
+    "author",
+    "created_at",
+    "last_modified",
+    "downloads",
+    "downloads_all_time",
+    "likes",
+    "pipeline_tag",
+    "library_name",
+    "license",
+    "gated",
+    "legacy_date",
 )
 
 
@@ -195,8 +205,7 @@ class Store:
             self.conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                        check_same_thread=False)
+            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         try:
             self.conn.execute("PRAGMA busy_timeout = 30000")
             if not readonly:
@@ -250,8 +259,17 @@ class Store:
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # -- crawls -----------------------------------------------------------------------
-    def start_crawl(self, *, mode: str, endpoint: str, sort: str, since: str | None,
-                    model_limit: int | None, first_query: str, started_at: str | None = None) -> CrawlState:
+    def start_crawl(
+        self,
+        *,
+        mode: str,
+        endpoint: str,
+        sort: str,
+        since: str | None,
+        model_limit: int | None,
+        first_query: str,
+        started_at: str | None = None,
+    ) -> CrawlState:
         cur = self.conn.execute(
             "INSERT INTO crawls (mode, endpoint, sort, since, model_limit, started_at, status, "
             "next_query) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
@@ -326,7 +344,8 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 for row in conn.execute(
                     f"SELECT id, last_modified, last_seen_crawl, deleted_at FROM models "
-                    f"WHERE id IN ({marks})", chunk
+                    f"WHERE id IN ({marks})",
+                    chunk,
                 ):
                     existing[row[0]] = (row[1], row[2], row[3])
             new = updated = seen_before = 0
@@ -353,18 +372,29 @@ class Store:
                 "gated = excluded.gated, legacy_date = excluded.legacy_date, "
                 "last_seen_crawl = excluded.last_seen_crawl, deleted_at = NULL",
                 [
-                    (r.id, r.author, r.created_at, r.last_modified, r.downloads, r.downloads_all_time,
-                     r.likes, r.pipeline_tag, r.library_name, r.license, r.gated, int(r.legacy_date),
-                     crawl_id, crawl_id)
+                    (
+                        r.id,
+                        r.author,
+                        r.created_at,
+                        r.last_modified,
+                        r.downloads,
+                        r.downloads_all_time,
+                        r.likes,
+                        r.pipeline_tag,
+                        r.library_name,
+                        r.license,
+                        r.gated,
+                        int(r.legacy_date),
+                        crawl_id,
+                        crawl_id,
+                    )
                     for r in by_id.values()
                 ],
             )
             # Only models seen before can have old links and repairs to replace.
             old_ids = [(i,) for i in ids if i in existing]
             conn.executemany("DELETE FROM links WHERE child = ?", old_ids)
-            link_rows = [
-                (r.id, p.parent, p.relation, p.source) for r in by_id.values() for p in r.parents
-            ]
+            link_rows = [(r.id, p.parent, p.relation, p.source) for r in by_id.values() for p in r.parents]
             conn.executemany(
                 "INSERT OR REPLACE INTO links (child, ref, relation, source) VALUES (?, ?, ?, ?)",
                 link_rows,
@@ -388,8 +418,21 @@ class Store:
                 "retries = retries + ?, watermark = coalesce(watermark, ?), "
                 "max_last_modified = CASE WHEN max_last_modified IS NULL OR ? > max_last_modified "
                 "THEN ? ELSE max_last_modified END WHERE id = ?",
-                (next_query, pages, fresh, new, updated, dups, skipped, requests, retries, watermark,
-                 max_lm, max_lm, crawl_id),
+                (
+                    next_query,
+                    pages,
+                    fresh,
+                    new,
+                    updated,
+                    dups,
+                    skipped,
+                    requests,
+                    retries,
+                    watermark,
+                    max_lm,
+                    max_lm,
+                    crawl_id,
+                ),
             )
         return PageResult(fresh, new, updated, dups, len(link_rows), len(repairs))
 
@@ -402,8 +445,7 @@ class Store:
                 (_now(), crawl_id),
             )
             n = cur.rowcount
-            conn.execute("UPDATE crawls SET deleted_models = deleted_models + ? WHERE id = ?",
-                         (n, crawl_id))
+            conn.execute("UPDATE crawls SET deleted_models = deleted_models + ? WHERE id = ?", (n, crawl_id))
         return n
 
     # -- reading --------------------------------------------------------------------------
@@ -419,9 +461,7 @@ class Store:
         cur = self.conn.execute("SELECT * FROM models WHERE id = ?", (model_id,))
         row = cur.fetchone()
         if row is None:
-            cur = self.conn.execute(
-                "SELECT * FROM models WHERE id = ? COLLATE NOCASE LIMIT 1", (model_id,)
-            )
+            cur = self.conn.execute("SELECT * FROM models WHERE id = ? COLLATE NOCASE LIMIT 1", (model_id,))
             row = cur.fetchone()
         if row is None:
             return None
@@ -502,7 +542,8 @@ class Store:
         for crawl_id, when in self.snapshot_times():
             rows = self.conn.execute(
                 "SELECT model_id, downloads, downloads_all_time FROM snapshots WHERE crawl_id = ? "
-                "ORDER BY model_id", (crawl_id,)
+                "ORDER BY model_id",
+                (crawl_id,),
             ).fetchall()
             yield when, [r[0] for r in rows], [int(r[1]) for r in rows], [r[2] for r in rows]
 

@@ -50,8 +50,16 @@ def _ordered_children(lin: Lineage, i: int) -> list[tuple[int, str]]:
     return [(int(kids[k]), rels[k]) for k in order]
 
 
-def render_tree(lin: Lineage, node: int, *, up: int = 2, down: int = 2, max_children: int = 8,
-                registry: Registry | None = None, counts: bool = True) -> str:
+def render_tree(
+    lin: Lineage,
+    node: int,
+    *,
+    up: int = 2,
+    down: int = 2,
+    max_children: int = 8,
+    registry: Registry | None = None,
+    counts: bool = True,
+) -> str:
     """Text tree around ``node``: ``up`` levels of ancestors, ``down`` levels of descendants."""
     reg = registry or default_registry()
     lines: list[str] = []
@@ -80,23 +88,36 @@ def render_tree(lin: Lineage, node: int, *, up: int = 2, down: int = 2, max_chil
             descend(c, depth + 1, prefix + ("    " if last else "│   "))
         if rest:
             mix = Counter(rel for _, rel in rest)
-            summary = ", ".join(f"{n:,} {rel}" for rel, n in sorted(mix.items(), key=lambda kv: (-kv[1], kv[0])))
+            summary = ", ".join(
+                f"{n:,} {rel}" for rel, n in sorted(mix.items(), key=lambda kv: (-kv[1], kv[0]))
+            )
             lines.append(f"{prefix}└── ... and {len(rest):,} more ({summary})")
 
     descend(node, 0, "")
     return "\n".join(lines)
 
 
-def tree_data(lin: Lineage, node: int, *, up: int = 2, down: int = 2, max_children: int = 50,
-              registry: Registry | None = None) -> dict[str, Any]:
+def tree_data(
+    lin: Lineage,
+    node: int,
+    *,
+    up: int = 2,
+    down: int = 2,
+    max_children: int = 50,
+    registry: Registry | None = None,
+) -> dict[str, Any]:
     """The same tree as nested dicts (for ``--format json``)."""
     reg = registry or default_registry()
 
     def info(i: int) -> dict[str, Any]:
         roots = [lin.ids[int(r)] for r in lin.roots_of(i)]
-        return {"id": lin.ids[i], "families": sorted({f for f, _ in reg.classify(roots)}),
-                "downloads": int(lin.downloads[i]), "likes": int(lin.likes[i]),
-                "placeholder": bool(lin.placeholder[i])}
+        return {
+            "id": lin.ids[i],
+            "families": sorted({f for f, _ in reg.classify(roots)}),
+            "downloads": int(lin.downloads[i]),
+            "likes": int(lin.likes[i]),
+            "placeholder": bool(lin.placeholder[i]),
+        }
 
     def up_tree(i: int, depth: int) -> list[dict[str, Any]]:
         if depth >= up:
@@ -104,8 +125,13 @@ def tree_data(lin: Lineage, node: int, *, up: int = 2, down: int = 2, max_childr
         out = []
         for e in sorted(lin.parent_edges(i).tolist(), key=lambda e: lin.ids[int(lin.parent[e])]):
             p = int(lin.parent[e])
-            out.append({**info(p), "relation": lin.relation_labels[int(lin.relation[e])],
-                        "parents": up_tree(p, depth + 1)})
+            out.append(
+                {
+                    **info(p),
+                    "relation": lin.relation_labels[int(lin.relation[e])],
+                    "parents": up_tree(p, depth + 1),
+                }
+            )
         return out
 
     def down_tree(i: int, depth: int) -> dict[str, Any]:
@@ -113,8 +139,11 @@ def tree_data(lin: Lineage, node: int, *, up: int = 2, down: int = 2, max_childr
             return {"children": [], "more": {}}
         kids = _ordered_children(lin, i)
         more = Counter(rel for _, rel in kids[max_children:])
-        return {"children": [{**info(c), "relation": rel, **down_tree(c, depth + 1)}
-                             for c, rel in kids[:max_children]],
-                "more": dict(sorted(more.items()))}
+        return {
+            "children": [
+                {**info(c), "relation": rel, **down_tree(c, depth + 1)} for c, rel in kids[:max_children]
+            ],
+            "more": dict(sorted(more.items())),
+        }
 
     return {**info(node), "parents": up_tree(node, 0), **down_tree(node, 0)}

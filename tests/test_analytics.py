@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import SimData
+
 from lineage.analytics import ShareQuery, downloads_by_group, family_summary, share_table
 from lineage.graph import Lineage
 
@@ -32,8 +32,14 @@ def _period(created: str, period: str) -> str:
     return f"{iso.year}-W{iso.week:02d}"
 
 
-def truth_share(sim: SimData, by: str, attribution: str, period: str = "month",
-                keep: Any = lambda item, truth: True, population: str = "derivatives") -> dict[tuple[str, str], float]:
+def truth_share(
+    sim: SimData,
+    by: str,
+    attribution: str,
+    period: str = "month",
+    keep: Any = lambda item, truth: True,
+    population: str = "derivatives",
+) -> dict[tuple[str, str], float]:
     """The expected table computed from the simulator's truth alone (no lineage code)."""
     key = {"family": "families", "region": "regions", "org": "roots"}[by]
     items = {i["id"]: i for i in sim.items}
@@ -80,9 +86,14 @@ def test_share_periods(lin100k: Lineage, sim100k: SimData, period: str) -> None:
 def test_share_filters(lin100k: Lineage, sim100k: SimData) -> None:
     q = ShareQuery(pipeline_tags=("text-generation",), relations=("finetune", "merge"))
     expected = truth_share(
-        sim100k, "family", "fractional",
-        keep=lambda item, t: item.get("pipeline_tag") == "text-generation"
-        and {r for _, r in t["parents"]} & {"finetune", "merge"})
+        sim100k,
+        "family",
+        "fractional",
+        keep=lambda item, t: (
+            item.get("pipeline_tag") == "text-generation"
+            and {r for _, r in t["parents"]} & {"finetune", "merge"}
+        ),
+    )
     assert_table(share_table(lin100k, q).rows, expected)
     q = ShareQuery(libraries=("peft",), by="region", attribution="any")
     expected = truth_share(sim100k, "region", "any", keep=lambda item, t: item.get("library_name") == "peft")
@@ -91,8 +102,13 @@ def test_share_filters(lin100k: Lineage, sim100k: SimData) -> None:
 
 def test_share_population_all_and_dates(lin100k: Lineage, sim100k: SimData) -> None:
     q = ShareQuery(population="all", since="2025-01-01", until="2025-06-30")
-    expected = truth_share(sim100k, "family", "fractional", population="all",
-                           keep=lambda item, t: "2025-01-01" <= t["created_at"][:10] <= "2025-06-30")
+    expected = truth_share(
+        sim100k,
+        "family",
+        "fractional",
+        population="all",
+        keep=lambda item, t: "2025-01-01" <= t["created_at"][:10] <= "2025-06-30",
+    )
     table = share_table(lin100k, q)
     assert_table(table.rows, expected)
     assert any("legacy repos" in n for n in table.notes)  # legacy repos are roots in the simulation
@@ -117,9 +133,15 @@ EDGES = [
     ("deleted-user/gone", "u5/orphan-lora", "adapter"),  # unresolved parent: placeholder root
     ("u4/frankenmerge", "u6/merge-of-merge-q", "quantized"),
 ]
-CREATED = {"u1/qwen-ft": "2025-10-01", "u2/qwen-ft-GGUF": "2025-10-02", "u3/llama-ft": "2025-10-03",
-           "u4/frankenmerge": "2025-10-04", "u5/orphan-lora": "2025-10-05",
-           "u6/merge-of-merge-q": "2025-11-05", "Qwen/Qwen2.5-7B": "2024-09-15"}
+CREATED = {
+    "u1/qwen-ft": "2025-10-01",
+    "u2/qwen-ft-GGUF": "2025-10-02",
+    "u3/llama-ft": "2025-10-03",
+    "u4/frankenmerge": "2025-10-04",
+    "u5/orphan-lora": "2025-10-05",
+    "u6/merge-of-merge-q": "2025-11-05",
+    "Qwen/Qwen2.5-7B": "2024-09-15",
+}
 
 
 def test_golden_shares() -> None:
@@ -138,8 +160,13 @@ def test_golden_shares() -> None:
     ]
     anyrows = share_table(lin, attribution="any", by="region").rows
     assert {(r["period"], r["group"]): r["models"] for r in anyrows} == {
-        ("2025-10", "china"): 3, ("2025-10", "us"): 2, ("2025-10", "eu"): 1, ("2025-10", "unknown"): 1,
-        ("2025-11", "china"): 1, ("2025-11", "us"): 1, ("2025-11", "eu"): 1,
+        ("2025-10", "china"): 3,
+        ("2025-10", "us"): 2,
+        ("2025-10", "eu"): 1,
+        ("2025-10", "unknown"): 1,
+        ("2025-11", "china"): 1,
+        ("2025-11", "us"): 1,
+        ("2025-11", "eu"): 1,
     }
     # Excluding quantizations changes the population: 3 of 5 October models remain.
     rows = share_table(lin, relations=("finetune", "adapter", "merge")).rows
@@ -150,16 +177,27 @@ def test_golden_roots_and_traversals() -> None:
     lin = Lineage.from_edges(EDGES, created=CREATED)
     merge = lin.index["u4/frankenmerge"]
     assert sorted(lin.ids[r] for r in lin.roots_of(merge)) == [
-        "Qwen/Qwen2.5-7B", "meta-llama/Llama-3.1-8B", "mistralai/Mistral-7B-v0.1"]
+        "Qwen/Qwen2.5-7B",
+        "meta-llama/Llama-3.1-8B",
+        "mistralai/Mistral-7B-v0.1",
+    ]
     assert sorted(lin.ids[r] for r in lin.roots_of(lin.index["u6/merge-of-merge-q"])) == sorted(
-        lin.ids[r] for r in lin.roots_of(merge))
+        lin.ids[r] for r in lin.roots_of(merge)
+    )
     qwen = lin.index["Qwen/Qwen2.5-7B"]
     assert [lin.ids[i] for i in lin.roots_of(qwen)] == ["Qwen/Qwen2.5-7B"]
     assert sorted(lin.ids[i] for i in lin.descendants(qwen)) == [
-        "u1/qwen-ft", "u2/qwen-ft-GGUF", "u4/frankenmerge", "u6/merge-of-merge-q"]
+        "u1/qwen-ft",
+        "u2/qwen-ft-GGUF",
+        "u4/frankenmerge",
+        "u6/merge-of-merge-q",
+    ]
     assert sorted(lin.ids[i] for i in lin.descendants(qwen, depth=1)) == ["u1/qwen-ft"]
     assert sorted(lin.ids[i] for i in lin.neighbourhood(lin.index["u3/llama-ft"], 1)) == [
-        "meta-llama/Llama-3.1-8B", "u3/llama-ft", "u4/frankenmerge"]
+        "meta-llama/Llama-3.1-8B",
+        "u3/llama-ft",
+        "u4/frankenmerge",
+    ]
     assert int(lin.levels[lin.index["u6/merge-of-merge-q"]]) == 3
 
 
@@ -182,4 +220,7 @@ def test_downloads_and_family_summary(lin100k: Lineage, sim100k: SimData) -> Non
     summary = family_summary(lin100k, top=5)
     assert summary.rows[0]["group"] == "Qwen"
     mix = summary.rows[0]
-    assert abs(sum(mix[f"{r}_share"] for r in ("finetune", "adapter", "quantized", "merge", "unknown")) - 1) < 1e-9
+    assert (
+        abs(sum(mix[f"{r}_share"] for r in ("finetune", "adapter", "quantized", "merge", "unknown")) - 1)
+        < 1e-9
+    )

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import SimData
+
 from lineage.cli import cli
 from lineage.simhub import SimHub
 
@@ -22,7 +22,9 @@ def runner() -> CliRunner:
 def store(sim5k: SimData, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "lineage.sqlite"
     with SimHub(sim5k.items) as hub:
-        result = CliRunner().invoke(cli, ["crawl", "--store", str(path), "--endpoint", hub.url, "--format", "json"])
+        result = CliRunner().invoke(
+            cli, ["crawl", "--store", str(path), "--endpoint", hub.url, "--format", "json"]
+        )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["models"] == 5000 and summary["complete"] and summary["mode"] == "full"
@@ -42,14 +44,41 @@ def test_share_json_contract(runner: CliRunner, store: Path, sim5k: SimData) -> 
     total = sum(r["models"] for r in rows)
     expected = sum(1 for t in sim5k.truth.values() if t["parents"] and not t["legacy"])
     assert abs(total - expected) < 1e-6
-    top = json.loads(run(runner, "share", "--store", str(store), "--format", "json", "--top", "2",
-                         "--by", "region", "--period", "quarter", "--attribution", "any"))
+    top = json.loads(
+        run(
+            runner,
+            "share",
+            "--store",
+            str(store),
+            "--format",
+            "json",
+            "--top",
+            "2",
+            "--by",
+            "region",
+            "--period",
+            "quarter",
+            "--attribution",
+            "any",
+        )
+    )
     assert {r["group"] for r in top} <= {"china", "us", "eu", "other", "unknown", "(other)"}
 
 
 def test_share_table_and_csv(runner: CliRunner, store: Path) -> None:
-    out = run(runner, "share", "--store", str(store), "--since", "2025-10-01", "--until", "2025-10-31",
-              "--pipeline-tag", "text-generation", "--explain")
+    out = run(
+        runner,
+        "share",
+        "--store",
+        str(store),
+        "--since",
+        "2025-10-01",
+        "--until",
+        "2025-10-31",
+        "--pipeline-tag",
+        "text-generation",
+        "--explain",
+    )
     assert out.splitlines()[0].split() == ["period", "group", "models", "share"]
     assert "2025-10" in out and "Method:" in out and "fractional" in out
     csv = run(runner, "share", "--store", str(store), "--format", "csv", "--relation", "finetune")
@@ -60,8 +89,9 @@ def test_tree_text_and_json(runner: CliRunner, store: Path) -> None:
     out = run(runner, "tree", "Qwen/Qwen2.5-7B", "--store", str(store), "--down", "1", "--max-children", "3")
     assert out.startswith("● Qwen/Qwen2.5-7B  [Qwen · china]")
     assert "more (" in out  # the long child list is collapsed per relation
-    data = json.loads(run(runner, "tree", "qwen/qwen2.5-7b", "--store", str(store), "--format", "json",
-                          "--down", "1"))
+    data = json.loads(
+        run(runner, "tree", "qwen/qwen2.5-7b", "--store", str(store), "--format", "json", "--down", "1")
+    )
     assert data["id"] == "Qwen/Qwen2.5-7B" and data["families"] == ["Qwen"] and data["children"]
 
 
@@ -86,7 +116,9 @@ def test_errors_are_one_clear_line(runner: CliRunner, store: Path, tmp_path: Pat
     assert result.exit_code == 1 and "lineage crawl" in result.output
     result = runner.invoke(cli, ["share", "--store", str(store), "--since", "last tuesday"])
     assert result.exit_code == 1 and "not a date" in result.output
-    result = runner.invoke(cli, ["crawl", "--store", str(tmp_path / "x.sqlite"), "--full", "--since", "2025-01-01"])
+    result = runner.invoke(
+        cli, ["crawl", "--store", str(tmp_path / "x.sqlite"), "--full", "--since", "2025-01-01"]
+    )
     assert result.exit_code == 2 and "exclusive" in result.output
     result = runner.invoke(cli, ["simhub"])
     assert result.exit_code == 2 and "exactly one of" in result.output
@@ -95,11 +127,25 @@ def test_errors_are_one_clear_line(runner: CliRunner, store: Path, tmp_path: Pat
 def test_incremental_crawl_from_cli(runner: CliRunner, sim5k: SimData, tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     with SimHub(sim5k.items) as hub:
-        run(runner, "crawl", "--store", str(path), "--endpoint", hub.url, "--limit", "1500", "--format", "json")
-        out = json.loads(run(runner, "crawl", "--store", str(path), "--endpoint", hub.url, "--full", "--format",
-                             "json"))
+        run(
+            runner,
+            "crawl",
+            "--store",
+            str(path),
+            "--endpoint",
+            hub.url,
+            "--limit",
+            "1500",
+            "--format",
+            "json",
+        )
+        out = json.loads(
+            run(runner, "crawl", "--store", str(path), "--endpoint", hub.url, "--full", "--format", "json")
+        )
         assert out["models"] == 5000 and out["new"] == 3500
-        again = json.loads(run(runner, "crawl", "--store", str(path), "--endpoint", hub.url, "--format", "json"))
+        again = json.loads(
+            run(runner, "crawl", "--store", str(path), "--endpoint", hub.url, "--format", "json")
+        )
         assert again["mode"] == "incremental" and again["new"] == 0 and again["requests"] <= 2
         text = run(runner, "crawl", "--store", str(path), "--endpoint", hub.url, "--since", "2026-10-01")
         assert "incremental" in text and "requests" in text
@@ -113,6 +159,18 @@ def test_simulate_command(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_help_lists_every_command(runner: CliRunner) -> None:
     out = run(runner, "--help")
-    for name in ("crawl", "simulate", "simhub", "demo", "share", "tree", "quality", "app", "info",
-                 "families", "downloads", "start"):
+    for name in (
+        "crawl",
+        "simulate",
+        "simhub",
+        "demo",
+        "share",
+        "tree",
+        "quality",
+        "app",
+        "info",
+        "families",
+        "downloads",
+        "start",
+    ):
         assert name in out

@@ -4,18 +4,19 @@ research study's own trees (scraped from the Hub's model-tree pages: an independ
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-
 from conftest import REAL_SAMPLE
+
 from lineage.crawl import CrawlConfig, Crawler
 from lineage.graph import Lineage
 from lineage.simhub import SimHub
 from lineage.store import open_store
 
 TREES = json.loads((REAL_SAMPLE / "trees.json").read_text())
-SAMPLE_IDS = {json.loads(line)["id"] for line in (REAL_SAMPLE / "models.jsonl").read_text().splitlines() if line}
+SAMPLE_IDS = {
+    json.loads(line)["id"] for line in (REAL_SAMPLE / "models.jsonl").read_text().splitlines() if line
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +54,10 @@ def test_edges_and_depths_match_the_hub_model_tree(lin: Lineage, root: str) -> N
         node = lin.find(model)
         assert node is not None
         checked += 1
-        edges = {lin.ids[int(lin.child[e])]: lin.relation_labels[int(lin.relation[e])]
-                 for e in lin.child_edges(node)}
+        edges = {
+            lin.ids[int(lin.child[e])]: lin.relation_labels[int(lin.relation[e])]
+            for e in lin.child_edges(node)
+        }
         for child, relation in info["children"]:
             if child in SAMPLE_IDS:
                 assert edges.get(child) == relation, (model, child)

@@ -21,57 +21,77 @@ def kinds(item: dict[str, Any]) -> list[str]:
     return sorted(r.kind for r in normalize_item(item)[1])
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("Qwen/Qwen2.5-7B", ("Qwen/Qwen2.5-7B", None)),
-    ("  Qwen/Qwen2.5-7B\n", ("Qwen/Qwen2.5-7B", "whitespace")),
-    ("https://huggingface.co/Qwen/Qwen2.5-7B", ("Qwen/Qwen2.5-7B", "url")),
-    ("huggingface.co/Qwen/Qwen2.5-7B/tree/main", ("Qwen/Qwen2.5-7B", "url")),
-    ("https://hf.co/gpt2", ("gpt2", "url")),
-    ("Qwen/Qwen2.5-7B/", ("Qwen/Qwen2.5-7B", "trailing_slash")),
-    ("/home/me/out", (None, "local_path")),
-    ("./checkpoints/final", (None, "local_path")),
-    ("C:\\Users\\me\\model", (None, "local_path")),
-    ("~/models/x", (None, "local_path")),
-    ("not a repo id", (None, "invalid_id")),
-    ("a/b/c", (None, "invalid_id")),
-    ("org--x/y", (None, "invalid_id")),
-    ("", (None, "empty")),
-    (None, (None, "not_a_string")),
-    (["x"], (None, "not_a_string")),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Qwen/Qwen2.5-7B", ("Qwen/Qwen2.5-7B", None)),
+        ("  Qwen/Qwen2.5-7B\n", ("Qwen/Qwen2.5-7B", "whitespace")),
+        ("https://huggingface.co/Qwen/Qwen2.5-7B", ("Qwen/Qwen2.5-7B", "url")),
+        ("huggingface.co/Qwen/Qwen2.5-7B/tree/main", ("Qwen/Qwen2.5-7B", "url")),
+        ("https://hf.co/gpt2", ("gpt2", "url")),
+        ("Qwen/Qwen2.5-7B/", ("Qwen/Qwen2.5-7B", "trailing_slash")),
+        ("/home/me/out", (None, "local_path")),
+        ("./checkpoints/final", (None, "local_path")),
+        ("C:\\Users\\me\\model", (None, "local_path")),
+        ("~/models/x", (None, "local_path")),
+        ("not a repo id", (None, "invalid_id")),
+        ("a/b/c", (None, "invalid_id")),
+        ("org--x/y", (None, "invalid_id")),
+        ("", (None, "empty")),
+        (None, (None, "not_a_string")),
+        (["x"], (None, "not_a_string")),
+    ],
+)
 def test_clean_parent_ref(raw: object, expected: tuple[str | None, str | None]) -> None:
     assert clean_parent_ref(raw) == expected
 
 
 def test_string_list_and_empty_base_model() -> None:
-    assert parents({"id": "u/a", "cardData": {"base_model": "Qwen/Qwen3-8B"}}) == [("Qwen/Qwen3-8B", "unknown")]
-    assert parents({"id": "u/a", "cardData": {"base_model": ["Qwen/Qwen3-8B"]}}) == [("Qwen/Qwen3-8B", "unknown")]
+    assert parents({"id": "u/a", "cardData": {"base_model": "Qwen/Qwen3-8B"}}) == [
+        ("Qwen/Qwen3-8B", "unknown")
+    ]
+    assert parents({"id": "u/a", "cardData": {"base_model": ["Qwen/Qwen3-8B"]}}) == [
+        ("Qwen/Qwen3-8B", "unknown")
+    ]
     assert parents({"id": "u/a", "cardData": {"base_model": []}}) == []
     assert parents({"id": "u/a", "cardData": {"base_model": None}}) == []
     assert parents({"id": "u/a", "cardData": {"base_model": ""}}) == []
 
 
 def test_tags_give_relations_and_card_is_a_cross_check() -> None:
-    item = {"id": "u/m", "tags": ["base_model:a/x", "base_model:merge:a/x", "base_model:merge:b/y"],
-            "cardData": {"base_model": ["a/x", "b/y"]}}
+    item = {
+        "id": "u/m",
+        "tags": ["base_model:a/x", "base_model:merge:a/x", "base_model:merge:b/y"],
+        "cardData": {"base_model": ["a/x", "b/y"]},
+    }
     assert parents(item) == [("a/x", "merge"), ("b/y", "merge")]
     assert kinds(item) == []
     # A parent only in the tags, and one only in the card, are kept and reported.
-    item = {"id": "u/m", "tags": ["base_model:finetune:a/x"], "cardData": {"base_model": "b/y",
-                                                                       "base_model_relation": "adapter"}}
+    item = {
+        "id": "u/m",
+        "tags": ["base_model:finetune:a/x"],
+        "cardData": {"base_model": "b/y", "base_model_relation": "adapter"},
+    }
     assert parents(item) == [("a/x", "finetune"), ("b/y", "adapter")]
     assert kinds(item) == ["card_only_parent", "tag_only_parent"]
 
 
 def test_merge_listing_the_same_base_seven_times() -> None:
-    item = {"id": "u/franken", "tags": ["base_model:merge:m/base"], "cardData": {"base_model": ["m/base"] * 7}}
+    item = {
+        "id": "u/franken",
+        "tags": ["base_model:merge:m/base"],
+        "cardData": {"base_model": ["m/base"] * 7},
+    }
     assert parents(item) == [("m/base", "merge")]
     assert kinds(item).count("duplicate_parent") == 6
 
 
 def test_case_variants_are_one_parent_self_references_dropped() -> None:
-    item = {"id": "u/Self", "tags": ["base_model:finetune:Qwen/Qwen3-8B"],
-            "cardData": {"base_model": ["qwen/qwen3-8b", "u/self", "https://huggingface.co/u/Self"]}}
+    item = {
+        "id": "u/Self",
+        "tags": ["base_model:finetune:Qwen/Qwen3-8B"],
+        "cardData": {"base_model": ["qwen/qwen3-8b", "u/self", "https://huggingface.co/u/Self"]},
+    }
     assert parents(item) == [("Qwen/Qwen3-8B", "finetune")]
     assert "self_reference" in kinds(item)
 
@@ -93,8 +113,15 @@ def test_many_parents_are_all_kept() -> None:
 
 
 def test_legacy_date_and_bad_fields() -> None:
-    rec, reps = normalize_item({"id": "bert-base-uncased", "createdAt": "2022-03-02T23:29:04.000Z",
-                                "downloads": "12", "likes": None, "lastModified": "yesterday"})
+    rec, reps = normalize_item(
+        {
+            "id": "bert-base-uncased",
+            "createdAt": "2022-03-02T23:29:04.000Z",
+            "downloads": "12",
+            "likes": None,
+            "lastModified": "yesterday",
+        }
+    )
     assert rec is not None and rec.legacy_date and rec.downloads == 12 and rec.likes == 0
     assert rec.last_modified is None
     assert sorted(r.kind for r in reps) == ["bad_date", "legacy_date"]
@@ -107,23 +134,46 @@ def test_items_without_id_are_skipped_and_reported() -> None:
 
 
 junk = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=40)
     | st.sampled_from(["https://huggingface.co/", "base_model:", "/", "..", "--", "Qwen/Qwen3-8B", "C:\\x"]),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5)
+    ),
     max_leaves=20,
 )
 tag = st.one_of(
     st.text(max_size=60),
-    st.builds(lambda r, x: f"base_model:{r}:{x}", st.sampled_from([*RELATIONS, "finetuned", "x", ""]),
-              st.text(max_size=40)),
+    st.builds(
+        lambda r, x: f"base_model:{r}:{x}",
+        st.sampled_from([*RELATIONS, "finetuned", "x", ""]),
+        st.text(max_size=40),
+    ),
     st.builds(lambda x: f"base_model:{x}", st.text(max_size=40)),
 )
 items = st.fixed_dictionaries(
     {"id": st.one_of(st.text(max_size=40), junk)},
-    optional={"tags": st.one_of(st.lists(tag, max_size=8), junk), "cardData": st.one_of(
-        st.fixed_dictionaries({}, optional={"base_model": junk, "base_model_relation": junk, "license": junk}),
-        junk), "createdAt": junk, "lastModified": junk, "downloads": junk, "likes": junk, "gated": junk,
-        "pipeline_tag": junk, "library_name": junk, "downloadsAllTime": junk, "author": junk},
+    optional={
+        "tags": st.one_of(st.lists(tag, max_size=8), junk),
+        "cardData": st.one_of(
+            st.fixed_dictionaries(
+                {}, optional={"base_model": junk, "base_model_relation": junk, "license": junk}
+            ),
+            junk,
+        ),
+        "createdAt": junk,
+        "lastModified": junk,
+        "downloads": junk,
+        "likes": junk,
+        "gated": junk,
+        "pipeline_tag": junk,
+        "library_name": junk,
+        "downloadsAllTime": junk,
+        "author": junk,
+    },
 )
 
 

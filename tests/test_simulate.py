@@ -33,8 +33,20 @@ def test_write_hub_files(tmp_path: Path) -> None:
     truth = (tmp_path / "truth.jsonl").read_bytes().splitlines()
     assert len(lines) == len(truth) == meta["models"] == 1000
     assert meta["simulated"] is True and meta["edges"] == sum(len(orjson.loads(t)["parents"]) for t in truth)
-    keys = {"_id", "id", "author", "createdAt", "lastModified", "downloads", "downloadsAllTime", "likes",
-            "library_name", "pipeline_tag", "gated", "tags"}
+    keys = {
+        "_id",
+        "id",
+        "author",
+        "createdAt",
+        "lastModified",
+        "downloads",
+        "downloadsAllTime",
+        "likes",
+        "library_name",
+        "pipeline_tag",
+        "gated",
+        "tags",
+    }
     assert all(keys <= set(orjson.loads(line)) for line in lines)
 
 
@@ -127,10 +139,23 @@ def test_heavy_tailed_downloads_and_likes(hub200k: Hub) -> None:
 
 def test_every_kind_of_dirt_is_injected(hub200k: Hub) -> None:
     dirt = Counter(k for t in hub200k.truth for k in t["dirt"])
-    assert set(dirt) >= {"url", "case", "alias", "duplicate", "local_path", "self_reference",
-                         "synonym_relation", "card_only", "no_card", "cycle"}
-    forms = Counter(type(i.get("cardData", {}).get("base_model")).__name__ for i in hub200k.items
-                    if i.get("cardData", {}).get("base_model"))
+    assert set(dirt) >= {
+        "url",
+        "case",
+        "alias",
+        "duplicate",
+        "local_path",
+        "self_reference",
+        "synonym_relation",
+        "card_only",
+        "no_card",
+        "cycle",
+    }
+    forms = Counter(
+        type(i.get("cardData", {}).get("base_model")).__name__
+        for i in hub200k.items
+        if i.get("cardData", {}).get("base_model")
+    )
     assert forms["str"] > 1000 and forms["list"] > 1000
     ghosts = {p for t in hub200k.truth for p, _ in t["parents"] if p.startswith("ghost-")}
     assert ghosts and not ghosts & {i["id"] for i in hub200k.items}  # parents that do not exist
