@@ -52,8 +52,11 @@ def build_demo_store(
             items = []
             for item, truth in pairs:
                 growth = max((_GROWTH.get(f, 1.0) for f in truth["families"]), default=1.0)
-                factor = growth ** (k - snapshots + 1)
-                items.append({**item, "downloads": int(item["downloads"] * factor)})
+                # 30-day downloads of the month before snapshot k; all-time downloads are the
+                # final all-time figure minus the months still to come, so they grow too.
+                monthly = [int(item["downloads"] * growth ** (j - snapshots + 1)) for j in range(snapshots)]
+                all_time = int(item.get("downloadsAllTime") or 0) - sum(monthly[k + 1 :])
+                items.append({**item, "downloads": monthly[k], "downloadsAllTime": max(monthly[k], all_time)})
             when = datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
             with SimHub(items) as hub:
                 crawler = Crawler(store, CrawlConfig(endpoint=hub.url), clock=_DemoClock(when))

@@ -647,10 +647,13 @@ class SimHub:
         seed: int = 0,
         max_limit: int = 1000,
         scan_limit: int = 100_000,
+        simulated: bool = True,
     ) -> None:
         if max_limit < 1 or scan_limit < 1:
             raise ValueError("max_limit and scan_limit must be >= 1")
         self.clock = clock
+        #: Sent as ``X-Lineage-Simulated``: true for synthetic data, false for a recorded hub.
+        self.simulated = simulated
         self.seed = seed
         self.max_limit = max_limit
         self.scan_limit = max(scan_limit, max_limit)
@@ -691,10 +694,15 @@ class SimHub:
     @classmethod
     def from_dir(cls, path: str | Path, **kw: Any) -> SimHub:
         """A hub serving ``path/models.jsonl`` (one listing item per line); ``path`` may also
-        be the JSONL file itself. Keyword arguments go to the constructor."""
+        be the JSONL file itself. Keyword arguments go to the constructor. The data counts as
+        simulated when ``meta.json`` beside it says so (``lineage simulate`` writes it); a
+        recorded hub such as the real sample does not."""
         source = Path(path)
         if source.is_dir():
             source = source / "models.jsonl"
+        if "simulated" not in kw:
+            meta = source.parent / "meta.json"
+            kw["simulated"] = bool(meta.exists() and orjson.loads(meta.read_bytes()).get("simulated"))
 
         def lines() -> Iterator[dict[str, Any]]:
             with source.open("rb") as fh:
@@ -871,7 +879,7 @@ class SimHub:
                 h.send_header(name, value)
             h.send_header("Content-Type", _JSON)
             # Lets a crawler label what it stored as simulated data (the app shows a banner).
-            h.send_header("X-Lineage-Simulated", "true")
+            h.send_header("X-Lineage-Simulated", "true" if self.simulated else "false")
             h.send_header("Content-Length", str(len(response.body)))
             h.end_headers()
             if response.truncate:
