@@ -11,7 +11,9 @@ simulate, serve on 127.0.0.1, crawl; a few minutes for 1M). Each export runs in 
 subprocess, so every peak RSS is that export's own: ``lineage.export.export_store`` streams
 the store in keyset-paginated chunks and never builds a networkx graph. ``--baseline`` runs
 the naive route (``load_graph`` then ``networkx.write_graphml``) for comparison.
-Results are printed and written to ``bench/out/export-<models>.json``.
+Results are printed and written to ``bench/out/export-<models>.json``. ``--store-path PATH``
+benchmarks an existing store instead (e.g. one without an index on ``links.parent``, where
+SQLite sorts the edges once, in a temporary file).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ def main() -> None:
     ap.add_argument("--models", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--formats", default="graphml,parquet")
+    ap.add_argument("--store-path", type=Path, help="benchmark this store instead of a simulated one")
     ap.add_argument("--baseline", action="store_true", help="also time networkx.write_graphml of the graph")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # child mode: one format
     ap.add_argument("--store", type=Path, help=argparse.SUPPRESS)
@@ -73,8 +76,8 @@ def main() -> None:
         print(json.dumps(one(args.one, args.store, args.out, args.baseline_child)))
         return
 
-    store = simulated_store(args.models, args.seed)
-    work = OUT / f"export-{args.models}"
+    store = args.store_path or simulated_store(args.models, args.seed)
+    work = OUT / f"export-{args.store_path.stem if args.store_path else args.models}"
     work.mkdir(parents=True, exist_ok=True)
     runs: list[tuple[str, bool]] = [(f, False) for f in args.formats.split(",") if f]
     if args.baseline:
@@ -100,7 +103,8 @@ def main() -> None:
             flush=True,
         )
     report = {"models": args.models, "machine": machine(), "results": results}
-    (OUT / f"export-{args.models}.json").write_text(json.dumps(report, indent=2) + "\n")
+    name = args.store_path.stem if args.store_path else str(args.models)
+    (OUT / f"export-{name}.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":
