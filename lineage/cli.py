@@ -454,5 +454,164 @@ def start(store_path: Path | None, limit: int, port: int, no_app: bool) -> None:
         _run_app(path, port)
 
 
+# -- export and Neo4j ---------------------------------------------------------------------------
+def _export_formats() -> tuple[str, ...]:
+    from .export import FORMATS as EXPORT_FORMATS
+
+    return EXPORT_FORMATS
+
+
+@cli.command("export")
+@click.option("--root", "roots", multiple=True, metavar="ID",
+              help="A model whose descendants to export (case-insensitive); repeatable.")
+@click.option("--family", metavar="F", help="Every model of a registry family (Qwen, Llama, ...).")
+@click.option("--all", "everything", is_flag=True, help="The whole store, streamed (flat memory).")
+@click.option("--depth", type=click.IntRange(min=0), help="Keep descendants at most N links below the roots.")
+@click.option("--format", "fmt", type=click.Choice(_export_formats()), required=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Output file (or an existing directory: a safe name is made); csv/parquet: a directory.")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@store_option
+@registry_option
+def export_cmd(roots: tuple[str, ...], family: str | None, everything: bool, depth: int | None, fmt: str,
+               output: Path, force: bool, store_path: Path | None, registry_path: Path | None) -> None:
+    """Export a subgraph (or the whole store) as graphml, gexf, json, csv, parquet or cypher.
+
+    Edges go base -> derived with a `relation`; nodes carry the store's columns (see the
+    README's export section). Output is sorted, so the same store gives the same bytes.
+    """
+    from .export import ExportResult, UnknownModelError, export_store, select
+
+    if sum((bool(roots), family is not None, everything)) != 1:
+        raise click.UsageError("give exactly one of --root ID (repeatable), --family F or --all")
+    if everything and depth is not None:
+        raise click.UsageError("--depth applies to --root and --family, not --all")
+    result: ExportResult
+    try:
+        if everything:
+            with _open_read(store_path) as store:
+                result = export_store(store, fmt, output, label=store.path.stem, overwrite=force)
+        else:
+            lin = _load_lineage(store_path)
+            try:
+                nodes = select(lin, roots=roots, family=family, depth=depth,
+                               registry=_registry(registry_path))
+            except UnknownModelError as exc:
+                with _open_read(store_path) as store:
+                    hints = list(dict.fromkeys(h for m in exc.missing
+                                               for h in store.search_ids(m.split("/")[-1], limit=4)))
+                hint = ("; did you mean: " + ", ".join(hints[:8])) if hints else ""
+                raise click.ClickException(f"{exc}{hint}") from None
+            label = family if family is not None else roots[0] if len(roots) == 1 else f"{roots[0]}-and-more"
+            result = export_store(lin, fmt, output, nodes=nodes, label=label, overwrite=force)
+    except FileExistsError as exc:
+        raise click.ClickException(f"{exc}: pass --force to overwrite") from None
+    except IsADirectoryError as exc:
+        raise click.ClickException(f"{exc}: choose another -o") from None
+    click.echo(f"Wrote {result.nodes:,} models and {result.edges:,} links ({fmt}):")
+    for p in result.paths:
+        click.echo(f"  {p}")
+
+
+@cli.group()
+def neo4j() -> None:
+    """Sync the store into Neo4j (credentials from NEO4J_USER / NEO4J_PASSWORD)."""
+
+
+class _PushProgress:
+    """Progress of a push: a rich bar per phase on a terminal, a line per phase otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars: Any = None
+        self.tasks: dict[str, Any] = {}
+        self.last = ("", 0.0)
+
+    def __enter__(self) -> Callable[[Any], None]:
+        if self.enabled and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bars = Progress(TextColumn("[bold]{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=Console(stderr=True))
+            self.bars.__enter__()
+        return self.update
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bars is not None:
+            self.bars.__exit__(*exc)
+
+    def update(self, p: Any) -> None:
+        import time
+
+        if not self.enabled:
+            return
+        if self.bars is not None:
+            if p.phase not in self.tasks:
+                self.tasks[p.phase] = self.bars.add_task(p.phase, total=p.total)
+            self.bars.update(self.tasks[p.phase], completed=p.done, total=p.total)
+            return
+        now = time.monotonic()
+        if p.phase != self.last[0] or now - self.last[1] >= 15 or p.done == p.total:
+            self.last = (p.phase, now)
+            click.echo(f"push phase={p.phase} done={p.done} total={p.total} batches={p.batches}", err=True)
+
+
+@neo4j.command("push")
+@store_option
+@click.option("--uri", envvar="NEO4J_URI", show_envvar=True, default="bolt://localhost:7687",
+              show_default=True, help="Neo4j Bolt URI (no credentials in it).")
+@click.option("--database", metavar="NAME", help="Database (default: the server's default database).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=5000, show_default=True,
+              help="Rows per write transaction.")
+@click.option("--full", is_flag=True, help="Send everything, not only what changed since the last push.")
+@format_option("table", "json")
+def neo4j_push(store_path: Path | None, uri: str, database: str | None, batch_size: int, full: bool,
+               fmt: str) -> None:
+    """Push the store into Neo4j: idempotent, resumable, incremental.
+
+    (:Model {id, ...})-[:BASE_OF {relation}]->(:Model), base -> derived. An interrupted push
+    resumes where it stopped; later pushes send only what changed since the last one (see the
+    README's Neo4j section). Credentials: NEO4J_USER (default neo4j) and NEO4J_PASSWORD
+    (unset: no authentication); never taken on the command line, never printed.
+
+    Start Neo4j: docker run -d -p 7687:7687 -e NEO4J_AUTH=neo4j/PASSWORD neo4j:5
+    """
+    from .neo4j_sync import Neo4jSyncError, open_driver, push, redact_uri
+
+    with _open_read(store_path) as ro:  # a clear error if there is no store
+        path = ro.path
+    try:
+        driver = open_driver(uri)
+    except Neo4jSyncError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        with open_store(path) as store, driver, _PushProgress(fmt == "table") as on_batch:
+            summary = push(store, driver, database=database, target=uri, batch_size=batch_size, full=full,
+                           on_batch=on_batch)
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted. Committed batches are recorded; run `lineage neo4j push` again to resume.",
+                   err=True)
+        sys.exit(130)
+    except Neo4jSyncError as exc:
+        raise click.ClickException(str(exc)) from None
+    if fmt == "json":
+        _emit_obj(summary.as_dict())
+        return
+    s = summary
+    click.echo(
+        f"Pushed to {redact_uri(uri)}{f' (database {database})' if database else ''}: {s.mode}"
+        f"{', resumed' if s.resumed else ''}, {s.batches:,} batches in {s.seconds:.1f} s\n"
+        f"  models:        created {s.nodes_created:,}, updated {s.nodes_updated:,}, "
+        f"unchanged {s.nodes_unchanged:,}\n"
+        f"  relationships: created {s.relationships_created:,}, updated {s.relationships_updated:,}, "
+        f"unchanged {s.relationships_unchanged:,}, removed {s.relationships_removed:,}"
+        + (f", skipped {s.relationships_skipped:,} (endpoint not pushed yet; the next push adds them)"
+           if s.relationships_skipped else "")
+        + (f"\n  placeholders removed: {s.placeholders_removed:,}" if s.placeholders_removed else "")
+        + f"\n  Neo4j now holds {s.graph_models:,} models and {s.graph_relationships:,} BASE_OF relationships"
+    )
+
+
 def main() -> None:
     cli(prog_name="lineage")

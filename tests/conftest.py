@@ -101,3 +101,91 @@ def sim100k_store(sim100k: SimData, tmp_path_factory: pytest.TempPathFactory) ->
     with SimHub(sim100k.items) as hub, open_store(path) as st:
         Crawler(st, CrawlConfig(endpoint=hub.url)).run()
     return path
+
+
+# -- export and Neo4j tests (appended) ----------------------------------------------------------
+@pytest.fixture(scope="session")
+def real_sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 363 real Hub models of ../shared/data/real-sample crawled into a store, once."""
+    from lineage.crawl import CrawlConfig, Crawler
+    from lineage.simhub import SimHub
+    from lineage.store import open_store
+
+    path = tmp_path_factory.mktemp("real-sample") / "lineage.sqlite"
+    with SimHub.from_dir(REAL_SAMPLE) as hub, open_store(path) as st:
+        Crawler(st, CrawlConfig(endpoint=hub.url)).run()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo3k_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 3000-model simulated hub crawled into a store (one snapshot), once."""
+    from lineage.demo import build_demo_store
+
+    path = tmp_path_factory.mktemp("demo3k") / "lineage.sqlite"
+    build_demo_store(path, models=3000, seed=1, snapshots=1)
+    return path
+
+
+# -- app fixtures (tests/test_app.py, tests/test_browser_e2e.py) ---------------------------------
+@pytest.fixture(scope="session")
+def app_demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small simulated store (simulate -> serve on 127.0.0.1 -> crawl), labelled simulated."""
+    from lineage.demo import build_demo_store
+
+    path = tmp_path_factory.mktemp("app-demo") / "demo.sqlite"
+    build_demo_store(path, models=1_500, seed=5, snapshots=1)
+    return path
+
+
+@pytest.fixture(scope="session")
+def xss_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A crawled (not simulated) store whose model ids and card fields carry HTML/JS payloads.
+
+    Returns the store path and the payload model ids by name: ``script`` and ``img`` (ids with a
+    ``<script>`` and an ``"><img onerror>`` payload), ``markdown`` (Markdown/LaTeX directives),
+    ``base`` (their clean parent) and ``org_root`` (a root whose org, hence fallback family, is a
+    payload).
+    """
+    from lineage.records import normalize_item
+    from lineage.resolve import resolve_links
+    from lineage.store import open_store
+
+    script = "<script>alert(1)</script>"
+    img = '"><img src=x onerror=window.__pwned=1>'
+    ids = {
+        "base": "Qwen/Qwen2.5-7B",
+        "script": f"evil/{script}",
+        "img": f"evil/{img}",
+        "markdown": "evil/[click](javascript:alert(1)) :red[red] $x^2$",
+        "org_root": f"{img}/root",
+    }
+    items: list[dict[str, Any]] = [
+        {"id": ids["base"], "createdAt": "2024-09-01T00:00:00.000Z", "downloads": 9000,
+         "pipeline_tag": "text-generation", "library_name": "transformers", "tags": ["license:apache-2.0"]},
+        {"id": ids["script"], "createdAt": "2025-10-02T00:00:00.000Z", "downloads": 50, "author": img,
+         "pipeline_tag": img, "library_name": script,
+         "tags": ["base_model:finetune:Qwen/Qwen2.5-7B", f"license:{img}"]},
+        {"id": ids["img"], "createdAt": "2025-10-03T00:00:00.000Z", "downloads": 40,
+         "tags": ["base_model:quantized:Qwen/Qwen2.5-7B", f"license:{script}"],
+         "cardData": {"base_model": ["Qwen/Qwen2.5-7B", script, img]}},
+        {"id": ids["markdown"], "createdAt": "2025-10-04T00:00:00.000Z", "downloads": 30,
+         "tags": ["base_model:adapter:Qwen/Qwen2.5-7B"]},
+        {"id": ids["org_root"], "createdAt": "2025-10-05T00:00:00.000Z", "downloads": 20},
+        {"id": "ok/Qwen2.5-7B-GGUF", "createdAt": "2025-10-06T00:00:00.000Z", "downloads": 60,
+         "tags": ["base_model:quantized:evil/" + script]},
+    ]
+    path = tmp_path_factory.mktemp("xss") / "xss.sqlite"
+    records, repairs = [], []
+    for item in items:
+        rec, reps = normalize_item(item)
+        assert rec is not None
+        records.append(rec)
+        repairs.extend(reps)
+    with open_store(path) as store:
+        crawl = store.start_crawl(mode="full", endpoint="http://127.0.0.1:9", sort="createdAt", since=None,
+                                  model_limit=None, first_query="/api/models")
+        store.write_page(crawl.id, records, repairs, next_query=None, requests=1)
+        store.update_crawl(crawl.id, status="done", finished_at="2025-10-07T00:00:00.000Z")
+        resolve_links(store)
+    return path, ids
