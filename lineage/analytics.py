@@ -146,6 +146,34 @@ def _root_group_codes(
     return np.fromiter((code[nm] for nm in names), dtype=np.int64, count=len(names)), labels
 
 
+def _cached_root_codes(lin: Lineage, roots: IntArray, by: str,
+                       registry: Registry) -> tuple[IntArray, list[str]]:
+    """Group codes of ``roots``, classifying each root at most once per (Lineage, by, registry).
+
+    Codes index the returned labels, which grow as new roots are classified (not sorted).
+    """
+    key = ("root_groups", by)
+    cache = lin._extra.get(key)
+    if cache is None or cache["registry"] is not registry:
+        cache = {"registry": registry, "codes": np.full(len(lin), -1, dtype=np.int64), "labels": [],
+                 "index": {}}
+        lin._extra[key] = cache
+    codes: IntArray = cache["codes"]
+    need = np.unique(roots[codes[roots] < 0])
+    if len(need):
+        new_codes, new_labels = _root_group_codes(lin, need, by, registry)
+        labels: list[str] = cache["labels"]
+        index: dict[str, int] = cache["index"]
+        remap = np.empty(len(new_labels), dtype=np.int64)
+        for k, name in enumerate(new_labels):
+            if name not in index:
+                index[name] = len(labels)
+                labels.append(name)
+            remap[k] = index[name]
+        codes[need] = remap[new_codes]
+    return codes[roots], list(cache["labels"])
+
+
 def node_groups(
     lin: Lineage, nodes: IntArray, by: str = "family", registry: Registry | None = None
 ) -> tuple[IntArray, IntArray, list[str]]:
@@ -159,10 +187,7 @@ def node_groups(
     total = int(counts.sum())
     offs = np.repeat(start[nodes] - np.cumsum(counts) + counts, counts) + np.arange(total)
     pair_pos = np.repeat(np.arange(len(nodes)), counts)
-    pair_root = rts[offs]
-    uniq_roots, inverse = np.unique(pair_root, return_inverse=True)
-    codes, labels = _root_group_codes(lin, uniq_roots, by, reg)
-    pair_group = codes[inverse]
+    pair_group, labels = _cached_root_codes(lin, rts[offs], by, reg)
     g = max(1, len(labels))
     key = np.unique(pair_pos * g + pair_group)
     return key // g, key % g, labels
@@ -172,7 +197,7 @@ def group_nodes(lin: Lineage, group: str, by: str = "family", registry: Registry
     """All nodes that descend from a root of ``group`` (the roots included), sorted."""
     reg = registry or default_registry()
     roots = np.flatnonzero(lin.in_degree == 0)
-    codes, labels = _root_group_codes(lin, roots, by, reg)
+    codes, labels = _cached_root_codes(lin, roots, by, reg)
     if group not in labels:
         lowered = {lab.lower(): lab for lab in labels}
         if group.lower() not in lowered:
@@ -435,7 +460,7 @@ def family_summary(
         [np.bincount(grp, weights=w * rel_share[r][pos], minlength=g) for r in range(len(RELATIONS))]
     )
     roots = np.flatnonzero(lin.in_degree == 0)
-    rcodes, rlabels = _root_group_codes(lin, roots, by, reg)
+    rcodes, rlabels = _cached_root_codes(lin, roots, by, reg)
     root_count = {lab: 0 for lab in labels}
     for lab, c in zip(rlabels, np.bincount(rcodes, minlength=len(rlabels)).tolist(), strict=True):
         if lab in root_count:

@@ -373,17 +373,27 @@ def _run_app(store: Path, port: int, open_browser: bool = False) -> None:
     script = str(files("lineage") / "ui" / "streamlit_app.py")
     cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--browser.gatherUsageStats", "false"]
+           "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
     click.echo(f"Serving the app at http://127.0.0.1:{port}  (store: {store}; Ctrl-C to stop)", err=True)
     if open_browser:
         import webbrowser
 
         webbrowser.open(f"http://127.0.0.1:{port}")
+    import signal
+
     env = {**os.environ, "LINEAGE_STORE": str(store)}
+    proc = subprocess.Popen(cmd, env=env)
+
+    def forward(signum: int, _frame: Any) -> None:  # stop the app with us (SIGTERM, SIGHUP)
+        proc.send_signal(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, forward)
     try:
-        raise SystemExit(subprocess.call(cmd, env=env))
-    except KeyboardInterrupt:
-        raise SystemExit(0) from None
+        code = proc.wait()
+    except KeyboardInterrupt:  # Ctrl-C reaches both; wait for streamlit to finish
+        code = proc.wait()
+    raise SystemExit(0 if code in (0, -signal.SIGTERM, -signal.SIGINT) else code)
 
 
 @cli.command()

@@ -114,7 +114,7 @@ class Lineage:
     relation_labels: tuple[str, ...] = RELATIONS
     store_path: str | None = None
     simulated: bool = False
-    _extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    _extra: dict[Any, Any] = field(default_factory=dict, repr=False)  # caches of analytics
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
