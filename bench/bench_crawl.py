@@ -19,20 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import orjson
-from common import OUT, machine, peak_rss_mb
+from common import OUT, free_port, machine, peak_rss_mb
 
 from lineage.crawl import CrawlConfig, Crawler
 from lineage.records import normalize_item
 from lineage.simulate import write_hub
 from lineage.store import open_store
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def fresh(path: Path) -> Path:

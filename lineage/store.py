@@ -117,21 +117,6 @@ CREATE TABLE IF NOT EXISTS repairs (
 ) WITHOUT ROWID;
 """
 
-_MODEL_COLUMNS = (
-    "id",
-    "author",
-    "created_at",
-    "last_modified",
-    "downloads",
-    "downloads_all_time",
-    "likes",
-    "pipeline_tag",
-    "library_name",
-    "license",
-    "gated",
-    "legacy_date",
-)
-
 
 class StoreError(RuntimeError):
     """A store that cannot be opened or used, with a message that says what to do."""

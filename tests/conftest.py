@@ -73,6 +73,25 @@ def real_sample_items() -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in (REAL_SAMPLE / "models.jsonl").read_bytes().splitlines() if line]
 
 
+def ingest_items(store: Store, items: list[dict[str, Any]], *, endpoint: str = "test",
+                 finished_at: str = "2025-10-07T00:00:00.000Z") -> None:
+    """Write listing items into ``store`` as one completed crawl, without HTTP, and resolve."""
+    from lineage.records import normalize_item
+    from lineage.resolve import resolve_links
+
+    records, repairs = [], []
+    for item in items:
+        rec, reps = normalize_item(item)
+        assert rec is not None
+        records.append(rec)
+        repairs.extend(reps)
+    crawl = store.start_crawl(mode="full", endpoint=endpoint, sort="createdAt", since=None, model_limit=None,
+                              first_query="/api/models")
+    store.write_page(crawl.id, records, repairs, next_query=None, requests=1)
+    store.update_crawl(crawl.id, status="done", finished_at=finished_at)
+    resolve_links(store)
+
+
 def store_edges(store: Store) -> set[tuple[str, str, str]]:
     """(child, parent, relation) of every link in the graph (cycle links set aside)."""
     return {(c, p, r) for c, p, r, _ in store.iter_links()}
@@ -147,8 +166,6 @@ def xss_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     ``base`` (their clean parent) and ``org_root`` (a root whose org, hence fallback family, is a
     payload).
     """
-    from lineage.records import normalize_item
-    from lineage.resolve import resolve_links
     from lineage.store import open_store
 
     script = "<script>alert(1)</script>"
@@ -176,16 +193,6 @@ def xss_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
          "tags": ["base_model:quantized:evil/" + script]},
     ]
     path = tmp_path_factory.mktemp("xss") / "xss.sqlite"
-    records, repairs = [], []
-    for item in items:
-        rec, reps = normalize_item(item)
-        assert rec is not None
-        records.append(rec)
-        repairs.extend(reps)
     with open_store(path) as store:
-        crawl = store.start_crawl(mode="full", endpoint="http://127.0.0.1:9", sort="createdAt", since=None,
-                                  model_limit=None, first_query="/api/models")
-        store.write_page(crawl.id, records, repairs, next_query=None, requests=1)
-        store.update_crawl(crawl.id, status="done", finished_at="2025-10-07T00:00:00.000Z")
-        resolve_links(store)
+        ingest_items(store, items, endpoint="http://127.0.0.1:9")
     return path, ids

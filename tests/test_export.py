@@ -25,6 +25,7 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from conftest import ingest_items
 
 from lineage.cli import cli
 from lineage.export import (
@@ -43,8 +44,6 @@ from lineage.export import (
 )
 from lineage.export import _MODULES as MODULES
 from lineage.graph import Lineage
-from lineage.records import normalize_item
-from lineage.resolve import resolve_links
 from lineage.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,18 +117,7 @@ def dirty_items() -> list[dict[str, Any]]:
 
 def build_store(path: Path, items: list[dict[str, Any]]) -> Path:
     with open_store(path) as st:
-        crawl = st.start_crawl(
-            mode="full", endpoint="test", sort="createdAt", since=None, model_limit=None, first_query=""
-        )
-        records, repairs = [], []
-        for item in items:
-            rec, reps = normalize_item(item)
-            assert rec is not None
-            records.append(rec)
-            repairs.extend(reps)
-        st.write_page(crawl.id, records, repairs, next_query=None)
-        st.update_crawl(crawl.id, status="done", finished_at="2025-03-01T00:00:00.000Z")
-        resolve_links(st)
+        ingest_items(st, items, finished_at="2025-03-01T00:00:00.000Z")
     return path
 
 

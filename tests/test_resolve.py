@@ -11,15 +11,13 @@ from lineage.store import Store
 
 
 def write(store: Store, items: list[dict[str, Any]]) -> None:
+    """Items as one crawl (resolution is what the tests then run and check)."""
+
     crawl = store.start_crawl(mode="full", endpoint="test", sort="createdAt", since=None, model_limit=None,
                               first_query="/api/models")
-    records, repairs = [], []
-    for item in items:
-        rec, reps = normalize_item(item)
-        assert rec is not None
-        records.append(rec)
-        repairs.extend(reps)
-    store.write_page(crawl.id, records, repairs, next_query=None)
+    pairs = [normalize_item(item) for item in items]
+    store.write_page(crawl.id, [r for r, _ in pairs if r is not None], [x for _, rs in pairs for x in rs],
+                     next_query=None)
 
 
 def m(mid: str, created: str, *parents: str, rel: str = "finetune") -> dict[str, Any]:
