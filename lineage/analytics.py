@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .families import Registry, default_registry
-from .graph import UNKNOWN_TIME, IntArray, Lineage
+from .graph import UNKNOWN_TIME, IntArray, Lineage, unique_ints
 
 __all__ = [
     "BY",
@@ -146,8 +146,9 @@ def _root_group_codes(
     return np.fromiter((code[nm] for nm in names), dtype=np.int64, count=len(names)), labels
 
 
-def _cached_root_codes(lin: Lineage, roots: IntArray, by: str,
-                       registry: Registry) -> tuple[IntArray, list[str]]:
+def _cached_root_codes(
+    lin: Lineage, roots: IntArray, by: str, registry: Registry
+) -> tuple[IntArray, list[str]]:
     """Group codes of ``roots``, classifying each root at most once per (Lineage, by, registry).
 
     Codes index the returned labels, which grow as new roots are classified (not sorted).
@@ -155,11 +156,15 @@ def _cached_root_codes(lin: Lineage, roots: IntArray, by: str,
     key = ("root_groups", by)
     cache = lin._extra.get(key)
     if cache is None or cache["registry"] is not registry:
-        cache = {"registry": registry, "codes": np.full(len(lin), -1, dtype=np.int64), "labels": [],
-                 "index": {}}
+        cache = {
+            "registry": registry,
+            "codes": np.full(len(lin), -1, dtype=np.int64),
+            "labels": [],
+            "index": {},
+        }
         lin._extra[key] = cache
     codes: IntArray = cache["codes"]
-    need = np.unique(roots[codes[roots] < 0])
+    need = unique_ints(roots[codes[roots] < 0])
     if len(need):
         new_codes, new_labels = _root_group_codes(lin, need, by, registry)
         labels: list[str] = cache["labels"]
@@ -189,7 +194,7 @@ def node_groups(
     pair_pos = np.repeat(np.arange(len(nodes)), counts)
     pair_group, labels = _cached_root_codes(lin, rts[offs], by, reg)
     g = max(1, len(labels))
-    key = np.unique(pair_pos * g + pair_group)
+    key = unique_ints(pair_pos * g + pair_group)
     return key // g, key % g, labels
 
 

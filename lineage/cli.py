@@ -27,8 +27,12 @@ log = logging.getLogger("lineage")
 # -- shared options ------------------------------------------------------------------------
 def store_option(f: F) -> F:
     return click.option(
-        "--store", "store_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-        envvar="LINEAGE_STORE", show_envvar=True,
+        "--store",
+        "store_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        envvar="LINEAGE_STORE",
+        show_envvar=True,
         help=f"Store file (default: {default_store_path()}).",
     )(f)
 
@@ -36,9 +40,14 @@ def store_option(f: F) -> F:
 def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
     def deco(f: F) -> F:
         return click.option(
-            "--format", "fmt", type=click.Choice(choices or FORMATS), default=default, show_default=True,
+            "--format",
+            "fmt",
+            type=click.Choice(choices or FORMATS),
+            default=default,
+            show_default=True,
             help="Output format; json is stable for scripts.",
         )(f)
+
     return deco
 
 
@@ -81,8 +90,11 @@ def cli(verbose: int) -> None:
     `lineage tree MODEL`, `lineage export`, `lineage app`.
     """
     level = logging.WARNING - 10 * verbose
-    logging.basicConfig(level=max(logging.DEBUG, level), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=max(logging.DEBUG, level),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 # -- crawl ---------------------------------------------------------------------------------
@@ -95,8 +107,16 @@ def cli(verbose: int) -> None:
 @click.option("--restart", is_flag=True, help="Abandon an unfinished crawl instead of resuming it.")
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request.")
 @format_option("table", "json")
-def crawl(store_path: Path | None, full: bool, since: str | None, limit: int | None,
-          endpoint: str | None, restart: bool, timeout: float, fmt: str) -> None:
+def crawl(
+    store_path: Path | None,
+    full: bool,
+    since: str | None,
+    limit: int | None,
+    endpoint: str | None,
+    restart: bool,
+    timeout: float,
+    fmt: str,
+) -> None:
     """Crawl the Hub's model listing into the store (resumable, incremental).
 
     The first crawl lists every model (about 3,000 requests for 3M models; the Hub's rate
@@ -117,8 +137,10 @@ def crawl(store_path: Path | None, full: bool, since: str | None, limit: int | N
             try:
                 summary = crawler.run(mode, since=since, limit=limit, restart=restart)
             except KeyboardInterrupt:
-                click.echo("\nInterrupted. Everything fetched so far is saved; run `lineage crawl` "
-                           "again to resume.", err=True)
+                click.echo(
+                    "\nInterrupted. Everything fetched so far is saved; run `lineage crawl` again to resume.",
+                    err=True,
+                )
                 sys.exit(130)
     if fmt == "json":
         _emit_obj(summary.as_dict())
@@ -140,10 +162,19 @@ def crawl(store_path: Path | None, full: bool, since: str | None, limit: int | N
 @cli.command()
 @click.option("--models", "n", type=click.IntRange(min=1), required=True, help="Number of models.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for models.jsonl, truth.jsonl and meta.json.")
-@click.option("--dirt", type=float, default=1.0, show_default=True,
-              help="Multiply every dirty-metadata rate by this factor (0 = clean).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for models.jsonl, truth.jsonl and meta.json.",
+)
+@click.option(
+    "--dirt",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Multiply every dirty-metadata rate by this factor (0 = clean).",
+)
 def simulate(n: int, seed: int, out: Path, dirt: float) -> None:
     """Write a synthetic hub (Hub listing items as JSON Lines) with its ground truth."""
     from .progress import count_progress
@@ -157,8 +188,11 @@ def simulate(n: int, seed: int, out: Path, dirt: float) -> None:
 @cli.command()
 @click.option("--models", "n", type=click.IntRange(min=1), help="Serve a freshly simulated hub of N models.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--data", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Serve DIR/models.jsonl (e.g. ../shared/data/real-sample or a `simulate` folder).")
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Serve DIR/models.jsonl (e.g. ../shared/data/real-sample or a `simulate` folder).",
+)
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Bind address (loopback by default).")
 @click.option("--faults", metavar="SPEC", help="Fault injection, e.g. '503:0.05,stall:0.01,quota=500'.")
@@ -175,16 +209,24 @@ def simhub(n: int | None, seed: int, data: Path | None, port: int, host: str, fa
 
         assert n is not None
         hub = SimHub((item for item, _ in generate(n, seed)), faults=faults, seed=seed)
-    click.echo(f"Serving {len(hub):,} models at http://{host}:{port}  (Ctrl-C to stop)\n"
-               f"  crawl it: lineage crawl --endpoint http://{host}:{port}", err=True)
+    click.echo(
+        f"Serving {len(hub):,} models at http://{host}:{port}  (Ctrl-C to stop)\n"
+        f"  crawl it: lineage crawl --endpoint http://{host}:{port}",
+        err=True,
+    )
     hub.serve_forever(host, port)
 
 
 # -- data quality ------------------------------------------------------------------------------
 @cli.command()
 @store_option
-@click.option("--examples", type=click.IntRange(min=0), default=3, show_default=True,
-              help="Example models shown per kind.")
+@click.option(
+    "--examples",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Example models shown per kind.",
+)
 @format_option("table", "json")
 def quality(store_path: Path | None, examples: int, fmt: str) -> None:
     """Data-quality report: what was repaired, skipped, left unresolved, and why."""
@@ -217,7 +259,9 @@ def info(store_path: Path | None, fmt: str) -> None:
 # -- analytics ------------------------------------------------------------------------------
 def registry_option(f: F) -> F:
     return click.option(
-        "--registry", "registry_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        "--registry",
+        "registry_path",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
         help="Your family registry TOML (extends the built-in one).",
     )(f)
 
@@ -234,7 +278,8 @@ def _load_lineage(store_path: Path | None) -> Any:
     with _open_read(store_path) as store:
         if store.count_models() == 0:
             raise click.ClickException(
-                f"The store {store.path} is empty. Run `lineage crawl` (or `lineage demo`) first.")
+                f"The store {store.path} is empty. Run `lineage crawl` (or `lineage demo`) first."
+            )
         return Lineage.load(store)
 
 
@@ -251,30 +296,71 @@ def _footer(table: Any, fmt: str, explain: bool) -> None:
 @cli.command()
 @store_option
 @registry_option
-@click.option("--period", type=click.Choice(["month", "quarter", "week", "year"]), default="month",
-              show_default=True)
+@click.option(
+    "--period", type=click.Choice(["month", "quarter", "week", "year"]), default="month", show_default=True
+)
 @click.option("--since", metavar="DATE", help="First day included (YYYY-MM-DD).")
 @click.option("--until", metavar="DATE", help="Last day included (YYYY-MM-DD).")
-@click.option("--by", type=click.Choice(["family", "org", "region"]), default="family", show_default=True,
-              help="Group roots by registry family, Hub namespace (org), or region.")
-@click.option("--pipeline-tag", "pipeline_tags", multiple=True, metavar="TAG",
-              help="Only models with this pipeline tag (e.g. text-generation); repeatable.")
+@click.option(
+    "--by",
+    type=click.Choice(["family", "org", "region"]),
+    default="family",
+    show_default=True,
+    help="Group roots by registry family, Hub namespace (org), or region.",
+)
+@click.option(
+    "--pipeline-tag",
+    "pipeline_tags",
+    multiple=True,
+    metavar="TAG",
+    help="Only models with this pipeline tag (e.g. text-generation); repeatable.",
+)
 @click.option("--library", "libraries", multiple=True, metavar="LIB", help="Only this library; repeatable.")
-@click.option("--relation", "relations", multiple=True,
-              type=click.Choice(["finetune", "adapter", "quantized", "merge", "unknown"]),
-              help="Only models linked to a parent by this relation; repeatable.")
-@click.option("--population", type=click.Choice(["derivatives", "all"]), default="derivatives",
-              show_default=True, help="derivatives: new models with at least one parent; all: every new model.")
-@click.option("--attribution", type=click.Choice(["fractional", "any"]), default="fractional",
-              show_default=True, help="fractional: split a model over its families; any: count it for each.")
-@click.option("--top", type=click.IntRange(min=1), help="Keep the N largest groups per period, the rest "
-              "summed as '(other)' (default: 10 for --format table, all otherwise).")
+@click.option(
+    "--relation",
+    "relations",
+    multiple=True,
+    type=click.Choice(["finetune", "adapter", "quantized", "merge", "unknown"]),
+    help="Only models linked to a parent by this relation; repeatable.",
+)
+@click.option(
+    "--population",
+    type=click.Choice(["derivatives", "all"]),
+    default="derivatives",
+    show_default=True,
+    help="derivatives: new models with at least one parent; all: every new model.",
+)
+@click.option(
+    "--attribution",
+    type=click.Choice(["fractional", "any"]),
+    default="fractional",
+    show_default=True,
+    help="fractional: split a model over its families; any: count it for each.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    help="Keep the N largest groups per period, the rest "
+    "summed as '(other)' (default: 10 for --format table, all otherwise).",
+)
 @click.option("--explain", is_flag=True, help="Print the method in full.")
 @format_option()
-def share(store_path: Path | None, registry_path: Path | None, period: str, since: str | None,
-          until: str | None, by: str, pipeline_tags: tuple[str, ...], libraries: tuple[str, ...],
-          relations: tuple[str, ...], population: str, attribution: str, top: int | None,
-          explain: bool, fmt: str) -> None:
+def share(
+    store_path: Path | None,
+    registry_path: Path | None,
+    period: str,
+    since: str | None,
+    until: str | None,
+    by: str,
+    pipeline_tags: tuple[str, ...],
+    libraries: tuple[str, ...],
+    relations: tuple[str, ...],
+    population: str,
+    attribution: str,
+    top: int | None,
+    explain: bool,
+    fmt: str,
+) -> None:
     """Share of new models descending from each family (or org, or region), per period.
 
     JSON rows: {"period", "group", "models", "share"}; models is the weighted count and share
@@ -282,9 +368,17 @@ def share(store_path: Path | None, registry_path: Path | None, period: str, sinc
     """
     from .analytics import ShareQuery, share_table, top_groups
 
-    q = ShareQuery(period=period, since=since, until=until, by=by, pipeline_tags=pipeline_tags,
-                   libraries=libraries, relations=relations, population=population,
-                   attribution=attribution)
+    q = ShareQuery(
+        period=period,
+        since=since,
+        until=until,
+        by=by,
+        pipeline_tags=pipeline_tags,
+        libraries=libraries,
+        relations=relations,
+        population=population,
+        attribution=attribution,
+    )
     table = share_table(_load_lineage(store_path), q, _registry(registry_path))
     limit = top if top is not None else (10 if fmt == "table" else None)
     rows = top_groups(table.rows, limit) if limit else table.rows
@@ -297,16 +391,24 @@ def share(store_path: Path | None, registry_path: Path | None, period: str, sinc
 @registry_option
 @click.option("--by", type=click.Choice(["family", "org", "region"]), default="family", show_default=True)
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True)
-@click.option("--window", "window_days", type=click.IntRange(min=1), default=90, show_default=True,
-              help="Days compared for growth (last N days vs the N before).")
+@click.option(
+    "--window",
+    "window_days",
+    type=click.IntRange(min=1),
+    default=90,
+    show_default=True,
+    help="Days compared for growth (last N days vs the N before).",
+)
 @format_option()
-def families(store_path: Path | None, registry_path: Path | None, by: str, top: int, window_days: int,
-             fmt: str) -> None:
+def families(
+    store_path: Path | None, registry_path: Path | None, by: str, top: int, window_days: int, fmt: str
+) -> None:
     """Top families: derivatives, base models, downloads, growth and relation mix."""
     from .analytics import family_summary
 
-    table = family_summary(_load_lineage(store_path), by, _registry(registry_path), top=top,
-                           window_days=window_days)
+    table = family_summary(
+        _load_lineage(store_path), by, _registry(registry_path), top=top, window_days=window_days
+    )
     _emit(table.rows, fmt, table.columns)
     _footer(table, fmt, False)
 
@@ -318,8 +420,9 @@ def families(store_path: Path | None, registry_path: Path | None, by: str, top: 
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--over-time", is_flag=True, help="One row per group per crawl snapshot (adoption over time).")
 @format_option()
-def downloads(store_path: Path | None, registry_path: Path | None, by: str, top: int, over_time: bool,
-              fmt: str) -> None:
+def downloads(
+    store_path: Path | None, registry_path: Path | None, by: str, top: int, over_time: bool, fmt: str
+) -> None:
     """Downloads by family/org/region (30-day and all-time), now or over crawl snapshots."""
     from .analytics import downloads_by_group, downloads_over_time
 
@@ -339,12 +442,26 @@ def downloads(store_path: Path | None, registry_path: Path | None, by: str, top:
 @store_option
 @registry_option
 @click.option("--up", type=click.IntRange(min=0), default=2, show_default=True, help="Levels of ancestors.")
-@click.option("--down", type=click.IntRange(min=0), default=2, show_default=True, help="Levels of descendants.")
-@click.option("--max-children", type=click.IntRange(min=1), default=8, show_default=True,
-              help="Children shown per node; the rest are summarised per relation.")
+@click.option(
+    "--down", type=click.IntRange(min=0), default=2, show_default=True, help="Levels of descendants."
+)
+@click.option(
+    "--max-children",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Children shown per node; the rest are summarised per relation.",
+)
 @format_option("text", "json", default="text")
-def tree(model_id: str, store_path: Path | None, registry_path: Path | None, up: int, down: int,
-         max_children: int, fmt: str) -> None:
+def tree(
+    model_id: str,
+    store_path: Path | None,
+    registry_path: Path | None,
+    up: int,
+    down: int,
+    max_children: int,
+    fmt: str,
+) -> None:
     """A model's family tree: ancestors above, descendants below, with relations and counts."""
     from .tree import render_tree, tree_data
 
@@ -371,9 +488,23 @@ def _run_app(store: Path, port: int, open_browser: bool = False) -> None:
     from importlib.resources import files
 
     script = str(files("lineage") / "ui" / "streamlit_app.py")
-    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        script,
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
     click.echo(f"Serving the app at http://127.0.0.1:{port}  (store: {store}; Ctrl-C to stop)", err=True)
     if open_browser:
         import webbrowser
@@ -382,7 +513,7 @@ def _run_app(store: Path, port: int, open_browser: bool = False) -> None:
     import signal
 
     env = {**os.environ, "LINEAGE_STORE": str(store)}
-    proc = subprocess.Popen(cmd, env=env)
+    proc = subprocess.Popen(cmd, env=env)  # noqa: S603 (our own interpreter and script)
 
     def forward(signum: int, _frame: Any) -> None:  # stop the app with us (SIGTERM, SIGHUP)
         proc.send_signal(signum)
@@ -412,12 +543,16 @@ def _demo_store(store_path: Path | None, models: int, seed: int) -> Path:
         path.unlink()
         for suffix in ("-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
-    click.echo(f"Simulating a hub of {models:,} models (seed {seed}), serving it on 127.0.0.1 and "
-               f"crawling it into {path} ...", err=True)
+    click.echo(
+        f"Simulating a hub of {models:,} models (seed {seed}), serving it on 127.0.0.1 and "
+        f"crawling it into {path} ...",
+        err=True,
+    )
 
     def report(s: Any) -> None:
-        click.echo(f"  crawl #{s.crawl_id}: {s.models:,} models, {s.links:,} links, {s.requests} requests",
-                   err=True)
+        click.echo(
+            f"  crawl #{s.crawl_id}: {s.models:,} models, {s.links:,} links, {s.requests} requests", err=True
+        )
 
     build_demo_store(path, models, seed, on_crawl=report)
     return path
@@ -432,16 +567,24 @@ def _demo_store(store_path: Path | None, models: int, seed: int) -> Path:
 def demo(store_path: Path | None, models: int, seed: int, port: int, no_app: bool) -> None:
     """Offline demo: simulated hub -> crawl -> store -> app, in one command (data labelled simulated)."""
     path = _demo_store(store_path, models, seed)
-    click.echo(f"Demo store ready: {path}\n  try: lineage share --store {path}\n"
-               f"       lineage tree Qwen/Qwen2.5-7B --store {path}", err=True)
+    click.echo(
+        f"Demo store ready: {path}\n  try: lineage share --store {path}\n"
+        f"       lineage tree Qwen/Qwen2.5-7B --store {path}",
+        err=True,
+    )
     if not no_app:
         _run_app(path, port)
 
 
 @cli.command()
 @store_option
-@click.option("--limit", type=click.IntRange(min=1), default=50_000, show_default=True,
-              help="Newest models to crawl from the live Hub.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50_000,
+    show_default=True,
+    help="Newest models to crawl from the live Hub.",
+)
 @click.option("--port", type=int, default=8501, show_default=True)
 @click.option("--no-app", is_flag=True)
 def start(store_path: Path | None, limit: int, port: int, no_app: bool) -> None:
@@ -457,8 +600,11 @@ def start(store_path: Path | None, limit: int, port: int, no_app: bool) -> None:
         with open_store(path) as store, crawl_progress() as on_page:
             Crawler(store, CrawlConfig(), on_page=on_page).run("full", limit=limit, restart=True)
     else:
-        click.echo(f"The Hub ({endpoint}) is not reachable from here: running the offline demo on a "
-                   "simulated hub instead (the app labels it SIMULATED).", err=True)
+        click.echo(
+            f"The Hub ({endpoint}) is not reachable from here: running the offline demo on a "
+            "simulated hub instead (the app labels it SIMULATED).",
+            err=True,
+        )
         path = _demo_store(None, 20_000, 0)
     if not no_app:
         _run_app(path, port)
@@ -472,19 +618,38 @@ def _export_formats() -> tuple[str, ...]:
 
 
 @cli.command("export")
-@click.option("--root", "roots", multiple=True, metavar="ID",
-              help="A model whose descendants to export (case-insensitive); repeatable.")
+@click.option(
+    "--root",
+    "roots",
+    multiple=True,
+    metavar="ID",
+    help="A model whose descendants to export (case-insensitive); repeatable.",
+)
 @click.option("--family", metavar="F", help="Every model of a registry family (Qwen, Llama, ...).")
 @click.option("--all", "everything", is_flag=True, help="The whole store, streamed (flat memory).")
 @click.option("--depth", type=click.IntRange(min=0), help="Keep descendants at most N links below the roots.")
 @click.option("--format", "fmt", type=click.Choice(_export_formats()), required=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="Output file (or an existing directory: a safe name is made); csv/parquet: a directory.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output file (or an existing directory: a safe name is made); csv/parquet: a directory.",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @store_option
 @registry_option
-def export_cmd(roots: tuple[str, ...], family: str | None, everything: bool, depth: int | None, fmt: str,
-               output: Path, force: bool, store_path: Path | None, registry_path: Path | None) -> None:
+def export_cmd(
+    roots: tuple[str, ...],
+    family: str | None,
+    everything: bool,
+    depth: int | None,
+    fmt: str,
+    output: Path,
+    force: bool,
+    store_path: Path | None,
+    registry_path: Path | None,
+) -> None:
     """Export a subgraph (or the whole store) as graphml, gexf, json, csv, parquet or cypher.
 
     Edges go base -> derived with a `relation`; nodes carry the store's columns (see the
@@ -504,12 +669,16 @@ def export_cmd(roots: tuple[str, ...], family: str | None, everything: bool, dep
         else:
             lin = _load_lineage(store_path)
             try:
-                nodes = select(lin, roots=roots, family=family, depth=depth,
-                               registry=_registry(registry_path))
+                nodes = select(
+                    lin, roots=roots, family=family, depth=depth, registry=_registry(registry_path)
+                )
             except UnknownModelError as exc:
                 with _open_read(store_path) as store:
-                    hints = list(dict.fromkeys(h for m in exc.missing
-                                               for h in store.search_ids(m.split("/")[-1], limit=4)))
+                    hints = list(
+                        dict.fromkeys(
+                            h for m in exc.missing for h in store.search_ids(m.split("/")[-1], limit=4)
+                        )
+                    )
                 hint = ("; did you mean: " + ", ".join(hints[:8])) if hints else ""
                 raise click.ClickException(f"{exc}{hint}") from None
             label = family if family is not None else roots[0] if len(roots) == 1 else f"{roots[0]}-and-more"
@@ -542,8 +711,13 @@ class _PushProgress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self.bars = Progress(TextColumn("[bold]{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=Console(stderr=True))
+            self.bars = Progress(
+                TextColumn("[bold]{task.description:<8}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+            )
             self.bars.__enter__()
         return self.update
 
@@ -569,15 +743,27 @@ class _PushProgress:
 
 @neo4j.command("push")
 @store_option
-@click.option("--uri", envvar="NEO4J_URI", show_envvar=True, default="bolt://localhost:7687",
-              show_default=True, help="Neo4j Bolt URI (no credentials in it).")
+@click.option(
+    "--uri",
+    envvar="NEO4J_URI",
+    show_envvar=True,
+    default="bolt://localhost:7687",
+    show_default=True,
+    help="Neo4j Bolt URI (no credentials in it).",
+)
 @click.option("--database", metavar="NAME", help="Database (default: the server's default database).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=5000, show_default=True,
-              help="Rows per write transaction.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=5000,
+    show_default=True,
+    help="Rows per write transaction.",
+)
 @click.option("--full", is_flag=True, help="Send everything, not only what changed since the last push.")
 @format_option("table", "json")
-def neo4j_push(store_path: Path | None, uri: str, database: str | None, batch_size: int, full: bool,
-               fmt: str) -> None:
+def neo4j_push(
+    store_path: Path | None, uri: str, database: str | None, batch_size: int, full: bool, fmt: str
+) -> None:
     """Push the store into Neo4j: idempotent, resumable, incremental.
 
     (:Model {id, ...})-[:BASE_OF {relation}]->(:Model), base -> derived. An interrupted push
@@ -597,11 +783,20 @@ def neo4j_push(store_path: Path | None, uri: str, database: str | None, batch_si
         raise click.ClickException(str(exc)) from None
     try:
         with open_store(path) as store, driver, _PushProgress(fmt == "table") as on_batch:
-            summary = push(store, driver, database=database, target=uri, batch_size=batch_size, full=full,
-                           on_batch=on_batch)
+            summary = push(
+                store,
+                driver,
+                database=database,
+                target=uri,
+                batch_size=batch_size,
+                full=full,
+                on_batch=on_batch,
+            )
     except KeyboardInterrupt:
-        click.echo("\nInterrupted. Committed batches are recorded; run `lineage neo4j push` again to resume.",
-                   err=True)
+        click.echo(
+            "\nInterrupted. Committed batches are recorded; run `lineage neo4j push` again to resume.",
+            err=True,
+        )
         sys.exit(130)
     except Neo4jSyncError as exc:
         raise click.ClickException(str(exc)) from None
@@ -616,8 +811,11 @@ def neo4j_push(store_path: Path | None, uri: str, database: str | None, batch_si
         f"unchanged {s.nodes_unchanged:,}\n"
         f"  relationships: created {s.relationships_created:,}, updated {s.relationships_updated:,}, "
         f"unchanged {s.relationships_unchanged:,}, removed {s.relationships_removed:,}"
-        + (f", skipped {s.relationships_skipped:,} (endpoint not pushed yet; the next push adds them)"
-           if s.relationships_skipped else "")
+        + (
+            f", skipped {s.relationships_skipped:,} (endpoint not pushed yet; the next push adds them)"
+            if s.relationships_skipped
+            else ""
+        )
         + (f"\n  placeholders removed: {s.placeholders_removed:,}" if s.placeholders_removed else "")
         + f"\n  Neo4j now holds {s.graph_models:,} models and {s.graph_relationships:,} BASE_OF relationships"
     )

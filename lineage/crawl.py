@@ -32,6 +32,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx2
 import orjson
 from huggingface_hub import constants
+
 # Public, documented helpers (huggingface_hub "Utilities" reference); its lazy __init__ hides
 # them from mypy's explicit-export check.
 from huggingface_hub.utils import (  # type: ignore[attr-defined]

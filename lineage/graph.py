@@ -54,6 +54,7 @@ __all__ = [
     "load_graph",
     "neighbourhood",
     "roots",
+    "unique_ints",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -75,6 +76,21 @@ NODE_ATTRIBUTES: tuple[str, ...] = (
     "deleted",
     "placeholder",
 )
+
+
+def unique_ints(a: npt.NDArray[Any]) -> IntArray:
+    """Sorted distinct values of an integer array.
+
+    Sort and compare neighbours: numpy 2.4's ``np.unique`` takes a hash-based path that is
+    ~100x slower on millions of int64 (1.7 s vs 15 ms for 2M values, measured here).
+
+    >>> unique_ints(np.array([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
+    """
+    s = np.sort(np.asarray(a, dtype=np.int64).ravel())
+    if len(s) < 2:
+        return s
+    return s[np.concatenate(([True], s[1:] != s[:-1]))]
 
 
 def _codes(values: Sequence[str | None]) -> tuple[npt.NDArray[np.int32], list[str | None]]:
@@ -306,7 +322,7 @@ class Lineage:
         """Nodes reachable from ``sources`` (excluded) within ``depth`` hops, BFS order."""
         start, nbr, _ = self._down if down else self._up
         seen = np.zeros(len(self), dtype=bool)
-        frontier = np.unique(np.fromiter(sources, dtype=np.int64))
+        frontier = unique_ints(np.fromiter(sources, dtype=np.int64))
         seen[frontier] = True
         out: list[IntArray] = []
         level = 0
@@ -316,7 +332,7 @@ class Lineage:
             if total == 0:
                 break
             offs = np.repeat(start[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
-            nxt = np.unique(nbr[offs])
+            nxt = unique_ints(nbr[offs])
             nxt = nxt[~seen[nxt]]
             seen[nxt] = True
             out.append(nxt)
@@ -339,7 +355,7 @@ class Lineage:
         seen = np.zeros(len(self), dtype=bool)
         seen[i] = True
         frontier = np.array([i], dtype=np.int64)
-        for _ in range(radius):
+        for hop in range(radius):
             found = []
             for start, nbr, _ in (self._down, self._up):
                 counts = start[frontier + 1] - start[frontier]
@@ -349,11 +365,11 @@ class Lineage:
                     found.append(nbr[offs])
             if not found:
                 break
-            nxt = np.unique(np.concatenate(found))
-            frontier = nxt[~seen[nxt]]
-            if not len(frontier):
-                break
-            seen[frontier] = True
+            reached = np.concatenate(found)
+            new = reached[~seen[reached]]
+            seen[new] = True
+            if hop + 1 < radius:  # only a further hop needs the frontier without repeats
+                frontier = unique_ints(new)
         return np.flatnonzero(seen)
 
     # -- roots -----------------------------------------------------------------------------------
@@ -378,7 +394,7 @@ class Lineage:
             targets = nbr[offs]
             np.subtract.at(indeg, targets, 1)
             depth += 1
-            cand = np.unique(targets)
+            cand = unique_ints(targets)
             frontier = cand[indeg[cand] == 0]
             level[frontier] = depth
             processed += len(frontier)
@@ -421,7 +437,7 @@ class Lineage:
                 k = int(cnt.sum())
                 offs = np.repeat(pstart[par] - np.cumsum(cnt) + cnt, cnt) + np.arange(k)
                 key = np.repeat(chi, cnt) * n + proots[offs]
-                key = np.unique(key)
+                key = unique_ints(key)
                 nodes, rts = key // n, key % n
                 first = np.flatnonzero(np.r_[True, nodes[1:] != nodes[:-1]])
                 counts = np.diff(np.r_[first, len(nodes)])
@@ -443,7 +459,7 @@ class Lineage:
     # -- selections --------------------------------------------------------------------------------
     def subgraph_nodes(self, roots: Iterable[int], depth: int | None = None) -> IntArray:
         """``roots`` and their descendants within ``depth`` (sorted node numbers)."""
-        src = np.unique(np.fromiter(roots, dtype=np.int64))
+        src = unique_ints(np.fromiter(roots, dtype=np.int64))
         return np.union1d(src, self.descendants(src, depth))
 
     def to_networkx(self, nodes: Iterable[int] | None = None) -> nx.DiGraph[str]:
@@ -452,7 +468,7 @@ class Lineage:
         Node attributes: :data:`NODE_ATTRIBUTES` (None values omitted); edge attribute
         ``relation``.
         """
-        sel = np.arange(len(self)) if nodes is None else np.unique(np.fromiter(nodes, dtype=np.int64))
+        sel = np.arange(len(self)) if nodes is None else unique_ints(np.fromiter(nodes, dtype=np.int64))
         mask = np.zeros(len(self), dtype=bool)
         mask[sel] = True
         g: nx.DiGraph[str] = nx.DiGraph()

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from .graph import unique_ints
 from .store import Store
 
 __all__ = ["ResolveStats", "resolve_links"]
@@ -156,7 +157,7 @@ def _break_cycles(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     if not keep.any():
         return []
     core = edges[keep]
-    ids = np.unique(core)
+    ids = unique_ints(core)
     marks = ",".join("?" * len(ids))
     info = {
         int(r): (str(i), str(c or ""), bool(lg))

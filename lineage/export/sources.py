@@ -32,7 +32,7 @@ import networkx as nx
 import numpy as np
 import orjson
 
-from ..graph import NODE_ATTRIBUTES, Lineage
+from ..graph import NODE_ATTRIBUTES, Lineage, unique_ints
 from ..records import RELATIONS
 from ..store import Store
 
@@ -247,7 +247,7 @@ class LineageSource:
         self.lin = lin
         self.chunk = chunk
         n = len(lin)
-        sel = np.arange(n) if nodes is None else np.unique(np.fromiter(nodes, dtype=np.int64))
+        sel = np.arange(n) if nodes is None else unique_ints(np.fromiter(nodes, dtype=np.int64))
         ids = lin.ids
         self.order = np.array(sorted(sel.tolist(), key=ids.__getitem__), dtype=np.int64)
         self.n_nodes = len(self.order)
