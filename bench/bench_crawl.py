@@ -91,6 +91,7 @@ def main() -> None:
             model_limit=None,
             first_query="/api/models",
         )
+        per_commit = CrawlConfig().pages_per_commit
         start = time.perf_counter()
         batch: list = []
         repairs: list = []
@@ -100,8 +101,8 @@ def main() -> None:
                 repairs.extend(reps)
                 if rec is not None:
                     batch.append(rec)
-            if k % 5 == 0 or k == len(pages):
-                store.write_page(crawl.id, batch, repairs, next_query="q", pages=5)
+            if k % per_commit == 0 or k == len(pages):  # as the crawler commits
+                store.write_page(crawl.id, batch, repairs, next_query="q", pages=per_commit)
                 batch, repairs = [], []
         took = time.perf_counter() - start
     print(

@@ -113,7 +113,10 @@ class CrawlConfig:
     expand: tuple[str, ...] = EXPAND_FIELDS
     token: str | bool | None = None  # None: HF_TOKEN / the saved login, as huggingface_hub does
     prefetch: bool = True  # full crawls fetch the next page while storing this one
-    pages_per_commit: int = 5  # durable point every N pages (a crash re-fetches at most N-1)
+    # A durable point every N pages or every few seconds, whichever comes first: a crash
+    # re-fetches at most the pages since (a few seconds of work); bigger commits are cheaper.
+    pages_per_commit: int = 20
+    commit_seconds: float = 2.0
 
 
 @dataclass
@@ -399,7 +402,11 @@ class Crawler:
             # Commit every few pages (and at the end): each commit is a durable point with
             # the cursor of its last page; a crash loses at most the uncommitted pages, which
             # are fetched again on resume.
-            if done or batch.pages >= self.config.pages_per_commit:
+            if (
+                done
+                or batch.pages >= self.config.pages_per_commit
+                or time.monotonic() - batch.started >= self.config.commit_seconds
+            ):
                 self._commit(crawl, progress, batch, None if done else next_query)
                 batch = _Batch()
             if done:
@@ -551,6 +558,7 @@ class _Batch:
     skipped: int = 0
     requests: int = 0
     retries: int = 0
+    started: float = field(default_factory=time.monotonic)
 
     def add(self, records: list[ModelRecord], requests: int, retries: int) -> None:
         self.records.extend(records)

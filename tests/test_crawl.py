@@ -309,7 +309,9 @@ def test_kill_9_at_random_points_ends_identical(sim100k: SimData, tmp_path: Path
         final = subprocess.run([*cmd, "--store", str(killed)], env=env, capture_output=True, timeout=300)
         assert final.returncode == 0, final.stderr[-2000:]
     assert len(kills) == 5, kills
-    assert len(set(kills)) >= 4 and kills[-1] < 100, kills  # really killed at different points
+    # Really killed at different points: before any commit, between commits (a commit holds up
+    # to 20 pages), and possibly after the last page while links were being resolved.
+    assert kills[0] == 0 and len(set(kills)) >= 3 and any(0 < k < 100 for k in kills), kills
     a, b = _store_dump(clean), _store_dump(killed)
     assert b["crawls"][0][1] == "done"
     for table in ("models", "links", "snapshots", "repairs", "crawls"):
