@@ -105,7 +105,13 @@ def cli(verbose: int) -> None:
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after N models (newest first).")
 @click.option("--endpoint", metavar="URL", help="Hub endpoint (default: HF_ENDPOINT or huggingface.co).")
 @click.option("--restart", is_flag=True, help="Abandon an unfinished crawl instead of resuming it.")
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds per request.",
+)
 @format_option("table", "json")
 def crawl(
     store_path: Path | None,
@@ -535,11 +541,22 @@ def app(store_path: Path | None, port: int) -> None:
     _run_app(store_path or default_store_path(), port)
 
 
-def _demo_store(store_path: Path | None, models: int, seed: int) -> Path:
+def _demo_store(store_path: Path | None, models: int, seed: int, force: bool = False) -> Path:
     from .demo import build_demo_store, default_demo_path
 
     path = store_path or default_demo_path()
     if path.exists():
+        # Only ever replace a demo store: never a store a crawl filled (unless --force).
+        try:
+            with open_store(path, readonly=True) as old:
+                simulated = old.is_simulated() or old.count_models() == 0
+        except StoreError:
+            simulated = False
+        if not simulated and not force:
+            raise click.ClickException(
+                f"{path} holds crawled (not simulated) data; the demo will not replace it. "
+                "Pass another --store, or --force to overwrite it."
+            )
         path.unlink()
         for suffix in ("-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
@@ -559,14 +576,22 @@ def _demo_store(store_path: Path | None, models: int, seed: int) -> Path:
 
 
 @cli.command()
-@store_option
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Demo store file (default: demo.sqlite beside the default store; LINEAGE_STORE is "
+    "not used, so the demo never overwrites your crawled store).",
+)
 @click.option("--models", type=click.IntRange(min=200), default=20_000, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--port", type=int, default=8501, show_default=True)
 @click.option("--no-app", is_flag=True, help="Build the demo store and stop.")
-def demo(store_path: Path | None, models: int, seed: int, port: int, no_app: bool) -> None:
+@click.option("--force", is_flag=True, help="Replace the store even if it holds crawled data.")
+def demo(store_path: Path | None, models: int, seed: int, port: int, no_app: bool, force: bool) -> None:
     """Offline demo: simulated hub -> crawl -> store -> app, in one command (data labelled simulated)."""
-    path = _demo_store(store_path, models, seed)
+    path = _demo_store(store_path, models, seed, force)
     click.echo(
         f"Demo store ready: {path}\n  try: lineage share --store {path}\n"
         f"       lineage tree Qwen/Qwen2.5-7B --store {path}",
@@ -596,9 +621,16 @@ def start(store_path: Path | None, limit: int, port: int, no_app: bool) -> None:
     endpoint = resolve_endpoint(None)
     if hub_reachable(endpoint):
         path = store_path or default_store_path()
-        click.echo(f"{endpoint} is reachable: crawling the newest {limit:,} models into {path}", err=True)
         with open_store(path) as store, crawl_progress() as on_page:
-            Crawler(store, CrawlConfig(), on_page=on_page).run("full", limit=limit, restart=True)
+            crawler = Crawler(store, CrawlConfig(), on_page=on_page)
+            if store.has_complete_full_crawl():  # keep it fresh: only what changed
+                click.echo(f"{endpoint} is reachable: updating {path} incrementally", err=True)
+                crawler.run("auto")
+            else:  # first run (or an unfinished first run, which this resumes)
+                click.echo(
+                    f"{endpoint} is reachable: crawling the newest {limit:,} models into {path}", err=True
+                )
+                crawler.run("full", limit=limit)
     else:
         click.echo(
             f"The Hub ({endpoint}) is not reachable from here: running the offline demo on a "
@@ -632,7 +664,7 @@ def _export_formats() -> tuple[str, ...]:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    type=click.Path(),  # a str: a trailing "/" means "a directory", which Path() would drop
     required=True,
     help="Output file (or an existing directory: a safe name is made); csv/parquet: a directory.",
 )
@@ -645,7 +677,7 @@ def export_cmd(
     everything: bool,
     depth: int | None,
     fmt: str,
-    output: Path,
+    output: str,
     force: bool,
     store_path: Path | None,
     registry_path: Path | None,
@@ -777,10 +809,22 @@ def neo4j_push(
 
     with _open_read(store_path) as ro:  # a clear error if there is no store
         path = ro.path
+    from neo4j.exceptions import DriverError, Neo4jError
+
+    def driver_error(exc: Exception) -> click.ClickException:
+        # The driver's messages can quote the URI: only its redacted form is shown.
+        what = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}".replace(uri, redact_uri(uri))
+        return click.ClickException(
+            f"Neo4j at {redact_uri(uri)} failed ({what[:300]}). Committed batches are recorded; "
+            "run `lineage neo4j push` again to resume."
+        )
+
     try:
         driver = open_driver(uri)
     except Neo4jSyncError as exc:
         raise click.ClickException(str(exc)) from None
+    except (DriverError, Neo4jError, ValueError) as exc:
+        raise driver_error(exc) from None
     try:
         with open_store(path) as store, driver, _PushProgress(fmt == "table") as on_batch:
             summary = push(
@@ -800,6 +844,8 @@ def neo4j_push(
         sys.exit(130)
     except Neo4jSyncError as exc:
         raise click.ClickException(str(exc)) from None
+    except (DriverError, Neo4jError) as exc:
+        raise driver_error(exc) from None
     if fmt == "json":
         _emit_obj(summary.as_dict())
         return

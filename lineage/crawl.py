@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -75,6 +77,7 @@ EXPAND_FIELDS: tuple[str, ...] = (
     "tags",
 )
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 class CrawlError(RuntimeError):
@@ -172,8 +175,22 @@ class CrawlSummary:
 
 
 def resolve_endpoint(endpoint: str | None) -> str:
-    """The endpoint to crawl: the argument, else ``HF_ENDPOINT``, else the public Hub."""
-    return (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
+    """The endpoint to crawl: the argument, else ``HF_ENDPOINT``, else the public Hub.
+
+    Raises :class:`CrawlError` for a URL that is not ``http(s)://host[:port][/path]`` or that
+    carries credentials (those belong in ``HF_TOKEN``, never in a URL that gets displayed).
+    """
+    url = (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (validates the port)
+    except ValueError as exc:
+        raise CrawlError(f"the endpoint {url!r} is not a valid URL ({exc})") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CrawlError(f"the endpoint {url!r} is not an http(s) URL, e.g. https://huggingface.co")
+    if parts.username or parts.password:
+        raise CrawlError("the endpoint URL must not contain credentials: put a token in HF_TOKEN")
+    return url
 
 
 class Crawler:
@@ -196,6 +213,7 @@ class Crawler:
         self._headers["Accept"] = "application/json"
         self._window_empty_until: float | None = None
         self.simulated: bool | None = None  # the server said it is lineage's simulated hub
+        self._stop = threading.Event()
 
     # -- public -------------------------------------------------------------------------
     def run(
@@ -307,7 +325,7 @@ class Crawler:
             return unfinished, True
         if unfinished is not None:
             self.store.update_crawl(unfinished.id, status="abandoned", finished_at=_iso(self.clock.time()))
-        watermark = self.store.last_watermark()
+        watermark = self.store.last_watermark() if self.store.has_complete_full_crawl() else None
         if since:
             since = _normalize_date(since)
             mode = "incremental"
@@ -346,8 +364,10 @@ class Crawler:
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage-fetch") if prefetch else None
         pending: Future[tuple[list[Any], str | None, int, int]] | None = None
         try:
+            self._stop.clear()
             return self._page_loop(crawl, progress, stop_before, query, pool, pending)
         finally:
+            self._stop.set()  # wakes a prefetch thread waiting out a rate-limit window
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
 
@@ -466,8 +486,8 @@ class Crawler:
                 status = response.status_code
                 if status == 200:
                     try:
-                        items = orjson.loads(response.content)
-                    except orjson.JSONDecodeError as exc:
+                        items = _parse_page(response.content)
+                    except ValueError as exc:
                         problem = f"truncated or invalid JSON ({exc})"
                     else:
                         if not isinstance(items, list):
@@ -484,7 +504,7 @@ class Crawler:
                             "the crawl is saved — run `lineage crawl` later to resume"
                         )
                     log.warning("rate limited (429); waiting %.0f s", wait)
-                    self.clock.sleep(wait)
+                    self._sleep(wait)
                     progress.waited_seconds += wait
                     retries += 1
                     continue
@@ -502,6 +522,8 @@ class Crawler:
                     raise CrawlError(
                         f"unexpected HTTP {status} from {self.endpoint}{query[:80]}: {response.text[:200]}"
                     )
+            except (httpx2.UnsupportedProtocol, httpx2.InvalidURL) as exc:
+                raise CrawlError(f"cannot request {self.endpoint}: {exc}") from exc
             except (httpx2.TimeoutException, httpx2.TransportError) as exc:
                 problem = f"{type(exc).__name__}: {exc}"[:200]
             failures += 1
@@ -512,10 +534,17 @@ class Crawler:
                 )
             sleep = min(self.config.backoff_max, wait if wait is not None else delay)
             log.warning("%s; retry %d/%d in %.1f s", problem, failures, self.config.max_retries, sleep)
-            self.clock.sleep(sleep)
+            self._sleep(sleep)
             progress.waited_seconds += sleep
             delay = min(self.config.backoff_max, delay * 2)
             retries += 1
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait (backoff, rate limit); real waits end early when the crawl stops (Ctrl-C)."""
+        if not isinstance(self.clock, SystemClock):
+            self.clock.sleep(seconds)
+        elif self._stop.wait(max(0.0, seconds)):
+            raise CrawlError("the crawl was stopped")
 
     def _note_rate_limit(self, headers: Any) -> None:
         info = parse_ratelimit_headers(headers)
@@ -536,7 +565,7 @@ class Crawler:
             log.info("rate-limit window used up; waiting %.0f s for the next one", wait)
             progress.rate_limit_waits += 1
             progress.waited_seconds += wait
-            self.clock.sleep(wait)
+            self._sleep(wait)
 
     def _rate_limit_wait(self, headers: Any) -> float:
         info = parse_ratelimit_headers(headers)
@@ -565,6 +594,33 @@ class _Batch:
         self.pages += 1
         self.requests += requests
         self.retries += retries
+
+
+def _parse_page(content: bytes) -> Any:
+    """Parse a listing page. orjson is strict about lone UTF-16 surrogates (``"\\ud83d"``),
+    which JSON's grammar allows and the Hub may send inside card text: such a page is parsed
+    with the standard library and the lone surrogates become U+FFFD."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        import json
+
+        try:
+            page = json.loads(content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(str(exc)) from exc
+        log.warning("a page carried invalid unicode (lone surrogates); replaced with U+FFFD")
+        return _fix_surrogates(page)
+
+
+def _fix_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE_RE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_fix_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_fix_surrogates(k): _fix_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _retry_after(headers: Any) -> float | None:

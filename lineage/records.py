@@ -211,19 +211,25 @@ def _normalize_relation(value: str | None) -> tuple[str, str | None]:
     return "unknown", "unknown_relation"
 
 
+_INT_MAX = 2**63 - 1  # SQLite's INTEGER range
+
+
 def _as_int(value: Any, default: int | None) -> int | None:
+    """An int in SQLite's range from an int, float or numeric string; else ``default``."""
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value == value:  # not NaN
-        return int(value)
-    if isinstance(value, str):
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return default
+        value = max(-_INT_MAX, min(_INT_MAX, value))
+    elif isinstance(value, str):
         try:
-            return int(value)
+            value = int(value.strip())
         except ValueError:
             return default
-    return default
+    elif not isinstance(value, int):
+        return default
+    return max(-_INT_MAX, min(_INT_MAX, int(value)))
 
 
 def _as_str(value: Any) -> str | None:
@@ -302,13 +308,13 @@ def normalize_item(item: dict[str, Any]) -> tuple[ModelRecord | None, list[Repai
     if type(author) is not str or not author:
         author = _as_str(author) or (model_id.split("/", 1)[0] if "/" in model_id else None)
     downloads = get("downloads")
-    if type(downloads) is not int or downloads < 0:
+    if type(downloads) is not int or not 0 <= downloads <= _INT_MAX:
         downloads = max(0, _as_int(downloads, 0) or 0)
     likes = get("likes")
-    if type(likes) is not int or likes < 0:
+    if type(likes) is not int or not 0 <= likes <= _INT_MAX:
         likes = max(0, _as_int(likes, 0) or 0)
     all_time = get("downloadsAllTime")
-    if type(all_time) is not int:
+    if type(all_time) is not int or not -_INT_MAX <= all_time <= _INT_MAX:
         all_time = _as_int(all_time, None)
     pipeline_tag = get("pipeline_tag")
     if type(pipeline_tag) is not str or not pipeline_tag:

@@ -16,9 +16,21 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["FORMATS", "render", "render_table"]
+__all__ = ["FORMATS", "printable", "render", "render_table"]
 
 FORMATS = ("table", "csv", "json")
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
+
+
+def printable(text: str) -> str:
+    r"""Text safe for a terminal: control characters (escape sequences) shown as ``\xNN``.
+
+    >>> print(printable("evil/\x1b]0;pwned\x07"))
+    evil/\x1b]0;pwned\x07
+    """
+    return text.translate(_CONTROL)
 
 
 def _cell(value: Any, key: str) -> str:
@@ -30,7 +42,7 @@ def _cell(value: Any, key: str) -> str:
         return f"{value:,.1f}" if abs(value) < 1e6 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    return str(value)
+    return printable(str(value))
 
 
 def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:

@@ -186,11 +186,22 @@ class Store:
                     f"No lineage store at {self.path}. Run `lineage crawl` (or `lineage demo` "
                     "for an offline simulated hub) first, or pass --store PATH."
                 )
-            uri = f"file:{self.path}?mode=ro"
-            self.conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+            # A file: URI with the path percent-encoded, so '#', '?' and '%' in names are safe.
+            uri = self.path.resolve().as_uri() + "?mode=ro"
+            try:
+                self.conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open {self.path} ({exc}); pass another --store PATH") from exc
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.conn = sqlite3.connect(
+                    self.path, timeout=30, isolation_level=None, check_same_thread=False
+                )
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreError(
+                    f"cannot create a store at {self.path} ({exc}); pass another --store PATH"
+                ) from exc
         try:
             self.conn.execute("PRAGMA busy_timeout = 30000")
             if not readonly:
@@ -283,6 +294,13 @@ class Store:
         ).fetchone()[0]
         state = CrawlState(*row)
         return state if last_done is None or state.id > last_done else None
+
+    def has_complete_full_crawl(self) -> bool:
+        """True once a full crawl without --limit has finished (incremental crawls need one)."""
+        row = self.conn.execute(
+            "SELECT 1 FROM crawls WHERE status = 'done' AND mode = 'full' AND model_limit IS NULL LIMIT 1"
+        ).fetchone()
+        return row is not None
 
     def last_watermark(self) -> str | None:
         row = self.conn.execute(

@@ -22,6 +22,7 @@ import numpy as np
 
 from .families import Registry, default_registry
 from .graph import Lineage
+from .render import printable
 
 __all__ = ["render_tree", "tree_data"]
 
@@ -29,7 +30,7 @@ __all__ = ["render_tree", "tree_data"]
 def _label(lin: Lineage, i: int, reg: Registry, counts: bool) -> str:
     roots = [lin.ids[int(r)] for r in lin.roots_of(i)]
     fams = sorted({f"{f} · {g}" for f, g in reg.classify(roots)})
-    parts = [lin.ids[i], f"  [{', '.join(fams)}]" if fams else ""]
+    parts = [printable(lin.ids[i]), f"  [{printable(', '.join(fams))}]" if fams else ""]
     if counts:
         parts.append(f"  ↓{int(lin.downloads[i]):,}  ♥{int(lin.likes[i]):,}")
         n_desc = len(lin.descendants(i))

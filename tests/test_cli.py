@@ -174,3 +174,70 @@ def test_help_lists_every_command(runner: CliRunner) -> None:
         "start",
     ):
         assert name in out
+
+
+def test_review_fixes(runner: CliRunner, store: Path, sim5k: SimData, tmp_path: Path) -> None:
+    # The demo never replaces a crawled (not simulated) store, and LINEAGE_STORE is not its store.
+    from conftest import ingest_items
+
+    from lineage.store import open_store
+
+    crawled = tmp_path / "crawled.sqlite"
+    with open_store(crawled) as st:
+        ingest_items(st, [{"id": "a/b", "createdAt": "2025-01-01T00:00:00.000Z"}])
+    result = runner.invoke(cli, ["demo", "--no-app", "--models", "300", "--store", str(crawled)])
+    assert result.exit_code == 1 and "will not replace it" in result.output
+    demo_param = next(p for p in cli.commands["demo"].params if p.name == "store_path")
+    assert demo_param.envvar is None
+    # Credentials and junk in the endpoint are refused at once, never echoed.
+    for endpoint, message in (
+        ("http://user:s3cret@127.0.0.1:9", "must not contain credentials"),
+        ("http://[::1", "not a valid URL"),
+        ("ftp://x", "not an http(s) URL"),
+    ):
+        result = runner.invoke(cli, ["crawl", "--store", str(tmp_path / "e.sqlite"), "--endpoint", endpoint])
+        assert result.exit_code == 1 and message in result.output and "s3cret" not in result.output
+    result = runner.invoke(cli, ["crawl", "--store", str(tmp_path / "e.sqlite"), "--timeout", "0"])
+    assert result.exit_code == 2
+    # Store paths with URI-special characters open the right file.
+    odd = tmp_path / "we#ird%20.sqlite"
+    odd.write_bytes(store.read_bytes())
+    assert json.loads(run(runner, "info", "--store", str(odd), "--format", "json"))["models"] == 5000
+
+
+def test_a_first_crawl_with_since_does_not_make_later_crawls_incremental(
+    runner: CliRunner, sim5k: SimData, tmp_path: Path
+) -> None:
+    path = tmp_path / "s.sqlite"
+    with SimHub(sim5k.items) as hub:
+        first = json.loads(
+            run(
+                runner,
+                "crawl",
+                "--store",
+                str(path),
+                "--endpoint",
+                hub.url,
+                "--since",
+                "2026-06-01",
+                "--format",
+                "json",
+            )
+        )
+        assert first["mode"] == "incremental" and first["models"] < 5000
+        second = json.loads(
+            run(runner, "crawl", "--store", str(path), "--endpoint", hub.url, "--format", "json")
+        )
+    assert second["mode"] == "full" and second["models"] == 5000
+
+
+def test_tree_escapes_terminal_control_characters(runner: CliRunner, tmp_path: Path) -> None:
+    from conftest import ingest_items
+
+    from lineage.store import open_store
+
+    path = tmp_path / "ctl.sqlite"
+    with open_store(path) as st:
+        ingest_items(st, [{"id": "evil/\x1b]0;pwned\x07", "createdAt": "2025-01-01T00:00:00.000Z"}])
+    out = run(runner, "tree", "evil/\x1b]0;pwned\x07", "--store", str(path))
+    assert "\x1b" not in out and "\\x1b]0;pwned\\x07" in out

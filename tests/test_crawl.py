@@ -318,3 +318,35 @@ def test_kill_9_at_random_points_ends_identical(sim100k: SimData, tmp_path: Path
         assert a[table] == b[table], table
     with open_store(killed, readonly=True) as st:
         assert_equals_truth(st, sim100k)
+
+
+def test_lone_surrogates_and_huge_numbers_do_not_stop_a_crawl(tmp_store: Store) -> None:
+    """orjson rejects "\\ud83d" (JSON allows it); SQLite rejects ints over 2**63-1."""
+    import http.server
+    import threading
+
+    body = (
+        b'[{"_id": "1", "id": "u/emoji", "createdAt": "2025-01-01T00:00:00.000Z", '
+        b'"downloads": 100000000000000000000, "cardData": {"model_name": "half \\ud83d emoji"}, '
+        b'"tags": ["base_model:finetune:Qwen/Qwen3-8B"]}]'
+    )
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        summary = crawl(tmp_store, f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+    assert summary.models == 1 and summary.retries == 0
+    row = tmp_store.model("u/emoji")
+    assert row is not None and row["downloads"] == 2**63 - 1

@@ -139,7 +139,8 @@ junk = st.recursive(
     | st.integers()
     | st.floats()
     | st.text(max_size=40)
-    | st.sampled_from(["https://huggingface.co/", "base_model:", "/", "..", "--", "Qwen/Qwen3-8B", "C:\\x"]),
+    | st.sampled_from(["https://huggingface.co/", "base_model:", "/", "..", "--", "Qwen/Qwen3-8B", "C:\\x"])
+    | st.sampled_from([10**20, -(10**20), float("inf"), float("-inf"), "1" * 30]),
     lambda children: (
         st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5)
     ),
@@ -191,7 +192,9 @@ def test_normalizer_never_raises_and_emits_only_valid_repo_ids(item: dict[str, A
         assert p.parent.lower() != rec.id.lower()
     lowered = [p.parent.lower() for p in rec.parents]
     assert len(lowered) == len(set(lowered))
-    assert isinstance(rec.downloads, int) and rec.downloads >= 0
+    assert isinstance(rec.downloads, int) and 0 <= rec.downloads < 2**63
+    assert 0 <= rec.likes < 2**63
+    assert rec.downloads_all_time is None or abs(rec.downloads_all_time) < 2**63
 
 
 @settings(max_examples=300, deadline=None)
@@ -199,3 +202,11 @@ def test_normalizer_never_raises_and_emits_only_valid_repo_ids(item: dict[str, A
 def test_clean_parent_ref_total(raw: str) -> None:
     ref, _ = clean_parent_ref(raw)
     assert ref is None or is_valid_repo_id(ref)
+
+
+def test_numbers_out_of_range_are_clamped_not_crashing() -> None:
+    for value in (10**20, float("inf"), 1e300, "9" * 40):
+        rec, _ = normalize_item({"id": "u/a", "downloads": value, "likes": value, "downloadsAllTime": value})
+        assert rec is not None and rec.downloads == rec.likes == rec.downloads_all_time == 2**63 - 1
+    rec, _ = normalize_item({"id": "u/a", "downloads": float("nan"), "downloadsAllTime": float("-inf")})
+    assert rec is not None and rec.downloads == 0 and rec.downloads_all_time == -(2**63 - 1)

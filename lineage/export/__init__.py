@@ -247,8 +247,16 @@ def output_paths(fmt: str, path: str | os.PathLike[str], label: str = "lineage")
     mod = _format(fmt)
     p = Path(path)
     if _is_tables(fmt):
+        if p.exists() and not p.is_dir():
+            raise ValueError(
+                f"{p} is a file: {fmt} writes nodes and edges files into a directory, "
+                "so -o must name a directory"
+            )
         return [p / f"nodes{mod.SUFFIX}", p / f"edges{mod.SUFFIX}"]
-    return [p / suggested_name(label, fmt)] if p.is_dir() else [p]
+    # An existing directory, or a path written with a trailing slash, gets a safe file name.
+    if p.is_dir() or str(path).endswith(("/", os.sep)):
+        return [p / suggested_name(label, fmt)]
+    return [p]
 
 
 # -- writing -------------------------------------------------------------------------------------------
