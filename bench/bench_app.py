@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -36,10 +35,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import OUT, machine, simulated_store
+from common import OUT, free_port, machine, simulated_store
 
 ROOT = Path(__file__).resolve().parents[1]
-ENTRY = ROOT / "lineage" / "ui" / "streamlit_app.py"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless=new",
@@ -62,12 +60,6 @@ GRAPH = f"""() => {{
                               .slice(0, 50).join() : ""}};
 }}"""
 IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_graph(page: Any, centre: str, models: int | None = None, timeout: float = 60_000) -> dict[str, Any]:
@@ -105,6 +97,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from lineage.graph import Lineage
+    from lineage.ui import streamlit_command
     from lineage.ui.subgraph import Adjacency, ViewSpec, select_view
 
     store = args.store or simulated_store(args.models, args.seed)
@@ -135,23 +128,7 @@ def main() -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         start = time.perf_counter()
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ENTRY),
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
+            streamlit_command(port, "--server.fileWatcherType", "none"),
             env={**os.environ, "LINEAGE_STORE": str(store)},
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -24,12 +24,11 @@ from common import OUT, free_port, machine, peak_rss_mb
 from lineage.crawl import CrawlConfig, Crawler
 from lineage.records import normalize_item
 from lineage.simulate import write_hub
-from lineage.store import open_store
+from lineage.store import delete_store, open_store
 
 
 def fresh(path: Path) -> Path:
-    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        p.unlink(missing_ok=True)
+    delete_store(path)
     return path
 
 

@@ -109,7 +109,7 @@ def simulated_store(models: int, seed: int = 0) -> Path:
     The hub is served by ``lineage simhub`` in its own process and crawled over HTTP.
     """
     from lineage.crawl import CrawlConfig, Crawler
-    from lineage.store import open_store
+    from lineage.store import delete_store, open_store
 
     OUT.mkdir(exist_ok=True)
     path = OUT / f"store-{models}-{seed}.sqlite"
@@ -117,8 +117,7 @@ def simulated_store(models: int, seed: int = 0) -> Path:
         return path
     data = simulated_hub(models, seed)
     tmp = path.with_suffix(".building")
-    for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-        p.unlink(missing_ok=True)
+    delete_store(tmp)
     print(f"building a {models:,}-model store (serve, crawl) at {path} ...", file=sys.stderr)
     start = time.perf_counter()
     with served_hub(data) as url, open_store(tmp) as store:

@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .families import Registry, default_registry
-from .graph import UNKNOWN_TIME, IntArray, Lineage, unique_ints
+from .graph import UNKNOWN_TIME, IntArray, Lineage, ragged_offsets, unique_ints
 
 __all__ = [
     "BY",
@@ -189,8 +189,7 @@ def node_groups(
     reg = registry or default_registry()
     start, rts = lin.root_pairs
     counts = start[nodes + 1] - start[nodes]
-    total = int(counts.sum())
-    offs = np.repeat(start[nodes] - np.cumsum(counts) + counts, counts) + np.arange(total)
+    offs = ragged_offsets(start[nodes], counts)
     pair_pos = np.repeat(np.arange(len(nodes)), counts)
     pair_group, labels = _cached_root_codes(lin, rts[offs], by, reg)
     g = max(1, len(labels))

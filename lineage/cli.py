@@ -17,7 +17,7 @@ import click
 
 from . import __version__
 from .render import FORMATS, render
-from .store import StoreError, default_store_path, open_store
+from .store import StoreError, default_store_path, delete_store, open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -491,26 +491,10 @@ def tree(
 def _run_app(store: Path, port: int, open_browser: bool = False) -> None:
     import os
     import subprocess
-    from importlib.resources import files
 
-    script = str(files("lineage") / "ui" / "streamlit_app.py")
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        script,
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--client.toolbarMode",
-        "viewer",
-    ]
+    from .ui import streamlit_command
+
+    cmd = streamlit_command(port, "--client.toolbarMode", "viewer")
     click.echo(f"Serving the app at http://127.0.0.1:{port}  (store: {store}; Ctrl-C to stop)", err=True)
     if open_browser:
         import webbrowser
@@ -557,9 +541,7 @@ def _demo_store(store_path: Path | None, models: int, seed: int, force: bool = F
                 f"{path} holds crawled (not simulated) data; the demo will not replace it. "
                 "Pass another --store, or --force to overwrite it."
             )
-        path.unlink()
-        for suffix in ("-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+        delete_store(path)
     click.echo(
         f"Simulating a hub of {models:,} models (seed {seed}), serving it on 127.0.0.1 and "
         f"crawling it into {path} ...",

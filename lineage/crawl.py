@@ -258,15 +258,10 @@ class Crawler:
         stats: ResolveStats = resolve_links(self.store)
         if self.simulated is not None:
             self.store.set_meta("simulated", "true" if self.simulated else "false")
-        final = self.store.crawl(crawl.id)
-        assert final is not None
+        # A limited crawl saw only part of the hub: it sets no watermark.
+        no_watermark = {} if crawl.model_limit is None else {"watermark": None}
         self.store.update_crawl(
-            crawl.id,
-            status="done",
-            finished_at=_iso(self.clock.time()),
-            next_query=None,
-            # A limited crawl saw only part of the hub: it sets no watermark.
-            watermark=final.watermark if crawl.model_limit is None else None,
+            crawl.id, status="done", finished_at=_iso(self.clock.time()), next_query=None, **no_watermark
         )
         final = self.store.crawl(crawl.id)
         assert final is not None

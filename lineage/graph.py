@@ -53,6 +53,7 @@ __all__ = [
     "descendants",
     "load_graph",
     "neighbourhood",
+    "ragged_offsets",
     "roots",
     "unique_ints",
 ]
@@ -91,6 +92,16 @@ def unique_ints(a: npt.NDArray[Any]) -> IntArray:
     if len(s) < 2:
         return s
     return s[np.concatenate(([True], s[1:] != s[:-1]))]
+
+
+def ragged_offsets(first: IntArray, counts: IntArray) -> IntArray:
+    """``first[k], first[k]+1, ..., first[k]+counts[k]-1`` for every ``k``, concatenated: the CSR
+    positions of the neighbours of many nodes at once (``first = start[nodes]``).
+
+    >>> ragged_offsets(np.array([10, 20]), np.array([2, 3])).tolist()
+    [10, 11, 20, 21, 22]
+    """
+    return np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
 
 
 def _codes(values: Sequence[str | None]) -> tuple[npt.NDArray[np.int32], list[str | None]]:
@@ -285,28 +296,31 @@ class Lineage:
         return start, dst[order], order
 
     @cached_property
-    def _down(self) -> tuple[IntArray, IntArray, IntArray]:
+    def down_csr(self) -> tuple[IntArray, IntArray, IntArray]:
+        """``(start, children, edge)``: node ``i``'s children are ``children[start[i]:start[i+1]]``,
+        reached by the edges ``edge[start[i]:start[i+1]]``. Built once, on first use."""
         return self._csr(self.parent, self.child)
 
     @cached_property
-    def _up(self) -> tuple[IntArray, IntArray, IntArray]:
+    def up_csr(self) -> tuple[IntArray, IntArray, IntArray]:
+        """``(start, parents, edge)``, like :attr:`down_csr` towards the parents."""
         return self._csr(self.child, self.parent)
 
     def children(self, i: int) -> IntArray:
-        start, nbr, _ = self._down
+        start, nbr, _ = self.down_csr
         return nbr[start[i] : start[i + 1]]
 
     def parents(self, i: int) -> IntArray:
-        start, nbr, _ = self._up
+        start, nbr, _ = self.up_csr
         return nbr[start[i] : start[i + 1]]
 
     def child_edges(self, i: int) -> IntArray:
         """Edge numbers of ``i``'s outgoing edges (to read ``relation``)."""
-        start, _, order = self._down
+        start, _, order = self.down_csr
         return order[start[i] : start[i + 1]]
 
     def parent_edges(self, i: int) -> IntArray:
-        start, _, order = self._up
+        start, _, order = self.up_csr
         return order[start[i] : start[i + 1]]
 
     @cached_property
@@ -320,7 +334,7 @@ class Lineage:
     # -- traversals -----------------------------------------------------------------------------
     def _bfs(self, sources: Iterable[int], down: bool, depth: int | None) -> IntArray:
         """Nodes reachable from ``sources`` (excluded) within ``depth`` hops, BFS order."""
-        start, nbr, _ = self._down if down else self._up
+        start, nbr, _ = self.down_csr if down else self.up_csr
         seen = np.zeros(len(self), dtype=bool)
         frontier = unique_ints(np.fromiter(sources, dtype=np.int64))
         seen[frontier] = True
@@ -331,7 +345,7 @@ class Lineage:
             total = int(counts.sum())
             if total == 0:
                 break
-            offs = np.repeat(start[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
+            offs = ragged_offsets(start[frontier], counts)
             nxt = unique_ints(nbr[offs])
             nxt = nxt[~seen[nxt]]
             seen[nxt] = True
@@ -357,11 +371,11 @@ class Lineage:
         frontier = np.array([i], dtype=np.int64)
         for hop in range(radius):
             found = []
-            for start, nbr, _ in (self._down, self._up):
+            for start, nbr, _ in (self.down_csr, self.up_csr):
                 counts = start[frontier + 1] - start[frontier]
                 total = int(counts.sum())
                 if total:
-                    offs = np.repeat(start[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
+                    offs = ragged_offsets(start[frontier], counts)
                     found.append(nbr[offs])
             if not found:
                 break
@@ -382,7 +396,7 @@ class Lineage:
         # Kahn's algorithm, vectorized by frontier.
         indeg = self.in_degree.copy()
         frontier = np.flatnonzero(indeg == 0)
-        start, nbr, _ = self._down
+        start, nbr, _ = self.down_csr
         processed = len(frontier)
         depth = 0
         while len(frontier):
@@ -390,7 +404,7 @@ class Lineage:
             total = int(counts.sum())
             if total == 0:
                 break
-            offs = np.repeat(start[frontier] - np.cumsum(counts) + counts, counts) + np.arange(total)
+            offs = ragged_offsets(start[frontier], counts)
             targets = nbr[offs]
             np.subtract.at(indeg, targets, 1)
             depth += 1
@@ -434,8 +448,7 @@ class Lineage:
                     continue
                 par, chi = self.parent[sel], self.child[sel]
                 cnt = pcount[par]
-                k = int(cnt.sum())
-                offs = np.repeat(pstart[par] - np.cumsum(cnt) + cnt, cnt) + np.arange(k)
+                offs = ragged_offsets(pstart[par], cnt)
                 key = np.repeat(chi, cnt) * n + proots[offs]
                 key = unique_ints(key)
                 nodes, rts = key // n, key % n

@@ -42,6 +42,7 @@ __all__ = [
     "Store",
     "StoreError",
     "default_store_path",
+    "delete_store",
     "open_store",
 ]
 
@@ -573,6 +574,12 @@ class Store:
 def _chunks(seq: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for k in range(0, len(seq), size):
         yield seq[k : k + size]
+
+
+def delete_store(path: str | os.PathLike[str]) -> None:
+    """Remove a store file and its WAL companions (``-wal``, ``-shm``), if present."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{os.fspath(path)}{suffix}").unlink(missing_ok=True)
 
 
 def open_store(path: str | os.PathLike[str] | None = None, *, readonly: bool = False) -> Store:

@@ -16,7 +16,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -29,12 +28,12 @@ import networkx as nx
 import pytest
 
 from lineage.graph import Lineage
+from lineage.ui import streamlit_command
 from lineage.ui.subgraph import Adjacency, ViewSpec, select_view
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-ENTRY = ROOT / "lineage" / "ui" / "streamlit_app.py"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -95,23 +94,7 @@ def serve(store: Path, name: str) -> Iterator[str]:
     """``streamlit run`` the app on ``store`` (127.0.0.1, a free port); yields its URL."""
     port = _free_port()
     log_path = ARTIFACTS / f"{name}-streamlit.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ENTRY),
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
+    cmd = streamlit_command(port, "--server.fileWatcherType", "none")
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             cmd,

@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..families import Registry
-from ..graph import UNKNOWN_TIME, IntArray, Lineage
+from ..graph import NODE_ATTRIBUTES, UNKNOWN_TIME, IntArray, Lineage, ragged_offsets
 
 __all__ = [
     "DEFAULT_CAP",
@@ -63,7 +63,7 @@ MIN_SUMMARY_GROUPS = 8
 class Adjacency:
     """CSR adjacency of a :class:`Lineage` in both directions, with each entry's edge number.
 
-    Built once per loaded graph from the public ``parent``/``child`` arrays.
+    The :class:`Lineage`'s own ``down_csr``/``up_csr`` arrays under named fields.
     """
 
     down_start: IntArray
@@ -75,23 +75,13 @@ class Adjacency:
 
     @classmethod
     def of(cls, lin: Lineage) -> Adjacency:
-        n = len(lin)
-
-        def csr(src: IntArray, dst: IntArray) -> tuple[IntArray, IntArray, IntArray]:
-            order = np.argsort(src, kind="stable").astype(np.int64)
-            start = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(np.bincount(src, minlength=n), out=start[1:])
-            return start, dst[order].astype(np.int64), order
-
-        return cls(*csr(lin.parent, lin.child), *csr(lin.child, lin.parent))
+        return cls(*lin.down_csr, *lin.up_csr)  # the graph's own CSR arrays, not a second copy
 
 
 def _gather(start: IntArray, nodes: IntArray) -> tuple[IntArray, IntArray]:
     """CSR offsets of every entry of ``nodes`` and the node each entry belongs to."""
     counts = start[nodes + 1] - start[nodes]
-    total = int(counts.sum())
-    offs = np.repeat(start[nodes] - np.cumsum(counts) + counts, counts) + np.arange(total)
-    return offs, np.repeat(nodes, counts)
+    return ragged_offsets(start[nodes], counts), np.repeat(nodes, counts)
 
 
 @dataclass(frozen=True)
@@ -312,6 +302,10 @@ def family_labels(lin: Lineage, registry: Registry, nodes: Sequence[int] | IntAr
     return out
 
 
+# The owner is part of the id; the flags are set from the row below.
+_NOT_SHOWN = frozenset({"author", "legacy_date", "deleted", "placeholder"})
+
+
 def describe(lin: Lineage, registry: Registry, node: int, row: dict[str, Any] | None) -> dict[str, Any]:
     """Everything the details panel shows about ``node``: its store row (``Store.model``; None
     for a placeholder parent that is not in the store), family, region and links."""
@@ -331,18 +325,8 @@ def describe(lin: Lineage, registry: Registry, node: int, row: dict[str, Any] | 
         "likes": int(lin.likes[node]),
     }
     if row is not None:
-        for k in (
-            "created_at",
-            "last_modified",
-            "downloads",
-            "downloads_all_time",
-            "likes",
-            "pipeline_tag",
-            "library_name",
-            "license",
-            "gated",
-        ):
-            if row.get(k) is not None:
+        for k in NODE_ATTRIBUTES:  # the store's columns, as in exports
+            if k not in _NOT_SHOWN and row.get(k) is not None:
                 out[k] = row[k]
         out["legacy_date"] = bool(row.get("legacy_date"))
         out["deleted"] = row.get("deleted_at") is not None
