@@ -1,8 +1,8 @@
 """``streamlit run app.py``: the lineage explorer (the same app as ``lineage app``).
 
-The store is ``$LINEAGE_STORE`` or the default per-user store; see lineage/ui/streamlit_app.py.
+The store is ``$LINEAGE_STORE`` or the default per-user store; see lineage/app/main.py.
 """
 
-from lineage.ui.streamlit_app import main
+from lineage.app.main import main
 
 main()

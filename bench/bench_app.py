@@ -3,7 +3,7 @@
     python bench/bench_app.py [--models N] [--seed S] [--store PATH]
 
 Builds (once, cached under bench/out/) a crawled simulated hub of N models (default 1,000,000),
-starts ``streamlit run lineage/ui/streamlit_app.py`` on it, and measures with playwright:
+starts ``streamlit run lineage/app/main.py`` on it, and measures with playwright:
 
 * first page: from starting ``streamlit run`` to the Explore page rendered in chromium;
 * graph ready: until the whole graph is loaded (in the background) and the default tables are
@@ -96,9 +96,9 @@ def main() -> None:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
+    from lineage.analytics.view import Adjacency, ViewSpec, select_view
+    from lineage.app import streamlit_command
     from lineage.graph import Lineage
-    from lineage.ui import streamlit_command
-    from lineage.ui.subgraph import Adjacency, ViewSpec, select_view
 
     store = args.store or simulated_store(args.models, args.seed)
     print(f"machine: {machine()}\nstore: {store}", flush=True)

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import orjson
 from common import OUT, free_port, machine, peak_rss_mb
 
-from lineage.crawl import CrawlConfig, Crawler
+from lineage.hub import CrawlConfig, Crawler
 from lineage.records import normalize_item
-from lineage.simulate import write_hub
+from lineage.sim.generate import write_hub
 from lineage.store import delete_store, open_store
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import OUT, machine, peak_rss_mb
 
-from lineage.simulate import write_hub
+from lineage.sim.generate import write_hub
 
 
 def main() -> None:

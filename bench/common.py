@@ -94,7 +94,7 @@ def served_hub(data: Path) -> Iterator[str]:
 
 def simulated_hub(models: int, seed: int = 0) -> Path:
     """``bench/out/sim-<models>[-<seed>]/`` written by ``lineage simulate`` (once, cached)."""
-    from lineage.simulate import write_hub
+    from lineage.sim.generate import write_hub
 
     data = OUT / (f"sim-{models}" if seed == 0 else f"sim-{models}-{seed}")
     if not (data / "meta.json").exists():
@@ -108,7 +108,7 @@ def simulated_store(models: int, seed: int = 0) -> Path:
 
     The hub is served by ``lineage simhub`` in its own process and crawled over HTTP.
     """
-    from lineage.crawl import CrawlConfig, Crawler
+    from lineage.hub import CrawlConfig, Crawler
     from lineage.store import delete_store, open_store
 
     OUT.mkdir(exist_ok=True)

@@ -38,10 +38,10 @@ _EXPORTS = {
     "family_summary": "lineage.analytics",
     "default_registry": "lineage.families",
     "load_registry": "lineage.families",
-    "render_tree": "lineage.tree",
-    "quality_report": "lineage.quality",
-    "Crawler": "lineage.crawl",
-    "CrawlConfig": "lineage.crawl",
+    "render_tree": "lineage.render.tree",
+    "quality_report": "lineage.analytics.quality",
+    "Crawler": "lineage.hub",
+    "CrawlConfig": "lineage.hub",
 }
 __all__ = sorted([*_EXPORTS, "__version__"])
 

@@ -5,7 +5,7 @@ listing dicts. :func:`normalize_item` turns one Hub listing item into a record p
 list of repairs and skips it made; it never raises on bad input.
 
 Per-record rules (cross-record rules — case-insensitive and alias resolution, cycles —
-live in :mod:`lineage.resolve`, because they need the whole store):
+live in :mod:`lineage.store.resolve`, because they need the whole store):
 
 * parents come from the tags ``base_model:<id>`` and ``base_model:<relation>:<id>`` and
   from ``cardData.base_model`` (a string or a list); the union is kept;

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from lineage.simulate import generate
+from lineage.sim.generate import generate
 from lineage.store import Store
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -73,11 +73,16 @@ def real_sample_items() -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in (REAL_SAMPLE / "models.jsonl").read_bytes().splitlines() if line]
 
 
-def ingest_items(store: Store, items: list[dict[str, Any]], *, endpoint: str = "test",
-                 finished_at: str = "2025-10-07T00:00:00.000Z") -> None:
+def ingest_items(
+    store: Store,
+    items: list[dict[str, Any]],
+    *,
+    endpoint: str = "test",
+    finished_at: str = "2025-10-07T00:00:00.000Z",
+) -> None:
     """Write listing items into ``store`` as one completed crawl, without HTTP, and resolve."""
     from lineage.records import normalize_item
-    from lineage.resolve import resolve_links
+    from lineage.store.resolve import resolve_links
 
     records, repairs = [], []
     for item in items:
@@ -85,8 +90,14 @@ def ingest_items(store: Store, items: list[dict[str, Any]], *, endpoint: str = "
         assert rec is not None
         records.append(rec)
         repairs.extend(reps)
-    crawl = store.start_crawl(mode="full", endpoint=endpoint, sort="createdAt", since=None, model_limit=None,
-                              first_query="/api/models")
+    crawl = store.start_crawl(
+        mode="full",
+        endpoint=endpoint,
+        sort="createdAt",
+        since=None,
+        model_limit=None,
+        first_query="/api/models",
+    )
     store.write_page(crawl.id, records, repairs, next_query=None, requests=1)
     store.update_crawl(crawl.id, status="done", finished_at=finished_at)
     resolve_links(store)
@@ -112,8 +123,8 @@ def tmp_store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture(scope="session")
 def sim100k_store(sim100k: SimData, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 100k simulated hub crawled (through HTTP) into a store, once per session."""
-    from lineage.crawl import CrawlConfig, Crawler
-    from lineage.simhub import SimHub
+    from lineage.hub import CrawlConfig, Crawler
+    from lineage.sim.server import SimHub
     from lineage.store import open_store
 
     path = tmp_path_factory.mktemp("sim100k") / "lineage.sqlite"
@@ -126,8 +137,8 @@ def sim100k_store(sim100k: SimData, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="session")
 def real_sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 363 real Hub models of ../shared/data/real-sample crawled into a store, once."""
-    from lineage.crawl import CrawlConfig, Crawler
-    from lineage.simhub import SimHub
+    from lineage.hub import CrawlConfig, Crawler
+    from lineage.sim.server import SimHub
     from lineage.store import open_store
 
     path = tmp_path_factory.mktemp("real-sample") / "lineage.sqlite"
@@ -139,7 +150,7 @@ def real_sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def demo3k_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3000-model simulated hub crawled into a store (one snapshot), once."""
-    from lineage.demo import build_demo_store
+    from lineage.sim.demo import build_demo_store
 
     path = tmp_path_factory.mktemp("demo3k") / "lineage.sqlite"
     build_demo_store(path, models=3000, seed=1, snapshots=1)
@@ -150,7 +161,7 @@ def demo3k_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def app_demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small simulated store (simulate -> serve on 127.0.0.1 -> crawl), labelled simulated."""
-    from lineage.demo import build_demo_store
+    from lineage.sim.demo import build_demo_store
 
     path = tmp_path_factory.mktemp("app-demo") / "demo.sqlite"
     build_demo_store(path, models=1_500, seed=5, snapshots=1)
@@ -178,19 +189,43 @@ def xss_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         "org_root": f"{img}/root",
     }
     items: list[dict[str, Any]] = [
-        {"id": ids["base"], "createdAt": "2024-09-01T00:00:00.000Z", "downloads": 9000,
-         "pipeline_tag": "text-generation", "library_name": "transformers", "tags": ["license:apache-2.0"]},
-        {"id": ids["script"], "createdAt": "2025-10-02T00:00:00.000Z", "downloads": 50, "author": img,
-         "pipeline_tag": img, "library_name": script,
-         "tags": ["base_model:finetune:Qwen/Qwen2.5-7B", f"license:{img}"]},
-        {"id": ids["img"], "createdAt": "2025-10-03T00:00:00.000Z", "downloads": 40,
-         "tags": ["base_model:quantized:Qwen/Qwen2.5-7B", f"license:{script}"],
-         "cardData": {"base_model": ["Qwen/Qwen2.5-7B", script, img]}},
-        {"id": ids["markdown"], "createdAt": "2025-10-04T00:00:00.000Z", "downloads": 30,
-         "tags": ["base_model:adapter:Qwen/Qwen2.5-7B"]},
+        {
+            "id": ids["base"],
+            "createdAt": "2024-09-01T00:00:00.000Z",
+            "downloads": 9000,
+            "pipeline_tag": "text-generation",
+            "library_name": "transformers",
+            "tags": ["license:apache-2.0"],
+        },
+        {
+            "id": ids["script"],
+            "createdAt": "2025-10-02T00:00:00.000Z",
+            "downloads": 50,
+            "author": img,
+            "pipeline_tag": img,
+            "library_name": script,
+            "tags": ["base_model:finetune:Qwen/Qwen2.5-7B", f"license:{img}"],
+        },
+        {
+            "id": ids["img"],
+            "createdAt": "2025-10-03T00:00:00.000Z",
+            "downloads": 40,
+            "tags": ["base_model:quantized:Qwen/Qwen2.5-7B", f"license:{script}"],
+            "cardData": {"base_model": ["Qwen/Qwen2.5-7B", script, img]},
+        },
+        {
+            "id": ids["markdown"],
+            "createdAt": "2025-10-04T00:00:00.000Z",
+            "downloads": 30,
+            "tags": ["base_model:adapter:Qwen/Qwen2.5-7B"],
+        },
         {"id": ids["org_root"], "createdAt": "2025-10-05T00:00:00.000Z", "downloads": 20},
-        {"id": "ok/Qwen2.5-7B-GGUF", "createdAt": "2025-10-06T00:00:00.000Z", "downloads": 60,
-         "tags": ["base_model:quantized:evil/" + script]},
+        {
+            "id": "ok/Qwen2.5-7B-GGUF",
+            "createdAt": "2025-10-06T00:00:00.000Z",
+            "downloads": 60,
+            "tags": ["base_model:quantized:evil/" + script],
+        },
     ]
     path = tmp_path_factory.mktemp("xss") / "xss.sqlite"
     with open_store(path) as store:

@@ -20,15 +20,15 @@ import networkx as nx
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lineage.analytics.view import Adjacency, ViewSpec, family_labels, select_view, top_roots
+from lineage.app.network import build_network, legend, network_html
+from lineage.app.text import hub_url, md
 from lineage.families import default_registry
 from lineage.graph import Lineage
 from lineage.records import RELATIONS
-from lineage.ui.network import build_network, legend, network_html
-from lineage.ui.subgraph import Adjacency, ViewSpec, family_labels, select_view, top_roots
-from lineage.ui.text import hub_url, md
 
 ROOT = Path(__file__).resolve().parents[1]
-ENTRY = ROOT / "lineage" / "ui" / "streamlit_app.py"
+ENTRY = ROOT / "lineage" / "app" / "main.py"
 TIMEOUT = 60
 
 BIG = "Qwen/Qwen-7B"  # a base model with many derivatives in the simulated hub
@@ -45,7 +45,7 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
         at.query_params.update(query)
         at.run()
         if page is not None:
-            at.switch_page(f"views/{page}.py").run()
+            at.switch_page(f"{page}.py").run()
         assert not at.exception, at.exception
         return at
 
@@ -144,7 +144,7 @@ def test_first_page_suggests_popular_models(app: Callable[..., AppTest], app_dem
     landing = at.dataframe[0].value  # the most downloaded models, as a table and a chart
     assert landing["model"].tolist() == pick.options[: len(landing)]
     assert at.get("vega_lite_chart")
-    from lineage.ui import data
+    from lineage.app import data
 
     state = data.store_state(app_demo_store)
     data.graph_loader(state.path, state.key).result()  # type: ignore[arg-type]
@@ -272,7 +272,7 @@ def test_cap_summarises_the_rest(app: Callable[..., AppTest], app_demo_store: Pa
 
 
 def test_colour_size_and_layout(app: Callable[..., AppTest], app_demo_store: Path) -> None:
-    from lineage.ui.network import RELATION_COLOURS
+    from lineage.app.network import RELATION_COLOURS
 
     at = explore(app, app_demo_store)
     at.radio(key="ex_colour").set_value("relation").run()
@@ -340,8 +340,8 @@ def test_share_downloads_match_the_cli(app_demo_store: Path, lin: Lineage) -> No
     from click.testing import CliRunner
 
     from lineage.analytics import ShareQuery, share_table, top_groups
+    from lineage.app.share import _downloads
     from lineage.cli import cli
-    from lineage.ui.share import _downloads
 
     table = share_table(lin, ShareQuery(by="region"))
     csv_text, json_text = _downloads.__wrapped__(top_groups(table.rows, 10), table.columns)  # type: ignore[attr-defined]
@@ -403,7 +403,7 @@ def test_export_offers_every_format(app: Callable[..., AppTest], app_demo_store:
     from lineage.export import FORMATS  # type: ignore[import-not-found,unused-ignore]
 
     at = explore(app, app_demo_store)
-    at.switch_page("views/export.py").run()
+    at.switch_page("export.py").run()
     assert not at.exception
     assert {b.label for b in at.get("download_button")} == set(FORMATS)
     at.radio(key="xp_scope").set_value("matched").run()
@@ -411,8 +411,8 @@ def test_export_offers_every_format(app: Callable[..., AppTest], app_demo_store:
 
 
 def test_export_files_parse(app_demo_store: Path, lin: Lineage) -> None:
-    from lineage.ui import data
-    from lineage.ui.export import _producer, export_module
+    from lineage.app import data
+    from lineage.app.export import _producer, export_module
 
     module = export_module()
     assert module is not None, "lineage.export is missing"
@@ -434,11 +434,11 @@ def test_export_files_parse(app_demo_store: Path, lin: Lineage) -> None:
 def test_export_too_many_models(
     app: Callable[..., AppTest], app_demo_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import lineage.ui.export as page
+    import lineage.app.export as page
 
     monkeypatch.setattr(page, "MATCHED_MAX", 10)
     at = explore(app, app_demo_store)
-    at.switch_page("views/export.py").run()
+    at.switch_page("export.py").run()
     at.radio(key="xp_scope").set_value("matched").run()
     assert "more than this page exports" in texts(at) and not at.get("download_button")
 
@@ -448,7 +448,7 @@ def test_graph_load_failure_is_a_message(
 ) -> None:
     import shutil
 
-    import lineage.ui.data as data
+    import lineage.app.data as data
 
     copy = tmp_path / "copy.sqlite"  # a store version of its own: no cached graph
     shutil.copy(app_demo_store, copy)
@@ -465,7 +465,7 @@ def test_graph_load_failure_is_a_message(
 def test_export_unavailable_message(
     app: Callable[..., AppTest], app_demo_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import lineage.ui.export as page
+    import lineage.app.export as page
 
     monkeypatch.setattr(page, "export_module", lambda: None)
     at = app(app_demo_store, "export")

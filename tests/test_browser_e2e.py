@@ -27,9 +27,9 @@ from urllib.parse import quote
 import networkx as nx
 import pytest
 
+from lineage.analytics.view import Adjacency, ViewSpec, select_view
+from lineage.app import streamlit_command
 from lineage.graph import Lineage
-from lineage.ui import streamlit_command
-from lineage.ui.subgraph import Adjacency, ViewSpec, select_view
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from conftest import SimData
 
 from lineage.cli import cli
-from lineage.simhub import SimHub
+from lineage.sim.server import SimHub
 
 
 @pytest.fixture(scope="module")

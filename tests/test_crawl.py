@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from conftest import REAL_SAMPLE, FakeClock, SimData, store_edges, store_ids
 
-from lineage.crawl import CrawlConfig, Crawler, CrawlError
-from lineage.simhub import SimHub
+from lineage.hub import CrawlConfig, Crawler, CrawlError
+from lineage.sim.server import SimHub
 from lineage.store import Store, open_store
 
 

@@ -45,8 +45,9 @@ def test_every_option_of_share_and_crawl_is_documented() -> None:
             if isinstance(param, click.Option) and param.name not in ("help",):
                 if set(param.opts) & {"--format", "--store", "--registry", "--timeout", "--force"}:
                     continue  # shared options, documented once in the text
-                assert any(f"{opt} " in README or f"{opt}]" in README for opt in param.opts), \
+                assert any(f"{opt} " in README or f"{opt}]" in README for opt in param.opts), (
                     f"{name} {param.opts} is not in README.md"
+                )
 
 
 def test_every_export_format_is_documented() -> None:

@@ -714,8 +714,8 @@ def test_doctests_pass() -> None:
     import lineage.export
     import lineage.export._xml
     import lineage.export.cypher
-    import lineage.neo4j_sync
+    import lineage.neo4j.push
 
-    for mod in (lineage.export, lineage.export._xml, lineage.export.cypher, lineage.neo4j_sync):
+    for mod in (lineage.export, lineage.export._xml, lineage.export.cypher, lineage.neo4j.push):
         result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0 and result.attempted > 0, mod.__name__

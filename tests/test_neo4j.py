@@ -31,10 +31,10 @@ from neo4j._codec.packstream.v1 import Packer, Unpacker
 from neo4j.exceptions import ServiceUnavailable, TransientError
 from test_export import DIRTY_IDS, LINT, build_store, dirty_items
 
-import lineage.neo4j_sync as sync
+import lineage.neo4j.push as sync
 from lineage.cli import cli
 from lineage.export.sources import NODE_ATTRS, StoreSource
-from lineage.neo4j_sync import (
+from lineage.neo4j.push import (
     Q_CONSTRAINT,
     Q_COUNT_MODELS,
     Q_COUNT_RELS,
@@ -48,9 +48,9 @@ from lineage.neo4j_sync import (
     store_counts,
 )
 from lineage.records import normalize_item
-from lineage.resolve import resolve_links
 from lineage.store import Store, open_store
-from lineage.store import _now as store_now
+from lineage.store.resolve import resolve_links
+from lineage.times import now_iso as store_now
 
 
 # -- the fake driver -------------------------------------------------------------------------------

@@ -19,13 +19,14 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 import lineage
-from lineage.demo import build_demo_store
+from lineage.sim.demo import build_demo_store
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 NAMES = ("share_of_new_models", "family_trees", "adoption")
-LABEL = ("SIMULATED DATA (lineage demo): these numbers illustrate the method, "
-         "they are not measurements of the Hub")
+LABEL = (
+    "SIMULATED DATA (lineage demo): these numbers illustrate the method, they are not measurements of the Hub"
+)
 
 Run = Callable[[str], str]
 
@@ -43,8 +44,9 @@ def kernel_name() -> str:
     from jupyter_client.kernelspec import KernelSpecManager
 
     if "python3" not in KernelSpecManager().find_kernel_specs():
-        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"],
-                       check=True)
+        subprocess.run(
+            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"], check=True
+        )
     return "python3"
 
 
@@ -52,8 +54,9 @@ def execute(name: str, store: Path, kernel_name: str) -> nbformat.NotebookNode:
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LINEAGE_STORE", str(store))  # the kernel inherits the environment
-        NotebookClient(nb, timeout=300, kernel_name=kernel_name,
-                       resources={"metadata": {"path": str(ROOT)}}).execute()
+        NotebookClient(
+            nb, timeout=300, kernel_name=kernel_name, resources={"metadata": {"path": str(ROOT)}}
+        ).execute()
     return nb
 
 
@@ -153,8 +156,9 @@ def test_family_trees_notebook_prints_computed_shapes(run: Run, lin: lineage.Lin
     assert "descendants" in text and "└──" in text  # the rendered trees
 
 
-def test_adoption_notebook_prints_computed_downloads(run: Run, lin: lineage.Lineage,
-                                                     demo_store: Path) -> None:
+def test_adoption_notebook_prints_computed_downloads(
+    run: Run, lin: lineage.Lineage, demo_store: Path
+) -> None:
     text = run("adoption")
     with lineage.open_store(demo_store, readonly=True) as store:
         rows = lineage.downloads_over_time(lin, store.iter_snapshots()).rows

@@ -8,9 +8,9 @@ import json
 import pytest
 from conftest import REAL_SAMPLE
 
-from lineage.crawl import CrawlConfig, Crawler
 from lineage.graph import Lineage
-from lineage.simhub import SimHub
+from lineage.hub import CrawlConfig, Crawler
+from lineage.sim.server import SimHub
 from lineage.store import open_store
 
 TREES = json.loads((REAL_SAMPLE / "trees.json").read_text())

@@ -6,18 +6,25 @@ from typing import Any
 
 from lineage.graph import Lineage
 from lineage.records import normalize_item
-from lineage.resolve import resolve_links
 from lineage.store import Store
+from lineage.store.resolve import resolve_links
 
 
 def write(store: Store, items: list[dict[str, Any]]) -> None:
     """Items as one crawl (resolution is what the tests then run and check)."""
 
-    crawl = store.start_crawl(mode="full", endpoint="test", sort="createdAt", since=None, model_limit=None,
-                              first_query="/api/models")
+    crawl = store.start_crawl(
+        mode="full",
+        endpoint="test",
+        sort="createdAt",
+        since=None,
+        model_limit=None,
+        first_query="/api/models",
+    )
     pairs = [normalize_item(item) for item in items]
-    store.write_page(crawl.id, [r for r, _ in pairs if r is not None], [x for _, rs in pairs for x in rs],
-                     next_query=None)
+    store.write_page(
+        crawl.id, [r for r, _ in pairs if r is not None], [x for _, rs in pairs for x in rs], next_query=None
+    )
 
 
 def m(mid: str, created: str, *parents: str, rel: str = "finetune") -> dict[str, Any]:
@@ -26,21 +33,26 @@ def m(mid: str, created: str, *parents: str, rel: str = "finetune") -> dict[str,
 
 
 def links(store: Store) -> dict[tuple[str, str], tuple[str, str]]:
-    return {(c, r): (p, res) for c, r, p, res in store.conn.execute(
-        "SELECT child, ref, parent, resolution FROM links")}
+    return {
+        (c, r): (p, res)
+        for c, r, p, res in store.conn.execute("SELECT child, ref, parent, resolution FROM links")
+    }
 
 
 def test_resolution_kinds(tmp_store: Store) -> None:
-    write(tmp_store, [
-        m("openai-community/gpt2", "2022-03-02"),
-        m("Qwen/Qwen2.5-7B", "2024-09-15"),
-        m("a/case", "2025-01-01", "qwen/qwen2.5-7b"),
-        m("b/alias", "2025-01-02", "gpt2"),
-        m("c/orphan", "2025-01-03", "gone/deleted-model"),
-        m("d/orphan2", "2025-01-04", "GONE/Deleted-Model"),
-        m("e/orphan3", "2025-01-05", "gone/deleted-model"),
-        m("openai-community/gpt2-ft", "2025-01-06", "openai-community/gpt2"),
-    ])
+    write(
+        tmp_store,
+        [
+            m("openai-community/gpt2", "2022-03-02"),
+            m("Qwen/Qwen2.5-7B", "2024-09-15"),
+            m("a/case", "2025-01-01", "qwen/qwen2.5-7b"),
+            m("b/alias", "2025-01-02", "gpt2"),
+            m("c/orphan", "2025-01-03", "gone/deleted-model"),
+            m("d/orphan2", "2025-01-04", "GONE/Deleted-Model"),
+            m("e/orphan3", "2025-01-05", "gone/deleted-model"),
+            m("openai-community/gpt2-ft", "2025-01-06", "openai-community/gpt2"),
+        ],
+    )
     stats = resolve_links(tmp_store)
     got = links(tmp_store)
     assert got[("a/case", "qwen/qwen2.5-7b")] == ("Qwen/Qwen2.5-7B", "case")
@@ -56,14 +68,17 @@ def test_resolution_kinds(tmp_store: Store) -> None:
 
 def test_cycles_are_broken_at_the_newest_parent(tmp_store: Store) -> None:
     # a <- b <- c <- a (a claims c, which was created after it), plus d <- e <- d.
-    write(tmp_store, [
-        m("x/a", "2024-01-01", "x/c"),
-        m("x/b", "2024-02-01", "x/a"),
-        m("x/c", "2024-03-01", "x/b"),
-        m("x/d", "2024-04-01", "x/e"),
-        m("x/e", "2024-05-01", "x/d"),
-        m("x/f", "2024-06-01", "x/c", "x/e", rel="merge"),
-    ])
+    write(
+        tmp_store,
+        [
+            m("x/a", "2024-01-01", "x/c"),
+            m("x/b", "2024-02-01", "x/a"),
+            m("x/c", "2024-03-01", "x/b"),
+            m("x/d", "2024-04-01", "x/e"),
+            m("x/e", "2024-05-01", "x/d"),
+            m("x/f", "2024-06-01", "x/c", "x/e", rel="merge"),
+        ],
+    )
     stats = resolve_links(tmp_store)
     assert sorted(stats.cycle_links) == [("x/a", "x/c"), ("x/d", "x/e")]
     got = links(tmp_store)

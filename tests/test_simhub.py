@@ -1,4 +1,4 @@
-"""Tests of lineage.simhub: the simulated Hub API, checked with raw HTTP and the real HfApi.
+"""Tests of lineage.sim.server: the simulated Hub API, checked with raw HTTP and the real HfApi.
 
 Everything runs on 127.0.0.1. Most fault tests replace huggingface_hub's retry sleep with a
 recorder (``client_sleeps``), so they are instant and can assert how long the real client
@@ -26,7 +26,7 @@ import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
-from lineage.simhub import DEFAULT_LIST_FIELDS, FaultRule, FaultSpec, SimHub
+from lineage.sim.server import DEFAULT_LIST_FIELDS, FaultRule, FaultSpec, SimHub
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared/data/real-sample"
 RELATIONS = ("finetune", "adapter", "quantized", "merge")

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from lineage.records import is_valid_repo_id
-from lineage.simulate import FAMILIES, DirtRates, generate, write_hub
+from lineage.sim.generate import FAMILIES, DirtRates, generate, write_hub
 
 
 def digest(n: int, seed: int) -> str:

@@ -86,10 +86,8 @@ from typing import IO, Any
 
 import networkx as nx
 
-from ..graph import IntArray, Lineage
-from ..store import Store, default_store_path
-from . import csv, cypher, gexf, graphml, json, parquet
-from .sources import (
+from lineage.export import csv, cypher, gexf, graphml, json, parquet
+from lineage.export.sources import (
     EDGE_ATTRS,
     NODE_ATTRS,
     Attr,
@@ -99,6 +97,8 @@ from .sources import (
     StoreSource,
     open_reader,
 )
+from lineage.graph import IntArray, Lineage
+from lineage.store import Store, default_store_path
 
 __all__ = [
     "EDGE_ATTRS",
@@ -190,12 +190,12 @@ def select(
         if missing:
             raise UnknownModelError(missing)
         return lin.subgraph_nodes(found, depth)
-    from ..analytics import group_nodes
+    from lineage.analytics import group_nodes
 
     assert family is not None
     nodes = group_nodes(lin, family, "family", registry)
     if not len(nodes):
-        from ..families import default_registry
+        from lineage.families import default_registry
 
         names = ", ".join(sorted(f.name for f in (registry or default_registry()).families))
         raise ValueError(

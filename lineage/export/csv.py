@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from .sources import Attr, Source
+from lineage.export.sources import Attr, Source
 
 NAME = "csv"
 SUFFIX = ".csv"

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-from .sources import Attr, Source
+from lineage.export.sources import Attr, Source
 
 NAME = "cypher"
 SUFFIX = ".cypher"

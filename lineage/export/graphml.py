@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-from . import _xml
-from .sources import Attr, Source
+from lineage.export import _xml
+from lineage.export.sources import Attr, Source
 
 NAME = "graphml"
 SUFFIX = ".graphml"

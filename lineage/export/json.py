@@ -12,7 +12,7 @@ from typing import IO
 
 import orjson
 
-from .sources import Source
+from lineage.export.sources import Source
 
 NAME = "json"
 SUFFIX = ".json"

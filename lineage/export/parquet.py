@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from .sources import Attr, Source, rebatch
+from lineage.export.sources import Attr, Source, rebatch
 
 NAME = "parquet"
 SUFFIX = ".parquet"

@@ -32,9 +32,9 @@ import networkx as nx
 import numpy as np
 import orjson
 
-from ..graph import NODE_ATTRIBUTES, Lineage, unique_ints
-from ..records import RELATIONS
-from ..store import Store
+from lineage.graph import NODE_ATTRIBUTES, Lineage, unique_ints
+from lineage.records import RELATIONS
+from lineage.store import Store
 
 __all__ = [
     "EDGE_ATTRS",

@@ -1,0 +1,318 @@
+"""The app's access to the store and the graph: cheap checks per rerun, heavy work cached.
+
+* :func:`store_state` runs on every rerun: is there a store, is it simulated, and its *key* —
+  path, file identity and the crawl history — which changes exactly when a crawl finishes or
+  the store is rebuilt. It reads through :class:`Reader`, one read-only connection per store
+  file kept open (``st.cache_resource``) so SQLite's page cache stays warm; in WAL mode it sees
+  every committed crawl page.
+* :func:`graph_loader` (``st.cache_resource``, one per key) loads the :class:`Lineage` in a
+  background thread, so the first page renders while millions of models load; pages that
+  draw or count call :func:`require_graph`, which waits with a spinner. After loading, the
+  default tables are computed in the background too, so opening a page is quick.
+* Tables are memoised per store version (:class:`Memo` on the loader and the graph), small
+  derived things with ``st.cache_data``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar, cast
+
+import streamlit as st
+
+from lineage.analytics import BY, PERIODS, ShareQuery, Table, family_summary, share_table
+from lineage.analytics.quality import quality_report
+from lineage.analytics.view import Adjacency, top_roots
+from lineage.families import Registry, default_registry
+from lineage.graph import Lineage
+from lineage.store import Store, StoreError, default_store_path, open_store
+
+__all__ = [
+    "PAGES",
+    "Graph",
+    "GraphLoader",
+    "Memo",
+    "Reader",
+    "StoreKey",
+    "StoreState",
+    "graph_loader",
+    "popular_models",
+    "popular_rows",
+    "quality",
+    "reader",
+    "require_graph",
+    "search_models",
+    "store_info",
+    "store_state",
+]
+
+T = TypeVar("T")
+StoreKey = tuple[Any, ...]
+log = logging.getLogger("lineage.app")
+
+#: The folder of the page scripts run by ``st.navigation`` (one module per page).
+PAGES = Path(__file__).resolve().parent
+#: Tables kept per store version (least recently used dropped first).
+MEMO_SIZE = 128
+
+
+class Memo:
+    """A small thread-safe LRU memo: concurrent callers of one key wait for the first."""
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self.size = size
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+
+    def __call__(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return cast(T, self._values[key])
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._values:
+                    return cast(T, self._values[key])
+            value = compute()
+            with self._lock:
+                self._values[key] = value
+                while len(self._values) > self.size:
+                    self._values.popitem(last=False)
+                self._key_locks.pop(key, None)
+        return value
+
+
+class Reader:
+    """A read-only connection to one store file, used by one thread at a time."""
+
+    def __init__(self, path: str) -> None:
+        self._store = open_store(path, readonly=True)
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def __call__(self) -> Iterator[Store]:
+        with self._lock:
+            yield self._store
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _reader(path: str, dev: int, ino: int) -> Reader:
+    return Reader(path)
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """What every rerun needs to know about the store, cheaply."""
+
+    path: str
+    key: StoreKey | None  # None when there is no usable store
+    simulated: bool = False
+    problem: str | None = None  # why there is no usable store
+
+
+def store_path() -> Path:
+    """``$LINEAGE_STORE``, else the default per-user store."""
+    return default_store_path()
+
+
+def store_state(path: str | os.PathLike[str] | None = None) -> StoreState:
+    """The store's identity and flags; never raises."""
+    p = str(path if path is not None else store_path())
+    try:
+        stat = os.stat(p)
+        r = _reader(p, stat.st_dev, stat.st_ino)
+    except OSError:
+        return StoreState(
+            p,
+            None,
+            problem=f"No lineage store at {p}. Run `lineage crawl` (or `lineage demo` "
+            "for an offline simulated hub) first, or pass --store PATH.",
+        )
+    except StoreError as exc:
+        return StoreState(p, None, problem=str(exc))
+    with r() as store:
+        crawls = tuple((c.id, c.status, c.started_at, c.finished_at) for c in store.crawls())
+        return StoreState(p, (p, stat.st_dev, stat.st_ino, crawls), simulated=store.is_simulated())
+
+
+def reader(state: StoreState) -> Reader:
+    """The open connection of ``state``'s store."""
+    assert state.key is not None
+    return _reader(state.path, state.key[1], state.key[2])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def store_info(path: str, key: StoreKey) -> dict[str, Any]:
+    """``Store.info()`` (counts scan the table: once per store version)."""
+    with _reader(path, key[1], key[2])() as store:
+        return store.info()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def popular_models(path: str, key: StoreKey, limit: int = 12) -> list[str]:
+    """The most downloaded models, as starting points."""
+    with _reader(path, key[1], key[2])() as store:
+        return store.search_ids("", limit)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def popular_rows(path: str, key: StoreKey, limit: int = 12) -> list[dict[str, Any]]:
+    """The most downloaded models with their downloads, task and creation date."""
+    rows = []
+    with _reader(path, key[1], key[2])() as store:
+        for mid in store.search_ids("", limit):
+            row = store.model(mid) or {}
+            rows.append(
+                {
+                    "model": mid,
+                    "downloads (30 d)": row.get("downloads", 0),
+                    "pipeline tag": row.get("pipeline_tag") or "",
+                    "created": (row.get("created_at") or "")[:10],
+                }
+            )
+    return rows
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def search_models(path: str, key: StoreKey, text: str, limit: int = 25) -> list[str]:
+    """Model ids containing ``text`` (case-insensitive), most downloaded first."""
+    with _reader(path, key[1], key[2])() as store:
+        return store.search_ids(text, limit)
+
+
+class Graph:
+    """A loaded graph with its adjacency, the registry, and a table memo."""
+
+    def __init__(self, lin: Lineage, adj: Adjacency, registry: Registry) -> None:
+        self.lin = lin
+        self.adj = adj
+        self.registry = registry
+        self.memo = Memo()
+
+    def share(self, query: ShareQuery, registry: Registry | None = None, registry_id: str = "") -> Table:
+        reg = registry or self.registry
+        return self.memo(("share", query, registry_id), lambda: share_table(self.lin, query, reg))
+
+    def families(self, by: str, window_days: int) -> Table:
+        return self.memo(
+            ("families", by, window_days),
+            lambda: family_summary(self.lin, by, self.registry, top=None, window_days=window_days),
+        )
+
+    def top_roots(self, by: str) -> dict[str, list[int]]:
+        return self.memo(("top_roots", by), lambda: top_roots(self.lin, self.registry, by))
+
+
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage-graph")
+
+
+class GraphLoader:
+    """Loads a store's graph in the background, then warms the default tables."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.memo = Memo()
+        self.started = time.monotonic()
+        self.loaded_at: float | None = None
+        self.warmed_at: float | None = None
+        self._future: Future[Graph] = _POOL.submit(self._load)
+        self._future.add_done_callback(lambda f: None if f.exception() else _POOL.submit(self._warm))
+
+    def _load(self) -> Graph:
+        lin = Lineage.load(self.path)
+        _ = lin.index, lin.root_pairs, lin.in_degree, lin.out_degree  # once, here, not on a click
+        if len(lin):
+            lin.children(0), lin.parent_edges(0)  # the CSR adjacency the details panel reads
+        graph = Graph(lin, Adjacency.of(lin), default_registry())
+        self.loaded_at = time.monotonic()
+        log.info("graph of %s loaded in %.1f s", self.path, self.loaded_at - self.started)
+        return graph
+
+    def _warm(self) -> None:
+        graph = self._future.result()
+        try:
+            for module in ("altair", "pandas", "lineage.app.share", "lineage.app.families"):
+                importlib.import_module(module)
+            self.quality()
+            for by in BY:
+                graph.families(by, 90)
+                graph.top_roots(by)
+            for period in PERIODS:
+                for by in BY:
+                    graph.share(ShareQuery(period=period, by=by))
+        except Exception:  # pragma: no cover - a page computes it again and shows the error
+            log.exception("warming the tables failed")
+        finally:
+            self.warmed_at = time.monotonic()
+            log.info(
+                "tables of %s ready %.1f s after loading", self.path, self.warmed_at - (self.loaded_at or 0)
+            )
+
+    def quality(self) -> dict[str, Any]:
+        """:func:`lineage.analytics.quality.quality_report` of the store (once per store version)."""
+
+        def report() -> dict[str, Any]:
+            with open_store(self.path, readonly=True) as store:
+                return quality_report(store)
+
+        return self.memo("quality", report)
+
+    @property
+    def status(self) -> str:
+        """``loading``, ``failed``, ``warming`` (tables in the background) or ``ready``."""
+        if not self._future.done():
+            return "loading"
+        if self._future.exception() is not None:
+            return "failed"
+        return "ready" if self.warmed_at is not None else "warming"
+
+    def result(self, timeout: float | None = None) -> Graph:
+        return self._future.result(timeout)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def graph_loader(path: str, key: StoreKey) -> GraphLoader:
+    """The (background) graph load of one store version; starts it on first call."""
+    return GraphLoader(path)
+
+
+def quality(state: StoreState) -> dict[str, Any]:
+    """The data-quality report of ``state``'s store (memoised per store version)."""
+    assert state.key is not None
+    with st.spinner("Reading the data-quality report…"):
+        return graph_loader(state.path, state.key).quality()
+
+
+def require_graph(state: StoreState) -> Graph:
+    """The loaded graph, waiting for it with a spinner; stops the page if loading failed."""
+    assert state.key is not None
+    loader = graph_loader(state.path, state.key)
+    try:
+        if loader.status == "loading":
+            with st.spinner("Loading the lineage graph (once per store version)…"):
+                return loader.result()
+        return loader.result()
+    except Exception as exc:
+        _load_failed(exc)
+
+
+def _load_failed(exc: BaseException) -> NoReturn:
+    from lineage.app.text import md
+
+    st.error(
+        f"Could not load the lineage graph: {md(exc)}. Run `lineage crawl` to repair the store, "
+        "or `lineage demo` for an offline simulated one."
+    )
+    st.stop()

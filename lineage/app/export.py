@@ -1,0 +1,127 @@
+"""The Export page: the Explore page's current subgraph in every format of ``lineage export``.
+
+Files are made when a button is clicked (deferred downloads), by :mod:`lineage.export`
+from :meth:`Lineage.to_networkx` of the drawn models, or of every model the view matched.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from types import ModuleType
+from typing import Any
+
+import networkx as nx
+import streamlit as st
+
+from lineage.analytics.view import ViewSpec, select_view
+from lineage.app import data
+from lineage.app.text import md, slug
+
+__all__ = ["MATCHED_MAX", "export_module", "render"]
+
+#: "Everything matched" exports at most this many models (the rest would be a whole-family dump:
+#: use ``lineage export --family`` for that).
+MATCHED_MAX = 250_000
+
+
+def export_module() -> ModuleType | None:
+    """:mod:`lineage.export`, or None when this installation lacks it."""
+    try:
+        return importlib.import_module("lineage.export")
+    except ImportError:
+        return None
+
+
+@st.cache_data(show_spinner=False)
+def _suffix(fmt: str) -> tuple[str, str]:
+    """The file suffix and MIME type the exporter gives ``fmt`` (probed on a one-node graph)."""
+    module = export_module()
+    assert module is not None
+    probe: nx.DiGraph[str] = nx.DiGraph()
+    probe.add_node("a/b", downloads=0)
+    _, name, mime = module.export_bytes(probe, fmt)
+    return "".join(PurePosixPath(str(name)).suffixes) or f".{fmt}", str(mime)
+
+
+def _producer(
+    graph: data.Graph, module: ModuleType, centre: int, spec: ViewSpec, scope: str, fmt: str
+) -> Callable[[], bytes]:
+    def produce() -> bytes:
+        view = graph.memo(("view", centre, spec), lambda: select_view(graph.lin, graph.adj, centre, spec))
+        nodes = view.nodes if scope == "drawn" else view.matched
+        g = graph.memo(("nx", centre, spec, scope), lambda: graph.lin.to_networkx(nodes))
+        payload, _, _ = module.export_bytes(g, fmt)
+        return bytes(payload)
+
+    return produce
+
+
+def render() -> None:
+    state = data.store_state()
+    if state.key is None:
+        return
+    st.title("Export")
+    st.caption("Download the subgraph shown on the Explore page, in every format `lineage export` writes.")
+    module = export_module()
+    if module is None:
+        st.error(
+            "Export is unavailable in this installation (the `lineage.export` module is missing). "
+            "Update lineage, or use `lineage export` from a complete installation."
+        )
+        return
+    current: Any = st.session_state.get("ex_view")
+    if not current:
+        st.info("Open a model on the Explore page first: the export is the subgraph shown there.")
+        st.page_link(data.PAGES / "explore.py", label="Go to Explore", icon=":material/account_tree:")
+        return
+    centre_id, spec = current
+    graph = data.require_graph(state)
+    centre = graph.lin.find(centre_id)
+    if centre is None:
+        st.info("The model shown on Explore is no longer in the store: pick another one there.")
+        return
+    view = graph.memo(("view", centre, spec), lambda: select_view(graph.lin, graph.adj, centre, spec))
+    st.markdown(
+        f"Subgraph around **{md(centre_id)}**: {spec.up} levels up, {spec.down} down, with the "
+        "Explore page's filters."
+    )
+    choices = {
+        "drawn": f"Drawn models ({len(view.nodes):,})",
+        "matched": f"Everything the view matched, without the drawing limit ({len(view.matched):,})",
+    }
+    scope = str(st.radio("Models", list(choices), format_func=choices.__getitem__, key="xp_scope"))
+    if scope == "matched" and len(view.matched) > MATCHED_MAX:
+        st.warning(
+            f"{len(view.matched):,} models is more than this page exports ({MATCHED_MAX:,}). Lower the "
+            "depth on Explore, or use `lineage export --root ... --depth N` on the command line."
+        )
+        return
+    columns = st.columns(len(module.FORMATS))
+    for column, fmt in zip(columns, module.FORMATS, strict=True):
+        try:
+            suffix, mime = _suffix(str(fmt))
+        except Exception as exc:
+            column.caption(f"{fmt}: unavailable ({md(exc)})")
+            continue
+        column.download_button(
+            str(fmt),
+            _producer(graph, module, centre, spec, scope, str(fmt)),
+            file_name=f"{slug(centre_id)}-{scope}{suffix}",
+            mime=mime,
+            key=f"xp_{fmt}",
+            on_click="ignore",
+            icon=":material/download:",
+            width="stretch",
+        )
+    st.caption(
+        "GraphML and GEXF open in Gephi or Cytoscape; CSV and Parquet come as a zip of nodes and "
+        "edges; Cypher loads into Neo4j."
+    )
+
+
+if __name__ == "__main__":  # st.navigation runs this file as a script: render the imported module
+    from lineage.app import export as page
+
+    page.render()

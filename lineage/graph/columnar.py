@@ -1,0 +1,617 @@
+"""The lineage graph: base -> derived edges with a ``relation``, for the whole Hub or a part.
+
+Two views of the same graph:
+
+* :class:`Lineage` — columnar (numpy arrays, CSR adjacency), loaded from the store in
+  seconds for millions of models; whole-graph work (roots of every node, shares,
+  descendants of a family, neighbourhoods) runs here;
+* ``networkx.DiGraph`` — the public graph API for notebooks and exports, built for the
+  whole store (:func:`load_graph`) or a selection (:meth:`Lineage.to_networkx`); edges go
+  parent -> child with the attribute ``relation``; nodes carry the store's columns.
+
+Both follow the same rules: links set aside as cycles are left out; a parent that is not
+in the store (deleted, private, never existed) is a *placeholder* node (``placeholder=True``)
+and, having no parents, a root.
+
+In a notebook::
+
+    >>> from lineage.graph import Lineage
+    >>> lin = Lineage.load("lineage.sqlite")          # doctest: +SKIP
+    >>> g = lin.to_networkx(lin.family_nodes("Qwen"))  # doctest: +SKIP
+
+Functions of a ``networkx`` graph (:func:`ancestors`, :func:`descendants`, :func:`roots`,
+:func:`neighbourhood`) mirror the :class:`Lineage` methods:
+
+>>> import networkx as nx
+>>> g = nx.DiGraph([("base", "ft"), ("ft", "q"), ("other", "merge"), ("ft", "merge")])
+>>> sorted(descendants(g, "ft")), sorted(ancestors(g, "merge")), sorted(roots(g, "merge"))
+(['merge', 'q'], ['base', 'ft', 'other'], ['base', 'other'])
+>>> sorted(neighbourhood(g, "ft", 1))
+['base', 'ft', 'merge', 'q']
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import numpy.typing as npt
+
+from lineage.records import RELATIONS
+from lineage.store import Store, open_store
+
+__all__ = [
+    "NODE_ATTRIBUTES",
+    "Lineage",
+    "ancestors",
+    "descendants",
+    "load_graph",
+    "neighbourhood",
+    "ragged_offsets",
+    "roots",
+    "unique_ints",
+]
+
+IntArray = npt.NDArray[np.int64]
+UNKNOWN_TIME = np.iinfo(np.int64).min
+
+#: Node attributes in networkx graphs and exports (None-valued ones are omitted per node).
+NODE_ATTRIBUTES: tuple[str, ...] = (
+    "author",
+    "created_at",
+    "last_modified",
+    "downloads",
+    "downloads_all_time",
+    "likes",
+    "pipeline_tag",
+    "library_name",
+    "license",
+    "gated",
+    "legacy_date",
+    "deleted",
+    "placeholder",
+)
+
+
+def unique_ints(a: npt.NDArray[Any]) -> IntArray:
+    """Sorted distinct values of an integer array.
+
+    Sort and compare neighbours: numpy 2.4's ``np.unique`` takes a hash-based path that is
+    ~100x slower on millions of int64 (1.7 s vs 15 ms for 2M values, measured here).
+
+    >>> unique_ints(np.array([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
+    """
+    s = np.sort(np.asarray(a, dtype=np.int64).ravel())
+    if len(s) < 2:
+        return s
+    return s[np.concatenate(([True], s[1:] != s[:-1]))]
+
+
+def ragged_offsets(first: IntArray, counts: IntArray) -> IntArray:
+    """``first[k], first[k]+1, ..., first[k]+counts[k]-1`` for every ``k``, concatenated: the CSR
+    positions of the neighbours of many nodes at once (``first = start[nodes]``).
+
+    >>> ragged_offsets(np.array([10, 20]), np.array([2, 3])).tolist()
+    [10, 11, 20, 21, 22]
+    """
+    return np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+
+
+def _codes(values: Sequence[str | None]) -> tuple[npt.NDArray[np.int32], list[str | None]]:
+    """Factorize strings: codes (index into the returned labels; labels[0] is None)."""
+    table: dict[str | None, int] = {None: 0}
+    labels: list[str | None] = [None]
+    out = np.empty(len(values), dtype=np.int32)
+    for k, v in enumerate(values):
+        c = table.get(v)
+        if c is None:
+            c = table[v] = len(labels)
+            labels.append(v)
+        out[k] = c
+    return out, labels
+
+
+@dataclass
+class Lineage:
+    """Columnar lineage graph. Node ``i`` is ``ids[i]``; edge ``k`` is
+    ``parent[k] -> child[k]`` with ``relation_labels[relation[k]]``."""
+
+    ids: list[str]
+    created: IntArray  # seconds since epoch; UNKNOWN_TIME when unknown
+    legacy: npt.NDArray[np.bool_]
+    deleted: npt.NDArray[np.bool_]
+    placeholder: npt.NDArray[np.bool_]
+    downloads: IntArray
+    downloads_all_time: IntArray  # -1 when unknown
+    likes: IntArray
+    pipeline: npt.NDArray[np.int32]
+    pipeline_labels: list[str | None]
+    library: npt.NDArray[np.int32]
+    library_labels: list[str | None]
+    parent: IntArray
+    child: IntArray
+    relation: npt.NDArray[np.int8]
+    relation_labels: tuple[str, ...] = RELATIONS
+    store_path: str | None = None
+    simulated: bool = False
+    _extra: dict[Any, Any] = field(default_factory=dict, repr=False)  # caches of analytics
+
+    # -- loading ---------------------------------------------------------------------------
+    @classmethod
+    def load(cls, store: Store | str | os.PathLike[str] | None = None) -> Lineage:
+        """Load the whole store (a :class:`Store`, a path, or the default store).
+
+        Deleted (tombstoned) models stay as nodes — their descendants still descend through
+        them — flagged ``deleted``; analytics leave them out of populations.
+        """
+        if isinstance(store, Store):
+            return cls._from_store(store)
+        with open_store(store, readonly=True) as st:
+            return cls._from_store(st)
+
+    @classmethod
+    def _from_store(cls, st: Store) -> Lineage:
+        rows = st.conn.execute(
+            "SELECT rowid, id, coalesce(CAST(strftime('%s', substr(created_at, 1, 19)) AS INTEGER), ?), "
+            "legacy_date, deleted_at IS NOT NULL, downloads, coalesce(downloads_all_time, -1), likes, "
+            "pipeline_tag, library_name FROM models ORDER BY rowid",
+            (int(UNKNOWN_TIME),),
+        ).fetchall()
+        n = len(rows)
+        cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 10
+        del rows
+        rowid = np.fromiter(cols[0], dtype=np.int64, count=n)
+        ids: list[str] = list(cols[1])
+        pipeline, pipeline_labels = _codes(cols[8])
+        library, library_labels = _codes(cols[9])
+        link_rows = st.conn.execute(
+            "SELECT c.rowid, p.rowid, l.parent, l.relation FROM links l "
+            "JOIN models c ON c.id = l.child LEFT JOIN models p ON p.id = l.parent "
+            "WHERE l.resolution IS NOT NULL AND l.resolution != 'cycle'"
+        ).fetchall()
+        rel_index = {r: k for k, r in enumerate(RELATIONS)}
+        e = len(link_rows)
+        child = np.searchsorted(rowid, np.fromiter((r[0] for r in link_rows), dtype=np.int64, count=e))
+        parent = np.empty(e, dtype=np.int64)
+        rel = np.empty(e, dtype=np.int8)
+        placeholders: dict[str, int] = {}
+        ph_ids: list[str] = []
+        unknown = rel_index["unknown"]
+        for k, (_, prow, pid, relation) in enumerate(link_rows):
+            rel[k] = rel_index.get(relation, unknown)
+            if prow is not None:
+                parent[k] = -1 - int(prow)  # a rowid, mapped to a node number below
+            else:
+                j = placeholders.get(pid)
+                if j is None:
+                    j = placeholders[pid] = n + len(ph_ids)
+                    ph_ids.append(pid)
+                parent[k] = j
+        del link_rows
+        resolved = parent < 0
+        parent[resolved] = np.searchsorted(rowid, -1 - parent[resolved])
+        m = len(ph_ids)
+
+        def pad(a: npt.NDArray[Any], fill: Any) -> npt.NDArray[Any]:
+            return np.concatenate([a, np.full(m, fill, dtype=a.dtype)]) if m else a
+
+        return cls(
+            ids=ids + ph_ids,
+            created=pad(np.fromiter(cols[2], dtype=np.int64, count=n), UNKNOWN_TIME),
+            legacy=pad(np.fromiter(cols[3], dtype=np.bool_, count=n), False),
+            deleted=pad(np.fromiter(cols[4], dtype=np.bool_, count=n), False),
+            placeholder=np.concatenate([np.zeros(n, dtype=bool), np.ones(m, dtype=bool)]),
+            downloads=pad(np.fromiter(cols[5], dtype=np.int64, count=n), 0),
+            downloads_all_time=pad(np.fromiter(cols[6], dtype=np.int64, count=n), -1),
+            likes=pad(np.fromiter(cols[7], dtype=np.int64, count=n), 0),
+            pipeline=pad(pipeline, 0),
+            pipeline_labels=pipeline_labels,
+            library=pad(library, 0),
+            library_labels=library_labels,
+            parent=parent.astype(np.int64),
+            child=child.astype(np.int64),
+            relation=rel,
+            store_path=str(st.path),
+            simulated=st.is_simulated(),
+        )
+
+    @classmethod
+    def from_edges(
+        cls,
+        edges: Iterable[tuple[str, str, str]],
+        nodes: Iterable[str] = (),
+        created: dict[str, str] | None = None,
+    ) -> Lineage:
+        """Build from ``(parent, child, relation)`` triples — for tests and small examples.
+
+        >>> lin = Lineage.from_edges([("a", "b", "finetune"), ("b", "c", "quantized")])
+        >>> [lin.ids[i] for i in lin.descendants(lin.index["a"])]
+        ['b', 'c']
+        """
+        triples = list(edges)
+        ids = list(dict.fromkeys([*nodes, *(x for p, c, _ in triples for x in (p, c))]))
+        index = {m: k for k, m in enumerate(ids)}
+        rel_index = {r: k for k, r in enumerate(RELATIONS)}
+        n = len(ids)
+        times = np.full(n, UNKNOWN_TIME, dtype=np.int64)
+        for mid, date in (created or {}).items():
+            times[index[mid]] = int(np.datetime64(date[:19], "s").astype(np.int64))
+        return cls(
+            ids=ids,
+            created=times,
+            legacy=np.zeros(n, bool),
+            deleted=np.zeros(n, bool),
+            placeholder=np.zeros(n, bool),
+            downloads=np.zeros(n, np.int64),
+            downloads_all_time=np.full(n, -1, np.int64),
+            likes=np.zeros(n, np.int64),
+            pipeline=np.zeros(n, np.int32),
+            pipeline_labels=[None],
+            library=np.zeros(n, np.int32),
+            library_labels=[None],
+            parent=np.array([index[p] for p, _, _ in triples], dtype=np.int64),
+            child=np.array([index[c] for _, c, _ in triples], dtype=np.int64),
+            relation=np.array([rel_index.get(r, 4) for _, _, r in triples], dtype=np.int8),
+        )
+
+    # -- basic structure ----------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.parent)
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Model id -> node number (exact id)."""
+        return {m: k for k, m in enumerate(self.ids)}
+
+    @cached_property
+    def _lower_index(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for k, m in enumerate(self.ids):
+            out.setdefault(m.lower(), k)
+        return out
+
+    def find(self, model_id: str) -> int | None:
+        """Node number of ``model_id`` (exact, else case-insensitive), or None."""
+        k = self.index.get(model_id)
+        if k is None:
+            k = self._lower_index.get(model_id.lower())
+        return k
+
+    def _csr(self, src: IntArray, dst: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        order = np.argsort(src, kind="stable")
+        counts = np.bincount(src, minlength=len(self))
+        start = np.zeros(len(self) + 1, dtype=np.int64)
+        np.cumsum(counts, out=start[1:])
+        return start, dst[order], order
+
+    @cached_property
+    def down_csr(self) -> tuple[IntArray, IntArray, IntArray]:
+        """``(start, children, edge)``: node ``i``'s children are ``children[start[i]:start[i+1]]``,
+        reached by the edges ``edge[start[i]:start[i+1]]``. Built once, on first use."""
+        return self._csr(self.parent, self.child)
+
+    @cached_property
+    def up_csr(self) -> tuple[IntArray, IntArray, IntArray]:
+        """``(start, parents, edge)``, like :attr:`down_csr` towards the parents."""
+        return self._csr(self.child, self.parent)
+
+    def children(self, i: int) -> IntArray:
+        start, nbr, _ = self.down_csr
+        return nbr[start[i] : start[i + 1]]
+
+    def parents(self, i: int) -> IntArray:
+        start, nbr, _ = self.up_csr
+        return nbr[start[i] : start[i + 1]]
+
+    def child_edges(self, i: int) -> IntArray:
+        """Edge numbers of ``i``'s outgoing edges (to read ``relation``)."""
+        start, _, order = self.down_csr
+        return order[start[i] : start[i + 1]]
+
+    def parent_edges(self, i: int) -> IntArray:
+        start, _, order = self.up_csr
+        return order[start[i] : start[i + 1]]
+
+    @cached_property
+    def in_degree(self) -> IntArray:
+        return np.bincount(self.child, minlength=len(self)).astype(np.int64)
+
+    @cached_property
+    def out_degree(self) -> IntArray:
+        return np.bincount(self.parent, minlength=len(self)).astype(np.int64)
+
+    # -- traversals -----------------------------------------------------------------------------
+    def _bfs(self, sources: Iterable[int], down: bool, depth: int | None) -> IntArray:
+        """Nodes reachable from ``sources`` (excluded) within ``depth`` hops, BFS order."""
+        start, nbr, _ = self.down_csr if down else self.up_csr
+        seen = np.zeros(len(self), dtype=bool)
+        frontier = unique_ints(np.fromiter(sources, dtype=np.int64))
+        seen[frontier] = True
+        out: list[IntArray] = []
+        level = 0
+        while len(frontier) and (depth is None or level < depth):
+            counts = start[frontier + 1] - start[frontier]
+            total = int(counts.sum())
+            if total == 0:
+                break
+            offs = ragged_offsets(start[frontier], counts)
+            nxt = unique_ints(nbr[offs])
+            nxt = nxt[~seen[nxt]]
+            seen[nxt] = True
+            out.append(nxt)
+            frontier = nxt
+            level += 1
+        return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
+
+    def descendants(self, i: int | Iterable[int], depth: int | None = None) -> IntArray:
+        """Nodes derived from ``i`` (directly or not), nearest first."""
+        return self._bfs([i] if isinstance(i, int | np.integer) else i, True, depth)
+
+    def ancestors(self, i: int | Iterable[int], depth: int | None = None) -> IntArray:
+        """Nodes ``i`` derives from, nearest first."""
+        return self._bfs([i] if isinstance(i, int | np.integer) else i, False, depth)
+
+    def neighbourhood(self, i: int, radius: int = 1) -> IntArray:
+        """Nodes within ``radius`` hops of ``i`` following edges either way (``i`` included),
+        sorted. A vectorized BFS over both CSR arrays: ``nx.ego_graph(undirected=True)``
+        copies the whole graph first (36 s on 2.5M nodes)."""
+        seen = np.zeros(len(self), dtype=bool)
+        seen[i] = True
+        frontier = np.array([i], dtype=np.int64)
+        for hop in range(radius):
+            found = []
+            for start, nbr, _ in (self.down_csr, self.up_csr):
+                counts = start[frontier + 1] - start[frontier]
+                total = int(counts.sum())
+                if total:
+                    offs = ragged_offsets(start[frontier], counts)
+                    found.append(nbr[offs])
+            if not found:
+                break
+            reached = np.concatenate(found)
+            new = reached[~seen[reached]]
+            seen[new] = True
+            if hop + 1 < radius:  # only a further hop needs the frontier without repeats
+                frontier = unique_ints(new)
+        return np.flatnonzero(seen)
+
+    # -- roots -----------------------------------------------------------------------------------
+    @cached_property
+    def levels(self) -> IntArray:
+        """Longest distance from a root, per node (roots: 0). One pass per level."""
+        level = np.zeros(len(self), dtype=np.int64)
+        if not self.n_edges:
+            return level
+        # Kahn's algorithm, vectorized by frontier.
+        indeg = self.in_degree.copy()
+        frontier = np.flatnonzero(indeg == 0)
+        start, nbr, _ = self.down_csr
+        processed = len(frontier)
+        depth = 0
+        while len(frontier):
+            counts = start[frontier + 1] - start[frontier]
+            total = int(counts.sum())
+            if total == 0:
+                break
+            offs = ragged_offsets(start[frontier], counts)
+            targets = nbr[offs]
+            np.subtract.at(indeg, targets, 1)
+            depth += 1
+            cand = unique_ints(targets)
+            frontier = cand[indeg[cand] == 0]
+            level[frontier] = depth
+            processed += len(frontier)
+        if processed != len(self):
+            raise ValueError("the lineage graph has a cycle; run `lineage crawl` to resolve links")
+        return level
+
+    @cached_property
+    def root_pairs(self) -> tuple[IntArray, IntArray]:
+        """CSR of every node's root ancestors: ``roots[start[i]:start[i+1]]`` (sorted).
+
+        A root's only root is itself. Computed level by level: a node's roots are the union
+        of its parents' roots.
+        """
+        n = len(self)
+        level = self.levels
+        start = np.zeros(n + 1, dtype=np.int64)
+        pstart = np.zeros(n, dtype=np.int64)
+        pcount = np.zeros(n, dtype=np.int64)
+        chunks: list[IntArray] = []
+        is_root = self.in_degree == 0
+        root_nodes = np.flatnonzero(is_root)
+        pstart[root_nodes] = np.arange(len(root_nodes))
+        pcount[root_nodes] = 1
+        chunks.append(root_nodes.astype(np.int64))
+        total = len(root_nodes)
+        if self.n_edges:
+            edge_level = level[self.child]
+            order = np.argsort(edge_level, kind="stable")
+            bounds = np.searchsorted(edge_level[order], np.arange(1, int(level.max()) + 2))
+            proots = np.concatenate(chunks)
+            lo = 0
+            for hi in bounds:
+                sel = order[lo:hi]
+                lo = int(hi)
+                if not len(sel):
+                    continue
+                par, chi = self.parent[sel], self.child[sel]
+                cnt = pcount[par]
+                offs = ragged_offsets(pstart[par], cnt)
+                key = np.repeat(chi, cnt) * n + proots[offs]
+                key = unique_ints(key)
+                nodes, rts = key // n, key % n
+                first = np.flatnonzero(np.r_[True, nodes[1:] != nodes[:-1]])
+                counts = np.diff(np.r_[first, len(nodes)])
+                pstart[nodes[first]] = total + first
+                pcount[nodes[first]] = counts
+                proots = np.concatenate([proots, rts])
+                total += len(rts)
+        else:
+            proots = np.concatenate(chunks)
+        # Re-pack into node order.
+        np.cumsum(pcount, out=start[1:])
+        offs = np.repeat(pstart - start[:-1], pcount) + np.arange(int(pcount.sum()))
+        return start, proots[offs]
+
+    def roots_of(self, i: int) -> IntArray:
+        start, rts = self.root_pairs
+        return rts[start[i] : start[i + 1]]
+
+    # -- selections --------------------------------------------------------------------------------
+    def subgraph_nodes(self, roots: Iterable[int], depth: int | None = None) -> IntArray:
+        """``roots`` and their descendants within ``depth`` (sorted node numbers)."""
+        src = unique_ints(np.fromiter(roots, dtype=np.int64))
+        return np.union1d(src, self.descendants(src, depth))
+
+    def to_networkx(self, nodes: Iterable[int] | None = None) -> nx.DiGraph[str]:
+        """A ``networkx.DiGraph`` of ``nodes`` (default: all) and the edges among them.
+
+        Node attributes: :data:`NODE_ATTRIBUTES` (None values omitted); edge attribute
+        ``relation``.
+        """
+        sel = np.arange(len(self)) if nodes is None else unique_ints(np.fromiter(nodes, dtype=np.int64))
+        mask = np.zeros(len(self), dtype=bool)
+        mask[sel] = True
+        g: nx.DiGraph[str] = nx.DiGraph()
+        g.add_nodes_from(zip((self.ids[i] for i in sel.tolist()), self.node_records(sel), strict=True))
+        emask = mask[self.parent] & mask[self.child]
+        ids = self.ids
+        labels = self.relation_labels
+        g.add_edges_from(
+            (ids[p], ids[c], {"relation": labels[r]})
+            for p, c, r in zip(
+                self.parent[emask].tolist(),
+                self.child[emask].tolist(),
+                self.relation[emask].tolist(),
+                strict=True,
+            )
+        )
+        return g
+
+    def _store_columns(self, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+        """author, license, gated, last_modified, created_at for ``ids`` (from the store)."""
+        if self.store_path is None or not ids:
+            return {}
+        out: dict[str, tuple[Any, ...]] = {}
+        sql = "SELECT id, author, license, gated, last_modified, created_at FROM models"
+        with open_store(self.store_path, readonly=True) as st:
+            if len(ids) > 100_000:
+                wanted = set(ids)
+                for row in st.conn.execute(sql):
+                    if row[0] in wanted:
+                        out[row[0]] = row[1:]
+            else:
+                for k in range(0, len(ids), 900):
+                    chunk = list(ids[k : k + 900])
+                    marks = ",".join("?" * len(chunk))
+                    for row in st.conn.execute(f"{sql} WHERE id IN ({marks})", chunk):
+                        out[row[0]] = row[1:]
+        return out
+
+    def node_records(self, nodes: Iterable[int]) -> list[dict[str, Any]]:
+        """The attributes of each node (store columns; None values omitted), in order."""
+        sel = [int(i) for i in nodes]
+        extra = self._store_columns([self.ids[i] for i in sel if not self.placeholder[i]])
+        out = []
+        for i in sel:
+            mid = self.ids[i]
+            ex = extra.get(mid)
+            created = ex[4] if ex else None
+            if created is None and self.created[i] != UNKNOWN_TIME:
+                created = str(np.datetime64(int(self.created[i]), "s")) + ".000Z"
+            dat = int(self.downloads_all_time[i])
+            attrs: dict[str, Any] = {
+                "author": ex[0] if ex else (mid.split("/")[0] if "/" in mid else None),
+                "created_at": created,
+                "last_modified": ex[3] if ex else None,
+                "downloads": int(self.downloads[i]),
+                "downloads_all_time": dat if dat >= 0 else None,
+                "likes": int(self.likes[i]),
+                "pipeline_tag": self.pipeline_labels[self.pipeline[i]],
+                "library_name": self.library_labels[self.library[i]],
+                "license": ex[1] if ex else None,
+                "gated": ex[2] if ex else None,
+                "legacy_date": bool(self.legacy[i]),
+                "deleted": bool(self.deleted[i]),
+                "placeholder": bool(self.placeholder[i]),
+            }
+            out.append({k: v for k, v in attrs.items() if v is not None})
+        return out
+
+    def node_attributes(self, i: int) -> dict[str, Any]:
+        """The store's columns for node ``i`` (None values omitted)."""
+        return self.node_records([i])[0]
+
+
+def load_graph(store: Store | str | os.PathLike[str] | None = None) -> nx.DiGraph[str]:
+    """The whole store as a ``networkx.DiGraph`` (parent -> child, ``relation`` on edges).
+
+    For millions of models this takes tens of seconds and gigabytes; prefer
+    :meth:`Lineage.load` and :meth:`Lineage.to_networkx` on a selection.
+    """
+    return Lineage.load(store).to_networkx()
+
+
+# -- functions of a networkx graph ----------------------------------------------------------------
+def _bfs_nx(g: nx.DiGraph[Any], source: Hashable, depth: int | None, down: bool) -> list[Hashable]:
+    nbrs = g.successors if down else g.predecessors
+    seen = {source}
+    out: list[Hashable] = []
+    queue: deque[tuple[Hashable, int]] = deque([(source, 0)])
+    while queue:
+        v, d = queue.popleft()
+        if depth is not None and d >= depth:
+            continue
+        for w in nbrs(v):
+            if w not in seen:
+                seen.add(w)
+                out.append(w)
+                queue.append((w, d + 1))
+    return out
+
+
+def descendants(g: nx.DiGraph[Any], node: Hashable, depth: int | None = None) -> list[Hashable]:
+    """Models derived from ``node`` within ``depth`` hops (all when None), nearest first."""
+    return _bfs_nx(g, node, depth, True)
+
+
+def ancestors(g: nx.DiGraph[Any], node: Hashable, depth: int | None = None) -> list[Hashable]:
+    """Models ``node`` derives from within ``depth`` hops (all when None), nearest first."""
+    return _bfs_nx(g, node, depth, False)
+
+
+def roots(g: nx.DiGraph[Any], node: Hashable) -> set[Hashable]:
+    """The root ancestors of ``node`` (``{node}`` itself if it has no parent)."""
+    if g.in_degree(node) == 0:
+        return {node}
+    return {a for a in ancestors(g, node) if g.in_degree(a) == 0}
+
+
+def neighbourhood(g: nx.DiGraph[Any], node: Hashable, radius: int = 1) -> set[Hashable]:
+    """Nodes within ``radius`` hops of ``node`` in either direction, ``node`` included.
+
+    Unlike ``nx.ego_graph(g, node, radius, undirected=True)`` this never copies the graph.
+    """
+    seen = {node}
+    frontier = [node]
+    for _ in range(radius):
+        nxt = []
+        for v in frontier:
+            for w in (*g.successors(v), *g.predecessors(v)):
+                if w not in seen:
+                    seen.add(w)
+                    nxt.append(w)
+        frontier = nxt
+    return seen

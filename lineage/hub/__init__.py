@@ -1,0 +1,31 @@
+"""The Hub: the only package that talks to the Hugging Face Hub (through ``huggingface_hub``).
+
+:mod:`lineage.hub.crawler` lists the Hub's models page by page, turns each item into a
+:class:`~lineage.records.ModelRecord` and commits pages to the store.
+"""
+
+from lineage.hub.crawler import (
+    EXPAND_FIELDS,
+    Clock,
+    CrawlConfig,
+    Crawler,
+    CrawlError,
+    CrawlProgress,
+    CrawlSummary,
+    SystemClock,
+    hub_reachable,
+    resolve_endpoint,
+)
+
+__all__ = [
+    "EXPAND_FIELDS",
+    "Clock",
+    "CrawlConfig",
+    "CrawlError",
+    "CrawlProgress",
+    "CrawlSummary",
+    "Crawler",
+    "SystemClock",
+    "hub_reachable",
+    "resolve_endpoint",
+]

@@ -1,0 +1,75 @@
+"""The offline demo: a simulated hub, crawled through HTTP into a store, with history.
+
+Three full crawls a month apart (on a simulated clock) give the store a snapshot history, so
+adoption over time can be charted; between them downloads grow by family, as they would.
+Everything it writes is labelled simulated (the app shows a banner).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lineage.hub import CrawlConfig, Crawler, CrawlSummary
+from lineage.sim.generate import generate
+from lineage.sim.server import SimHub
+from lineage.store import open_store
+
+__all__ = ["SNAPSHOT_DATES", "build_demo_store"]
+
+#: Simulated crawl dates of the demo's snapshots.
+SNAPSHOT_DATES = ("2026-09-01", "2026-10-01", "2026-11-01")
+# Monthly growth of downloads per family in the demo's snapshot history.
+_GROWTH = {"Qwen": 1.25, "DeepSeek": 1.15, "GLM": 1.2, "Llama": 0.95, "Mistral": 0.97}
+
+
+class _DemoClock:
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+
+
+def build_demo_store(
+    path: str | os.PathLike[str],
+    models: int = 20_000,
+    seed: int = 0,
+    *,
+    snapshots: int = len(SNAPSHOT_DATES),
+    on_crawl: Callable[[CrawlSummary], None] | None = None,
+) -> list[CrawlSummary]:
+    """Simulate ``models`` models, serve them on 127.0.0.1 and crawl them ``snapshots`` times."""
+    pairs = list(generate(models, seed))
+    summaries = []
+    with open_store(path) as store:
+        for k, day in enumerate(SNAPSHOT_DATES[:snapshots]):
+            items = []
+            for item, truth in pairs:
+                growth = max((_GROWTH.get(f, 1.0) for f in truth["families"]), default=1.0)
+                # 30-day downloads of the month before snapshot k; all-time downloads are the
+                # final all-time figure minus the months still to come, so they grow too.
+                monthly = [int(item["downloads"] * growth ** (j - snapshots + 1)) for j in range(snapshots)]
+                all_time = int(item.get("downloadsAllTime") or 0) - sum(monthly[k + 1 :])
+                items.append({**item, "downloads": monthly[k], "downloadsAllTime": max(monthly[k], all_time)})
+            when = datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
+            with SimHub(items) as hub:
+                crawler = Crawler(store, CrawlConfig(endpoint=hub.url), clock=_DemoClock(when))
+                summary = crawler.run("full", restart=True)
+            summaries.append(summary)
+            if on_crawl is not None:
+                on_crawl(summary)
+        store.set_meta("simulated", "true")
+        store.set_meta("demo", f"models={models} seed={seed}")
+    return summaries
+
+
+def default_demo_path() -> Path:
+    from lineage.store import default_store_path
+
+    return default_store_path().with_name("demo.sqlite")

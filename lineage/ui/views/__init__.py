@@ -1,1 +1,0 @@
-"""Page scripts that st.navigation runs; each calls the render() of its lineage.ui module."""
