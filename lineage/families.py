@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from types import MappingProxyType
 
+from lineage.errors import InputError
+
 __all__ = [
     "REGIONS",
     "Family",
@@ -65,7 +67,7 @@ _ORG_RE = re.compile(r"^[^/\s]+$")
 _CACHE_LIMIT = 4_000_000
 
 
-class RegistryError(ValueError):
+class RegistryError(InputError):
     """A registry file is malformed; the message names the file, the entry and the problem."""
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, date, datetime, timedelta
 
+from lineage.errors import InputError
+
 __all__ = ["day_of", "day_start", "iso", "normalize", "now", "now_iso", "parse", "shift"]
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
@@ -44,12 +46,16 @@ def now_iso() -> str:
 def parse(value: str) -> datetime:
     """An ISO date or date-time (``Z`` or an offset allowed) as an aware UTC ``datetime``.
 
-    Raises ``ValueError`` for anything else, including an empty string.
+    Raises :class:`~lineage.errors.InputError` (a ``ValueError``) for anything else, including
+    an empty string.
     """
     text = value.strip()
     if not text:
-        raise ValueError("an empty date")
-    ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        raise InputError("an empty date: use YYYY-MM-DD")
+    try:
+        ts = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(f"{value!r} is not a date: use YYYY-MM-DD or an ISO date-time") from exc
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
@@ -70,7 +76,7 @@ def day_start(day: str, *, end: bool = False) -> int:
     try:
         d = date.fromisoformat(day.strip()[:10])
     except ValueError as exc:
-        raise ValueError(f"{day!r} is not a date: use YYYY-MM-DD") from exc
+        raise InputError(f"{day!r} is not a date: use YYYY-MM-DD") from exc
     return ((d - _EPOCH).days + (1 if end else 0)) * 86400
 
 

@@ -622,7 +622,7 @@ def test_cli_export_errors(demo3k_store: Path, tmp_path: Path) -> None:
     store = ["--store", str(demo3k_store)]
     out = ["--format", "json", "-o", str(tmp_path / "x.json")]
     r = run("export", *store, "--root", "Qwen2.5-7B-typo", *out)
-    assert r.exit_code == 1 and "not in the store: 'Qwen2.5-7B-typo'" in r.output
+    assert r.exit_code == 1 and "'Qwen2.5-7B-typo' is not in the store" in r.output
     r = run("export", *store, "--root", "Qwen2.5-7B", *out)
     assert "did you mean: Qwen/Qwen2.5-7B" in r.output
     assert run("export", *store, *out).exit_code == 2

@@ -6,7 +6,7 @@ from typing import Any
 
 from lineage.store import Store
 
-__all__ = ["EXPLANATIONS", "format_quality", "quality_report"]
+__all__ = ["EXPLANATIONS", "RESOLUTIONS", "quality_report"]
 
 #: What each kind means and what lineage did about it.
 EXPLANATIONS: dict[str, str] = {
@@ -51,11 +51,7 @@ def quality_report(store: Store, examples: int = 3) -> dict[str, Any]:
         repairs.append({"kind": kind, "count": n, "meaning": EXPLANATIONS.get(kind, ""), "examples": ex})
     resolutions = []
     for kind, n in store.resolution_counts().items():
-        rows = store.conn.execute(
-            "SELECT child, ref, coalesce(parent, ref) FROM links WHERE coalesce(resolution, 'pending') = ? "
-            "ORDER BY child LIMIT ?",
-            (kind, examples if kind != "exact" else 0),
-        ).fetchall()
+        rows = store.resolution_examples(kind, examples if kind != "exact" else 0)
         resolutions.append(
             {
                 "resolution": kind,
@@ -92,37 +88,3 @@ def quality_report(store: Store, examples: int = 3) -> dict[str, Any]:
         "resolutions": resolutions,
         "crawls": crawls,
     }
-
-
-def format_quality(report: dict[str, Any]) -> str:
-    """Human-readable text for :func:`quality_report`."""
-    lines = [
-        f"Data quality of {report['store']}" + ("  [SIMULATED DATA]" if report["simulated"] else ""),
-        f"  {report['models']:,} models, {report['links']:,} parent links",
-        "",
-        "Repairs and skips while cleaning (per model card / tags):",
-    ]
-    if not report["repairs"]:
-        lines.append("  none")
-    for r in report["repairs"]:
-        lines.append(f"  {r['count']:>10,}  {r['kind']:<26} {r['meaning']}")
-        for ex in r["examples"]:
-            lines.append(f"{'':>14}e.g. {ex['model']}  {ex['detail']}")
-    lines += ["", "Parent links by resolution:"]
-    for r in report["resolutions"]:
-        lines.append(f"  {r['links']:>10,}  {r['resolution']:<12} {r['meaning']}")
-        for ex in r["examples"]:
-            lines.append(
-                f"{'':>14}e.g. {ex['child']} -> {ex['declared']}"
-                + (f" (= {ex['parent']})" if ex["parent"] != ex["declared"] else "")
-            )
-    lines += ["", "Crawls:"]
-    for c in report["crawls"]:
-        lines.append(
-            f"  #{c['id']} {c['mode']:<11} {c['status']:<11} {c['started_at'][:19]}  models {c['models']:,} "
-            f"(new {c['new']:,}, updated {c['updated']:,}, deleted {c['deleted']:,}), "
-            f"skipped {c['skipped']:,}, "
-            f"requests {c['requests']:,}, retries {c['retries']:,}"
-            + (f"  error: {c['error']}" if c["error"] else "")
-        )
-    return "\n".join(lines) + "\n"

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from lineage.errors import InputError
 from lineage.families import Registry, default_registry
 from lineage.graph import UNKNOWN_TIME, IntArray, Lineage, ragged_offsets, unique_ints
 from lineage.times import day_start
@@ -121,7 +122,7 @@ class ShareQuery:
             ("attribution", self.attribution, ATTRIBUTIONS),
         ):
             if value not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+                raise InputError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
 
     def method(self) -> str:
         return METHOD.format(
@@ -258,7 +259,7 @@ def _population(lin: Lineage, q: ShareQuery) -> tuple[IntArray, list[str]]:
 
         bad = [r for r in q.relations if r not in RELATIONS]
         if bad:
-            raise ValueError(f"unknown relation {bad[0]!r}: use {', '.join(RELATIONS)}")
+            raise InputError(f"unknown relation {bad[0]!r}: use {', '.join(RELATIONS)}")
         codes = [RELATIONS.index(r) for r in q.relations]
         has = np.zeros(n, dtype=bool)
         has[lin.child[np.isin(lin.relation, codes)]] = True

@@ -86,6 +86,7 @@ from typing import IO, Any
 
 import networkx as nx
 
+from lineage.errors import InputError, UnknownModelError
 from lineage.export import csv, cypher, gexf, graphml, json, parquet
 from lineage.export.sources import (
     EDGE_ATTRS,
@@ -108,6 +109,8 @@ __all__ = [
     "ExportResult",
     "GraphSource",
     "LineageSource",
+    "OutputError",
+    "OutputExistsError",
     "Source",
     "StoreSource",
     "UnknownModelError",
@@ -130,19 +133,19 @@ def _format(fmt: str) -> ModuleType:
     try:
         return _MODULES[fmt]
     except KeyError:
-        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}") from None
+        raise InputError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}") from None
 
 
 def _is_tables(fmt: str) -> bool:
     return bool(getattr(_format(fmt), "TABLES", False))
 
 
-class UnknownModelError(ValueError):
-    """Root ids that are not in the lineage graph (``missing``, as given)."""
+class OutputError(InputError, OSError):
+    """The output path cannot be written as asked (is a directory, is not a regular file)."""
 
-    def __init__(self, missing: Sequence[str]) -> None:
-        self.missing = list(missing)
-        super().__init__("not in the store: " + ", ".join(repr(m) for m in self.missing))
+
+class OutputExistsError(OutputError, FileExistsError):
+    """The output exists and overwriting was not asked for."""
 
 
 @dataclass(frozen=True)
@@ -175,9 +178,9 @@ def select(
     ['a', 'b']
     """
     if bool(roots) == (family is not None):
-        raise ValueError("select needs root ids or a family (exactly one of them)")
+        raise InputError("select needs root ids or a family (exactly one of them)")
     if depth is not None and depth < 0:
-        raise ValueError("depth must be 0 or more")
+        raise InputError("depth must be 0 or more")
     if roots:
         found: list[int] = []
         missing: list[str] = []
@@ -198,7 +201,7 @@ def select(
         from lineage.families import default_registry
 
         names = ", ".join(sorted(f.name for f in (registry or default_registry()).families))
-        raise ValueError(
+        raise InputError(
             f"no model in the store descends from a root of family {family!r} (registry families: {names})"
         )
     if depth is None:
@@ -248,7 +251,7 @@ def output_paths(fmt: str, path: str | os.PathLike[str], label: str = "lineage")
     p = Path(path)
     if _is_tables(fmt):
         if p.exists() and not p.is_dir():
-            raise ValueError(
+            raise OutputError(
                 f"{p} is a file: {fmt} writes nodes and edges files into a directory, "
                 "so -o must name a directory"
             )
@@ -316,9 +319,12 @@ def _write(
     if not overwrite:
         existing = [t for t in targets if t.exists()]
         if existing:
-            raise FileExistsError(f"{', '.join(map(str, existing))} already exists")
+            raise OutputExistsError(
+                f"{', '.join(map(str, existing))} already exists: pass --force (overwrite=True) to replace it"
+            )
     if any(t.is_dir() for t in targets):
-        raise IsADirectoryError(f"{', '.join(str(t) for t in targets if t.is_dir())} is a directory")
+        dirs = ", ".join(str(t) for t in targets if t.is_dir())
+        raise OutputError(f"{dirs} is a directory: choose another -o")
     counted = _Counting(source)
     counted.progress = progress
     if _is_tables(fmt):
@@ -338,7 +344,7 @@ def export(
     Single-file formats write ``path`` (or, if ``path`` is an existing directory, a file with a
     :func:`safe_filename` from the graph's ``name`` or its single root inside it); csv and parquet
     write ``nodes.*`` and ``edges.*`` into the directory ``path``. ``overwrite=False`` raises
-    :class:`FileExistsError` instead of replacing files.
+    :class:`OutputError` (a ``FileExistsError``-like ``OSError``) instead of replacing files.
     """
     return _write(GraphSource(g), fmt, path, _graph_label(g), overwrite).paths
 
@@ -391,7 +397,7 @@ def export_store(
     if isinstance(store, Lineage):
         return _write(LineageSource(store, nodes, chunk), fmt, path, label, overwrite, progress)
     if nodes is not None:
-        raise ValueError("a node selection needs a Lineage, not a store")
+        raise InputError("a node selection needs a Lineage, not a store")
     path_of = (
         store.path if isinstance(store, Store) else (store if store is not None else default_store_path())
     )

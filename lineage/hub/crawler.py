@@ -44,6 +44,7 @@ from huggingface_hub.utils import (  # type: ignore[attr-defined]
 )
 
 from lineage import times
+from lineage.errors import LineageError
 from lineage.records import ModelRecord, Repair, normalize_item
 from lineage.store import CrawlState, Store
 from lineage.store.resolve import ResolveStats, resolve_links
@@ -81,7 +82,7 @@ _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
-class CrawlError(RuntimeError):
+class CrawlError(LineageError, RuntimeError):
     """The crawl cannot go on; the message says why and what to do. State is saved."""
 
 
@@ -294,6 +295,13 @@ class Crawler:
             watermark=final.watermark,
             seconds=round(self.clock.time() - started, 3),
         )
+
+    def refresh(self, limit: int) -> CrawlSummary:
+        """Keep a store fresh: an incremental crawl when a complete crawl exists, else (a first
+        run, or its resumption) a full crawl of the newest ``limit`` models."""
+        if self.store.has_complete_full_crawl():
+            return self.run("auto")
+        return self.run("full", limit=limit)
 
     # -- internals -------------------------------------------------------------------------
     def _begin(

@@ -104,12 +104,14 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, LiteralString
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
+from lineage.errors import LineageError
 from lineage.export.sources import EDGE_LINK, NODE_ATTRS, StoreSource, open_reader
 from lineage.store import Store
 from lineage.times import now_iso
@@ -125,6 +127,7 @@ __all__ = [
     "Neo4jSyncError",
     "PushProgress",
     "PushSummary",
+    "connect",
     "graph_counts",
     "open_driver",
     "push",
@@ -186,7 +189,7 @@ PHASES = ("nodes", "prune", "edges", "orphans")
 _TEMP = "lineage_push_ids"
 
 
-class Neo4jSyncError(RuntimeError):
+class Neo4jSyncError(LineageError, RuntimeError):
     """A push that cannot start or go on, with a message that says what to do."""
 
 
@@ -235,6 +238,31 @@ def open_driver(uri: str, env: dict[str, str] | None = None) -> neo4j.Driver:
             "See `lineage neo4j push --help`"
         ) from None
     return driver
+
+
+@contextmanager
+def connect(uri: str, env: dict[str, str] | None = None) -> Iterator[neo4j.Driver]:
+    """A verified driver (:func:`open_driver`) for the duration of the block. The driver's own
+    errors, raised while connecting or by the work inside the block, become one
+    :class:`Neo4jSyncError` that shows the URI only redacted."""
+    from neo4j.exceptions import DriverError, Neo4jError
+
+    def failed(exc: Exception) -> Neo4jSyncError:
+        what = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}".replace(uri, redact_uri(uri))
+        return Neo4jSyncError(
+            f"Neo4j at {redact_uri(uri)} failed ({what[:300]}). Committed batches are recorded; "
+            "run `lineage neo4j push` again to resume."
+        )
+
+    try:
+        driver = open_driver(uri) if env is None else open_driver(uri, env)
+    except (DriverError, Neo4jError, ValueError) as exc:
+        raise failed(exc) from None
+    try:
+        with driver:
+            yield driver
+    except (DriverError, Neo4jError) as exc:
+        raise failed(exc) from None
 
 
 # -- bookkeeping -------------------------------------------------------------------------------

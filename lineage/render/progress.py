@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -22,7 +22,7 @@ from rich.progress import (
 if TYPE_CHECKING:
     from lineage.hub import CrawlProgress
 
-__all__ = ["count_progress", "crawl_progress"]
+__all__ = ["count_progress", "crawl_progress", "phase_progress"]
 
 
 def _interactive() -> bool:
@@ -102,3 +102,44 @@ def count_progress(label: str, total: int | None = None) -> Iterator[Callable[[i
     ) as progress:
         task = progress.add_task(label, total=total)
         yield lambda n: progress.advance(task, n)
+
+
+@contextmanager
+def phase_progress(enabled: bool = True, label: str = "push") -> Iterator[Callable[[Any], None]]:
+    """Yield a callback for work in phases (``p.phase``, ``p.done``, ``p.total``, ``p.batches``),
+    such as a Neo4j push: a bar per phase on a terminal, a line per phase (at most every 15 s)
+    otherwise."""
+    if not enabled:
+        yield lambda p: None
+        return
+    if not _interactive():
+        last_phase, last_time = [""], [0.0]
+
+        def log_line(p: Any) -> None:
+            now = time.monotonic()
+            if p.phase != last_phase[0] or now - last_time[0] >= 15 or p.done == p.total:
+                last_phase[0], last_time[0] = p.phase, now
+                print(
+                    f"{label} phase={p.phase} done={p.done} total={p.total} batches={p.batches}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+        yield log_line
+        return
+    bars = Progress(
+        TextColumn("[bold]{task.description:<8}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+    tasks: dict[str, Any] = {}
+    with bars:
+
+        def update(p: Any) -> None:
+            if p.phase not in tasks:
+                tasks[p.phase] = bars.add_task(p.phase, total=p.total)
+            bars.update(tasks[p.phase], completed=p.done, total=p.total)
+
+        yield update

@@ -16,6 +16,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from lineage.errors import InputError
+
 __all__ = ["FORMATS", "printable", "render", "render_table"]
 
 FORMATS = ("table", "csv", "json")
@@ -80,4 +82,4 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | No
         return buf.getvalue()
     if fmt == "table":
         return render_table(rows, columns)
-    raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    raise InputError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")

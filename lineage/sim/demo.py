@@ -12,12 +12,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lineage.errors import InputError
 from lineage.hub import CrawlConfig, Crawler, CrawlSummary
 from lineage.sim.generate import generate
 from lineage.sim.server import SimHub
-from lineage.store import open_store
+from lineage.store import StoreError, default_store_path, delete_store, open_store
 
-__all__ = ["SNAPSHOT_DATES", "build_demo_store"]
+__all__ = [
+    "SNAPSHOT_DATES",
+    "DemoStoreError",
+    "build_demo_store",
+    "default_demo_path",
+    "prepare_demo_store",
+    "replaceable",
+]
 
 #: Simulated crawl dates of the demo's snapshots.
 SNAPSHOT_DATES = ("2026-09-01", "2026-10-01", "2026-11-01")
@@ -48,6 +56,8 @@ def build_demo_store(
     pairs = list(generate(models, seed))
     summaries = []
     with open_store(path) as store:
+        # Labelled before the first page: an interrupted demo is still a demo (replaceable).
+        store.set_meta("simulated", "true")
         for k, day in enumerate(SNAPSHOT_DATES[:snapshots]):
             items = []
             for item, truth in pairs:
@@ -70,6 +80,34 @@ def build_demo_store(
 
 
 def default_demo_path() -> Path:
-    from lineage.store import default_store_path
-
+    """``demo.sqlite`` beside the default store (``$LINEAGE_STORE`` is not used by the demo)."""
     return default_store_path().with_name("demo.sqlite")
+
+
+class DemoStoreError(InputError):
+    """The demo would replace a store that holds crawled (not simulated) data."""
+
+
+def replaceable(path: str | os.PathLike[str]) -> bool:
+    """True if the demo may replace the file at ``path``: absent, a simulated store, or an empty
+    store (never a store a crawl filled from a real hub, nor a file that is not a store)."""
+    if not Path(path).exists():
+        return True
+    try:
+        with open_store(path, readonly=True) as old:
+            return old.is_simulated() or old.count_models(include_deleted=True) == 0
+    except StoreError:
+        return False
+
+
+def prepare_demo_store(path: str | os.PathLike[str] | None = None, *, force: bool = False) -> Path:
+    """The demo store's path, emptied for a new demo; refuses to replace crawled data unless
+    ``force``."""
+    target = Path(path) if path is not None else default_demo_path()
+    if not force and not replaceable(target):
+        raise DemoStoreError(
+            f"{target} holds crawled (not simulated) data; the demo will not replace it. "
+            "Pass another --store, or --force to overwrite it."
+        )
+    delete_store(target)
+    return target

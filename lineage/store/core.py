@@ -34,6 +34,7 @@ from typing import Any
 import orjson
 from platformdirs import user_data_dir
 
+from lineage.errors import LineageError
 from lineage.records import ModelRecord, Repair
 from lineage.times import now_iso
 
@@ -119,7 +120,7 @@ CREATE TABLE IF NOT EXISTS repairs (
 """
 
 
-class StoreError(RuntimeError):
+class StoreError(LineageError, RuntimeError):
     """A store that cannot be opened or used, with a message that says what to do."""
 
 
@@ -477,6 +478,13 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def suggest(self, model_ids: Sequence[str], limit: int = 8) -> list[str]:
+        """Ids in the store that look like ``model_ids`` (same name, any owner; most downloaded
+        first): the "did you mean" of an unknown id."""
+        per_id = max(1, limit // max(1, len(model_ids)))
+        hints = [h for m in model_ids for h in self.search_ids(m.split("/")[-1], limit=max(per_id, 4))]
+        return list(dict.fromkeys(hints))[:limit]
+
     def iter_models(self, *, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
         where = "" if include_deleted else " WHERE deleted_at IS NULL"
         cur = self.conn.execute(f"SELECT * FROM models{where} ORDER BY id")
@@ -514,6 +522,16 @@ class Store:
                 "SELECT coalesce(resolution, 'pending'), count(*) FROM links GROUP BY 1 ORDER BY 1"
             )
         }
+
+    def resolution_examples(self, resolution: str, limit: int) -> list[tuple[str, str, str]]:
+        """``(child, declared parent, resolved parent)`` of the first links resolved as
+        ``resolution`` (``pending``: not resolved yet), by child id."""
+        rows = self.conn.execute(
+            "SELECT child, ref, coalesce(parent, ref) FROM links WHERE coalesce(resolution, 'pending') = ? "
+            "ORDER BY child LIMIT ?",
+            (resolution, limit),
+        )
+        return [(str(c), str(r), str(p)) for c, r, p in rows]
 
     def repairs(self, kind: str | None = None, limit: int = 20) -> list[tuple[str, str, str, int]]:
         if kind is None:

@@ -1,0 +1,106 @@
+"""``lineage crawl``, ``info`` and ``quality``: the Hub into the store, and what the store holds."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from lineage.cli import cli
+from lineage.cli.options import emit_json, format_option, read_store, store_option
+from lineage.store import open_store
+
+
+@cli.command()
+@store_option
+@click.option("--full", is_flag=True, help="List every model and tombstone the ones that disappeared.")
+@click.option("--since", metavar="DATE", help="Fetch models created or modified since DATE (YYYY-MM-DD).")
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after N models (newest first).")
+@click.option("--endpoint", metavar="URL", help="Hub endpoint (default: HF_ENDPOINT or huggingface.co).")
+@click.option("--restart", is_flag=True, help="Abandon an unfinished crawl instead of resuming it.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds per request.",
+)
+@format_option("table", "json")
+def crawl(
+    store_path: Path | None,
+    full: bool,
+    since: str | None,
+    limit: int | None,
+    endpoint: str | None,
+    restart: bool,
+    timeout: float,
+    fmt: str,
+) -> None:
+    """Crawl the Hub's model listing into the store (resumable, incremental).
+
+    The first crawl lists every model (about 3,000 requests for 3M models; the Hub's rate
+    limit, not lineage, sets the pace). Later crawls fetch only models created or modified
+    since the last one. An interrupted crawl resumes where it stopped. HF_TOKEN raises the
+    rate limit; it is never printed or logged.
+    """
+    from lineage.hub import CrawlConfig, Crawler
+    from lineage.render.progress import crawl_progress
+    from lineage.render.summaries import crawl_text
+
+    if full and since is not None:
+        raise click.UsageError("--full and --since are exclusive")
+    if since is not None and not since.strip():
+        raise click.BadParameter("give a date (YYYY-MM-DD), or leave --since out", param_hint="--since")
+    with open_store(store_path) as store, crawl_progress(enabled=fmt == "table") as on_page:
+        crawler = Crawler(store, CrawlConfig(endpoint=endpoint, timeout=timeout), on_page=on_page)
+        try:
+            summary = crawler.run("full" if full else "auto", since=since, limit=limit, restart=restart)
+        except KeyboardInterrupt:
+            click.echo(
+                "\nInterrupted. Everything fetched so far is saved; run `lineage crawl` again to resume.",
+                err=True,
+            )
+            sys.exit(130)
+    if fmt == "json":
+        emit_json(summary.as_dict())
+    else:
+        click.echo(crawl_text(summary))
+
+
+@cli.command()
+@store_option
+@format_option("table", "json")
+def info(store_path: Path | None, fmt: str) -> None:
+    """What is in the store: models, links, crawls, watermark."""
+    from lineage.render.summaries import info_text
+
+    with read_store(store_path) as store:
+        data = store.info()
+    if fmt == "json":
+        emit_json(data)
+    else:
+        click.echo(info_text(data))
+
+
+@cli.command()
+@store_option
+@click.option(
+    "--examples",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Example models shown per kind.",
+)
+@format_option("table", "json")
+def quality(store_path: Path | None, examples: int, fmt: str) -> None:
+    """Data-quality report: what was repaired, skipped, left unresolved, and why."""
+    from lineage.analytics.quality import quality_report
+    from lineage.render.summaries import quality_text
+
+    with read_store(store_path) as store:
+        report = quality_report(store, examples=examples)
+    if fmt == "json":
+        emit_json(report)
+    else:
+        click.echo(quality_text(report), nl=False)

@@ -1,0 +1,123 @@
+"""What every command shares: the ``--store``, ``--format`` and ``--registry`` options, opening
+the store, and writing results. Commands stay a few lines each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from lineage.render import FORMATS, render
+from lineage.store import Store, default_store_path, open_store
+
+if TYPE_CHECKING:
+    from lineage.analytics import Table
+    from lineage.families import Registry
+    from lineage.graph import Lineage
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_option(f: F) -> F:
+    return click.option(
+        "--store",
+        "store_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        envvar="LINEAGE_STORE",
+        show_envvar=True,
+        help=f"Store file (default: {default_store_path()}).",
+    )(f)
+
+
+def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
+    def deco(f: F) -> F:
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(choices or FORMATS),
+            default=default,
+            show_default=True,
+            help="Output format; json is stable for scripts.",
+        )(f)
+
+    return deco
+
+
+def registry_option(f: F) -> F:
+    return click.option(
+        "--registry",
+        "registry_path",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        help="Your family registry TOML (extends the built-in one).",
+    )(f)
+
+
+def by_option(f: F) -> F:
+    return click.option(
+        "--by",
+        type=click.Choice(["family", "org", "region"]),
+        default="family",
+        show_default=True,
+        help="Group roots by registry family, Hub namespace (org), or region.",
+    )(f)
+
+
+def registry(path: Path | None) -> Registry:
+    from lineage.families import default_registry, load_registry
+
+    return load_registry(path) if path else default_registry()
+
+
+@contextmanager
+def read_store(store_path: Path | None) -> Iterator[Store]:
+    """The store, read-only (a clear error when there is none)."""
+    with open_store(store_path, readonly=True) as store:
+        yield store
+
+
+def load_lineage(store_path: Path | None) -> Lineage:
+    """The whole graph of a non-empty store."""
+    from lineage.graph import Lineage
+
+    with read_store(store_path) as store:
+        if store.count_models() == 0:
+            raise click.ClickException(
+                f"The store {store.path} is empty. Run `lineage crawl` (or `lineage demo`) first."
+            )
+        return Lineage.load(store)
+
+
+def unknown_models(store_path: Path | None, missing: Sequence[str]) -> Exception:
+    """The error for model ids that are not in the store, with the closest ids that are."""
+    from lineage.errors import UnknownModelError
+
+    with read_store(store_path) as store:
+        return UnknownModelError(missing, store.suggest(missing))
+
+
+def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None) -> None:
+    click.echo(render(rows, fmt, columns), nl=False)
+
+
+def emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def emit_table(
+    table: Table, fmt: str, rows: list[dict[str, Any]] | None = None, explain: bool = False
+) -> None:
+    """A table, then (for ``table`` output) its notes and method; ``--explain`` prints the method
+    in full (on stderr for csv and json, so the data stays parseable)."""
+    emit(table.rows if rows is None else rows, fmt, table.columns)
+    if fmt == "table":
+        for note in table.notes:
+            click.echo(f"note: {note}")
+        if table.method:
+            click.echo(table.method if explain else "Method: `--explain` prints how shares are computed.")
+    elif explain and table.method:
+        click.echo(table.method, err=True)
