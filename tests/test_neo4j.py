@@ -34,6 +34,7 @@ from test_export import DIRTY_IDS, LINT, build_store, dirty_items
 import lineage.neo4j.push as sync
 from lineage.cli import cli
 from lineage.export.sources import NODE_ATTRS, StoreSource
+from lineage.families import default_registry
 from lineage.neo4j.push import (
     Q_CONSTRAINT,
     Q_COUNT_MODELS,
@@ -49,7 +50,6 @@ from lineage.neo4j.push import (
 )
 from lineage.records import normalize_item
 from lineage.store import Store, open_store
-from lineage.store.resolve import resolve_links
 from lineage.times import now_iso as store_now
 
 
@@ -279,7 +279,7 @@ def write_crawl(store: Store, items: list[dict[str, Any]], mode: str = "full") -
         crawl.id, [r for r, _ in pairs if r is not None], [x for _, rs in pairs for x in rs], next_query=None
     )
     store.update_crawl(crawl.id, status="done", finished_at="2026-01-01T00:00:00.000Z")
-    resolve_links(store)
+    store.resolve_links(default_registry().resolve_alias)
     return crawl.id
 
 

@@ -49,7 +49,7 @@ def _producer(
     graph: data.Graph, module: ModuleType, centre: int, spec: ViewSpec, scope: str, fmt: str
 ) -> Callable[[], bytes]:
     def produce() -> bytes:
-        view = graph.memo(("view", centre, spec), lambda: select_view(graph.lin, graph.adj, centre, spec))
+        view = graph.memo(("view", centre, spec), lambda: select_view(graph.lin, centre, spec))
         nodes = view.nodes if scope == "drawn" else view.matched
         g = graph.memo(("nx", centre, spec, scope), lambda: graph.lin.to_networkx(nodes))
         payload, _, _ = module.export_bytes(g, fmt)
@@ -82,7 +82,7 @@ def render() -> None:
     if centre is None:
         st.info("The model shown on Explore is no longer in the store: pick another one there.")
         return
-    view = graph.memo(("view", centre, spec), lambda: select_view(graph.lin, graph.adj, centre, spec))
+    view = graph.memo(("view", centre, spec), lambda: select_view(graph.lin, centre, spec))
     st.markdown(
         f"Subgraph around **{md(centre_id)}**: {spec.up} levels up, {spec.down} down, with the "
         "Explore page's filters."

@@ -45,9 +45,10 @@ from huggingface_hub.utils import (  # type: ignore[attr-defined]
 
 from lineage import times
 from lineage.errors import LineageError
+from lineage.families import default_registry
 from lineage.records import ModelRecord, Repair, normalize_item
 from lineage.store import CrawlState, Store
-from lineage.store.resolve import ResolveStats, resolve_links
+from lineage.store.resolve import ResolveStats
 
 __all__ = [
     "EXPAND_FIELDS",
@@ -257,7 +258,7 @@ class Crawler:
             raise
         if complete and crawl.mode == "full" and crawl.model_limit is None:
             self.store.tombstone_unseen(crawl.id)
-        stats: ResolveStats = resolve_links(self.store)
+        stats: ResolveStats = self.store.resolve_links(default_registry().resolve_alias)
         if self.simulated is not None:
             self.store.set_meta("simulated", "true" if self.simulated else "false")
         # A limited crawl saw only part of the hub: it sets no watermark.
