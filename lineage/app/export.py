@@ -17,7 +17,8 @@ import streamlit as st
 
 from lineage.analytics.view import ViewSpec, select_view
 from lineage.app import data
-from lineage.app.text import md, slug
+from lineage.app.text import md
+from lineage.export import safe_filename
 
 __all__ = ["MATCHED_MAX", "export_module", "render"]
 
@@ -108,7 +109,7 @@ def render() -> None:
         column.download_button(
             str(fmt),
             _producer(graph, module, centre, spec, scope, str(fmt)),
-            file_name=f"{slug(centre_id)}-{scope}{suffix}",
+            file_name=safe_filename(f"{centre_id}-{scope}", suffix),
             mime=mime,
             key=f"xp_{fmt}",
             on_click="ignore",

@@ -3,7 +3,6 @@ the store, and writing results. Commands stay a few lines each."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from lineage.render import FORMATS, render
+from lineage.render import FORMATS, jsontext, render
 from lineage.store import Store, default_store_path, open_store
 
 if TYPE_CHECKING:
@@ -105,7 +104,8 @@ def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None)
 
 
 def emit_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+    """``obj`` as indented JSON with sorted keys (any nesting depth: a deep tree is fine)."""
+    click.echo(jsontext.dumps(obj))
 
 
 def emit_table(
