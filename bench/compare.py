@@ -44,9 +44,8 @@ def main() -> None:
     opts = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="lineage-ref-") as tmp:
         old = Path(tmp) / "tree"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old), opts.ref], check=True
-        )
+        git = ["git", "-C", str(ROOT), "worktree"]
+        subprocess.run([*git, "add", "--detach", str(old), opts.ref], check=True)
         (HERE / "out").mkdir(exist_ok=True)
         (old / "bench" / "out").symlink_to(HERE / "out")  # the same cached simulated stores
         try:
