@@ -35,7 +35,7 @@ from lineage.analytics.quality import quality_report
 from lineage.analytics.view import top_roots
 from lineage.families import Registry, default_registry
 from lineage.graph import Lineage
-from lineage.store import Store, StoreError, default_store_path, open_store
+from lineage.store import Store, StoreError, open_store, store_to_read
 
 __all__ = [
     "PAGES",
@@ -123,8 +123,8 @@ class StoreState:
 
 
 def store_path() -> Path:
-    """``$LINEAGE_STORE``, else the default per-user store."""
-    return default_store_path()
+    """``$LINEAGE_STORE``, else the default per-user store (the demo store when it is the only one)."""
+    return store_to_read(None)[0]
 
 
 def store_state(path: str | os.PathLike[str] | None = None) -> StoreState:

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 import os
 
-from lineage.store.core import Connection, StoreError, default_store_path, delete_store
+from lineage.store.core import (
+    Connection,
+    StoreError,
+    default_demo_path,
+    default_store_path,
+    delete_store,
+    store_to_read,
+)
 from lineage.store.crawls import CrawlRows, CrawlState, PageResult
 from lineage.store.graphdata import GraphData
 from lineage.store.reads import Reads
@@ -28,9 +35,11 @@ __all__ = [
     "ResolveStats",
     "Store",
     "StoreError",
+    "default_demo_path",
     "default_store_path",
     "delete_store",
     "open_store",
+    "store_to_read",
 ]
 
 

@@ -21,7 +21,14 @@ from platformdirs import user_data_dir
 from lineage.errors import LineageError
 from lineage.store.schema import SCHEMA, SCHEMA_VERSION
 
-__all__ = ["Connection", "StoreError", "default_store_path", "delete_store"]
+__all__ = [
+    "Connection",
+    "StoreError",
+    "default_demo_path",
+    "default_store_path",
+    "delete_store",
+    "store_to_read",
+]
 
 
 class StoreError(LineageError, RuntimeError):
@@ -34,6 +41,28 @@ def default_store_path() -> Path:
     if env:
         return Path(env)
     return Path(user_data_dir("lineage", appauthor=False)) / "lineage.sqlite"
+
+
+def default_demo_path() -> Path:
+    """``demo.sqlite`` beside the default store: where ``lineage demo`` and ``make run`` (offline)
+    put their simulated store, so it never replaces a crawled one."""
+    return default_store_path().with_name("demo.sqlite")
+
+
+def store_to_read(path: str | os.PathLike[str] | None = None) -> tuple[Path, str | None]:
+    """The store a reading command uses, and a note when it is not the one asked for.
+
+    ``path`` if given; else the default store (``$LINEAGE_STORE`` or the per-user one); but
+    when no path was given, ``$LINEAGE_STORE`` is unset, the default store does not exist and
+    the demo store does (after ``make run`` offline), the demo store — with a note saying so.
+    """
+    if path is not None:
+        return Path(path), None
+    default = default_store_path()
+    demo = default_demo_path()
+    if not os.environ.get("LINEAGE_STORE") and not default.exists() and demo.exists():
+        return demo, f"No store at {default}; using the demo store at {demo} (simulated data)."
+    return default, None
 
 
 def delete_store(path: str | os.PathLike[str]) -> None:
