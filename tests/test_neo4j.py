@@ -590,9 +590,9 @@ def test_push_statements_parse(tmp_path: Path) -> None:
 
 
 def test_readme_queries_parse(tmp_path: Path) -> None:
-    doc = sync.__doc__ or ""
-    block = doc.split("Useful queries", 1)[1].split("::\n", 1)[1].split("\nCredentials", 1)[0]
-    text = "\n".join(line[4:] for line in block.splitlines())
+    from lineage.neo4j.queries import EXAMPLES
+
+    text = EXAMPLES
     report = lint(text, tmp_path)
     assert report["statements"] == 5
     assert report["errors"] == 0 and report["warnings"] == 0, report["diagnostics"]

@@ -11,6 +11,7 @@ from typing import LiteralString
 
 __all__ = [
     "CONSTRAINT",
+    "EXAMPLES",
     "LABEL",
     "QUERIES",
     "Q_CONSTRAINT",
@@ -72,3 +73,40 @@ RETURN count(m) AS n"""
 QUERIES: frozenset[str] = frozenset(
     {Q_CONSTRAINT, Q_COUNT_MODELS, Q_COUNT_RELS, Q_NODES, Q_PRUNE, Q_EDGES, Q_ORPHANS}
 )
+
+#: Useful queries on a pushed graph (Neo4j Browser at http://localhost:7474, or
+#: ``cypher-shell``); the README shows the same ones, and tests parse them with Neo4j's parser.
+EXAMPLES = """// Every descendant of a model, most downloaded first
+MATCH (:Model {id: 'Qwen/Qwen2.5-7B'})-[:BASE_OF*1..]->(d:Model)
+RETURN DISTINCT d.id AS model, d.downloads AS downloads
+ORDER BY downloads DESC LIMIT 25;
+
+// Share of new derivatives in a month by the org of their root models
+// (lineage share --by family maps roots to families with the registry)
+MATCH (m:Model)
+WHERE m.created_at STARTS WITH '2025-10' AND NOT m.legacy_date AND NOT m.deleted
+  AND EXISTS { (m)<-[:BASE_OF]-(:Model) }
+MATCH (r:Model)-[:BASE_OF*1..]->(m)
+WHERE NOT EXISTS { (:Model)-[:BASE_OF]->(r) }
+WITH m, collect(DISTINCT coalesce(r.author, r.id)) AS orgs
+UNWIND orgs AS org
+WITH org, sum(1.0 / size(orgs)) AS models
+WITH collect({org: org, models: models}) AS rows, sum(models) AS total
+UNWIND rows AS row
+RETURN row.org AS org, row.models AS models, row.models / total AS share
+ORDER BY share DESC LIMIT 10;
+
+// How two models are related: the shortest chain of links either way
+MATCH p = shortestPath(
+  (:Model {id: 'microsoft/phi-2'})-[:BASE_OF*..12]-(:Model {id: 'TheBloke/phi-2-GGUF'}))
+RETURN [n IN nodes(p) | n.id] AS models, [r IN relationships(p) | r.relation] AS relations;
+
+// The most built-upon models and how they are used
+MATCH (b:Model)-[r:BASE_OF]->(:Model)
+RETURN b.id AS base, count(r) AS derivatives, collect(DISTINCT r.relation) AS relations
+ORDER BY derivatives DESC LIMIT 20;
+
+// Parents that are gone from the Hub but still have many derivatives
+MATCH (p:Model {placeholder: true})-[:BASE_OF]->(d:Model)
+RETURN p.id AS missing_parent, count(d) AS children ORDER BY children DESC LIMIT 20;
+"""
