@@ -100,7 +100,7 @@ def ingest_items(
     )
     store.write_page(crawl.id, records, repairs, next_query=None, requests=1)
     store.update_crawl(crawl.id, status="done", finished_at=finished_at)
-    store.resolve_links(default_registry().resolve_alias)
+    store.resolve_links(default_registry().aliases)
 
 
 def store_edges(store: Store) -> set[tuple[str, str, str]]:

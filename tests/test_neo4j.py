@@ -279,7 +279,7 @@ def write_crawl(store: Store, items: list[dict[str, Any]], mode: str = "full") -
         crawl.id, [r for r, _ in pairs if r is not None], [x for _, rs in pairs for x in rs], next_query=None
     )
     store.update_crawl(crawl.id, status="done", finished_at="2026-01-01T00:00:00.000Z")
-    store.resolve_links(default_registry().resolve_alias)
+    store.resolve_links(default_registry().aliases)
     return crawl.id
 
 

@@ -258,7 +258,7 @@ class Crawler:
             raise
         if complete and crawl.mode == "full" and crawl.model_limit is None:
             self.store.tombstone_unseen(crawl.id)
-        stats: ResolveStats = self.store.resolve_links(default_registry().resolve_alias)
+        stats: ResolveStats = self.store.resolve_links(default_registry().aliases)
         if self.simulated is not None:
             self.store.set_meta("simulated", "true" if self.simulated else "false")
         # A limited crawl saw only part of the hub: it sets no watermark.

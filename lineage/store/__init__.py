@@ -8,15 +8,20 @@
     graphdata.py the columns the graph is built from
     streams.py   sorted, chunked streams of models and links for exports and the Neo4j push
     sync.py      what changed since a Neo4j push
+    lock.py      one writer at a time (an flock on <store>.lock)
+    schema.py    the tables and the migrations between schema versions
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager
 
 from lineage.store.core import (
     Connection,
+    StoreBusyError,
     StoreError,
+    StoreFullError,
     default_demo_path,
     default_store_path,
     delete_store,
@@ -24,6 +29,7 @@ from lineage.store.core import (
 )
 from lineage.store.crawls import CrawlRows, CrawlState, PageResult
 from lineage.store.graphdata import GraphData
+from lineage.store.lock import is_locked, writer_lock
 from lineage.store.reads import Reads
 from lineage.store.resolve import Resolution, ResolveStats
 from lineage.store.streams import Streams
@@ -34,10 +40,13 @@ __all__ = [
     "PageResult",
     "ResolveStats",
     "Store",
+    "StoreBusyError",
     "StoreError",
+    "StoreFullError",
     "default_demo_path",
     "default_store_path",
     "delete_store",
+    "is_locked",
     "open_store",
     "store_to_read",
 ]
@@ -45,6 +54,11 @@ __all__ = [
 
 class Store(Connection, CrawlRows, Resolution, Reads, GraphData, Streams, Sync):
     """The embedded store. Open with :func:`open_store`; use as a context manager."""
+
+    def writer(self, purpose: str) -> AbstractContextManager[None]:
+        """Hold the store's write lock for ``purpose`` (one writer at a time; see
+        :mod:`lineage.store.lock`), or raise :class:`StoreBusyError` naming the holder."""
+        return writer_lock(self.path, purpose)
 
 
 def open_store(

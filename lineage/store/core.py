@@ -9,6 +9,8 @@ millions of rows per second. The tables are in :mod:`lineage.store.schema`.
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -18,15 +20,19 @@ from typing import Self
 
 from platformdirs import user_data_dir
 
+from lineage import __version__
 from lineage.errors import LineageError
-from lineage.store.schema import SCHEMA, SCHEMA_VERSION
+from lineage.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, TABLES
 
 __all__ = [
     "Connection",
+    "StoreBusyError",
     "StoreError",
+    "StoreFullError",
     "default_demo_path",
     "default_store_path",
     "delete_store",
+    "sqlite_errors",
     "store_to_read",
 ]
 
@@ -71,8 +77,49 @@ def delete_store(path: str | os.PathLike[str]) -> None:
         Path(f"{os.fspath(path)}{suffix}").unlink(missing_ok=True)
 
 
+class StoreBusyError(StoreError):
+    """Another process holds the store's write lock (a crawl, a demo build)."""
+
+
+class StoreFullError(StoreError):
+    """The disk holding the store is full."""
+
+
+@contextmanager
+def sqlite_errors(path: Path) -> Iterator[None]:
+    """Turn SQLite's and the OS's errors about ``path`` into :class:`StoreError`s that say what
+    to do: a full disk, a lock held too long; anything else is a damaged or foreign file."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc).lower()
+        if "full" in text:
+            raise StoreFullError(
+                f"the disk holding {path} is full: free some space and run the command again "
+                "(committed work is kept; a crawl resumes where it stopped)"
+            ) from exc
+        if "locked" in text or "busy" in text:
+            raise StoreBusyError(
+                f"{path} is busy: another process has held its write lock for more than 30 s "
+                "(a crawl? see `lineage info`); try again when it finishes"
+            ) from exc
+        raise StoreError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise StoreFullError(
+                f"the disk holding {path} is full: free some space and run the command again "
+                "(committed work is kept; a crawl resumes where it stopped)"
+            ) from exc
+        raise
+
+
 class Connection:
     """An open store file: the connection, transactions and the ``meta`` table.
+
+    Opening checks that the file is a lineage store before anything is written to it (another
+    application's SQLite file is refused untouched), brings an older store up to date (see
+    :mod:`lineage.store.schema`; a read-only open upgrades through a short-lived writable
+    connection) and refuses a store written by a newer lineage.
 
     ``readonly`` opens an existing store without ever writing to it; ``streaming`` (read-only)
     uses a small page cache and spills sorts to temporary files, for one pass over millions of
@@ -84,54 +131,41 @@ class Connection:
     ) -> None:
         self.path = Path(path)
         self.readonly = readonly
-        if readonly:
-            if not self.path.exists():
-                raise StoreError(
-                    f"No lineage store at {self.path}. Run `lineage crawl` (or `lineage demo` "
-                    "for an offline simulated hub) first, or pass --store PATH."
-                )
-            # A file: URI with the path percent-encoded, so '#', '?' and '%' in names are safe.
-            uri = self.path.resolve().as_uri() + "?mode=ro"
-            try:
-                self.conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot open {self.path} ({exc}); pass another --store PATH") from exc
-        else:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.conn = sqlite3.connect(
-                    self.path, timeout=30, isolation_level=None, check_same_thread=False
-                )
-            except (OSError, sqlite3.Error) as exc:
-                raise StoreError(
-                    f"cannot create a store at {self.path} ({exc}); pass another --store PATH"
-                ) from exc
-        try:
-            self.conn.execute("PRAGMA busy_timeout = 30000")
-            if not readonly:
-                self.conn.execute("PRAGMA journal_mode = WAL")
-                # NORMAL in WAL mode: every commit survives a process crash (kill -9); only
-                # an OS crash or power loss could lose the last commits, never corrupt.
-                self.conn.execute("PRAGMA synchronous = NORMAL")
-                # Checkpoint the WAL in bigger steps: fewer syncs during a crawl.
-                self.conn.execute("PRAGMA wal_autocheckpoint = 20000")
-                self.conn.executescript(SCHEMA)
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-                )
-            if streaming:  # one pass: a big cache gains nothing; sorts spill to disk, not memory
-                self.conn.execute("PRAGMA cache_size = -16000")
-                self.conn.execute("PRAGMA temp_store = FILE")
-            else:
-                self.conn.execute("PRAGMA cache_size = -400000")  # up to 400 MB of page cache
-                self.conn.execute("PRAGMA mmap_size = 1073741824")
-                self.conn.execute("PRAGMA temp_store = MEMORY")
-            self.conn.execute("SELECT count(*) FROM models").fetchone()
-        except sqlite3.DatabaseError as exc:
-            self.conn.close()
+        if readonly and not self.path.exists():
             raise StoreError(
-                f"{self.path} is not a lineage store ({exc}). Pass another --store PATH."
-            ) from exc
+                f"No lineage store at {self.path}. Run `lineage crawl` (or `lineage demo` "
+                "for an offline simulated hub) first, or pass --store PATH."
+            )
+        self.conn = _connect(self.path, readonly)
+        try:
+            with sqlite_errors(self.path):
+                self.conn.execute("PRAGMA busy_timeout = 30000")
+                version = _check(self.conn, self.path, readonly)
+                if readonly and version < SCHEMA_VERSION:
+                    self.conn.close()
+                    _upgrade_elsewhere(self.path, version)
+                    self.conn = _connect(self.path, readonly)
+                    self.conn.execute("PRAGMA busy_timeout = 30000")
+                elif not readonly:
+                    self.conn.execute("PRAGMA journal_mode = WAL")
+                    # NORMAL in WAL mode: every commit survives a process crash (kill -9); only
+                    # an OS crash or power loss could lose the last commits, never corrupt.
+                    self.conn.execute("PRAGMA synchronous = NORMAL")
+                    # Checkpoint the WAL in bigger steps: fewer syncs during a crawl.
+                    self.conn.execute("PRAGMA wal_autocheckpoint = 20000")
+                    if version < SCHEMA_VERSION:
+                        _migrate(self.conn, version)
+                if streaming:  # one pass: a big cache gains nothing; sorts spill to disk, not memory
+                    self.conn.execute("PRAGMA cache_size = -16000")
+                    self.conn.execute("PRAGMA temp_store = FILE")
+                else:
+                    self.conn.execute("PRAGMA cache_size = -400000")  # up to 400 MB of page cache
+                    self.conn.execute("PRAGMA mmap_size = 1073741824")
+                    self.conn.execute("PRAGMA temp_store = MEMORY")
+                _check_columns(self.conn, self.path)
+        except BaseException:
+            self.conn.close()
+            raise
 
     # -- context management ---------------------------------------------------------
     def close(self) -> None:
@@ -146,13 +180,15 @@ class Connection:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: everything inside commits together or not at all."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        with sqlite_errors(self.path):
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
 
     # -- meta -------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -160,4 +196,120 @@ class Connection:
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        with sqlite_errors(self.path):
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+# -- opening -------------------------------------------------------------------------------------
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    try:
+        if readonly:
+            # A file: URI with the path percent-encoded, so '#', '?' and '%' in names are safe.
+            uri = path.resolve().as_uri() + "?mode=ro"
+            return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    except (OSError, sqlite3.Error) as exc:
+        verb = "open" if readonly else "create a store at"
+        raise StoreError(f"cannot {verb} {path} ({exc}); pass another --store PATH") from exc
+
+
+def _check(conn: sqlite3.Connection, path: Path, readonly: bool) -> int:
+    """The store's schema version (0: a new, empty file); refuses foreign and newer files."""
+    try:
+        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+            raise
+        raise StoreError(f"{path} is not a lineage store ({exc}); pass another --store PATH") from exc
+    if not tables and app_id in (0, APPLICATION_ID):
+        if readonly:
+            raise StoreError(f"{path} is an empty file, not a lineage store; pass another --store PATH")
+        return 0
+    ours = app_id == APPLICATION_ID or (app_id == 0 and {"meta", "crawls", "models", "links"} <= tables)
+    if not ours or "meta" not in tables:
+        shown = ", ".join(sorted(tables)[:6]) + (", ..." if len(tables) > 6 else "")
+        raise StoreError(
+            f"{path} is not a lineage store: it is another application's SQLite database "
+            f"(tables: {shown or 'none'}). It was left untouched; pass another --store PATH."
+        )
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    try:
+        version = int(row[0]) if row else 1
+    except ValueError:
+        raise StoreError(f"{path} has an unreadable schema version ({row[0]!r}); it may be damaged") from None
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} was written by a newer lineage (store schema {version}; this lineage "
+            f"{__version__} reads up to {SCHEMA_VERSION}): upgrade lineage (pip install -U hf-lineage)"
+        )
+    return version
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Bring a store from ``version`` (0: a new file) to :data:`SCHEMA_VERSION`, in one
+    transaction: an interrupted upgrade leaves the store as it was."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if version == 0:
+            for statement in _statements(TABLES):
+                conn.execute(statement)
+            version = 1
+        for v in range(version, SCHEMA_VERSION):
+            for statement in _statements(MIGRATIONS[v]):
+                conn.execute(statement)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a DDL script (one per ``;``; no ``;`` inside them)."""
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _upgrade_elsewhere(path: Path, version: int) -> None:
+    """Upgrade an older store opened read-only, through a short-lived writable connection."""
+    try:
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot upgrade {path} ({exc})") from exc
+    try:
+        conn.execute("PRAGMA busy_timeout = 30000")
+        _migrate(conn, version)
+    except sqlite3.OperationalError as exc:
+        raise StoreError(
+            f"{path} uses store schema {version} and this lineage needs {SCHEMA_VERSION}: it could not be "
+            f"upgraded ({exc}). Open it once with write access (e.g. `lineage crawl`) to upgrade it."
+        ) from exc
+    finally:
+        conn.close()
+
+
+@functools.cache
+def _expected_columns() -> dict[str, tuple[str, ...]]:
+    """Every table's columns in a store of the current schema (built in memory, once)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        _migrate(conn, 0)
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {n: tuple(r[1] for r in conn.execute(f"PRAGMA table_info({n})")) for n in names}
+    finally:
+        conn.close()
+
+
+def _check_columns(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a store whose tables lack a column this lineage reads (damaged, or edited)."""
+    for table, columns in _expected_columns().items():
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        missing = [c for c in columns if c not in have]
+        if missing:
+            raise StoreError(
+                f"{path} is damaged or from an incompatible lineage: table {table!r} lacks "
+                f"{', '.join(missing)}. Pass another --store PATH (or delete it and crawl again)."
+            )

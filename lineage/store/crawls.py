@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lineage.records import ModelRecord, Repair
+from lineage.store.resolve import ResolveStats, resolve_page
 from lineage.times import now_iso
 
 __all__ = ["CrawlRows", "CrawlState", "PageResult"]
@@ -54,6 +55,7 @@ class PageResult:
     duplicates: int
     links: int
     repairs: int
+    resolved: ResolveStats | None = None  # how the page's links were resolved (``resolve=True``)
 
 
 class CrawlRows:
@@ -139,8 +141,16 @@ class CrawlRows:
         retries: int = 0,
         watermark: str | None = None,
         pages: int = 1,
+        resolve: bool = False,
+        aliases: Mapping[str, str] | None = None,
     ) -> PageResult:
-        """Upsert listing page(s) and advance the crawl cursor, in one transaction."""
+        """Upsert listing page(s) and advance the crawl cursor, in one transaction.
+
+        Links of a model are replaced only when they changed, so an unchanged model keeps its
+        resolved links. With ``resolve``, the page's new links are resolved in the same
+        transaction (:func:`~lineage.store.resolve.resolve_page`, with ``aliases``): every
+        commit leaves the graph complete, and a reader never sees half-resolved lineage.
+        """
         # A page may list the same model twice; the last occurrence wins.
         by_id: dict[str, ModelRecord] = {}
         for rec in records:
@@ -199,10 +209,14 @@ class CrawlRows:
                     for r in by_id.values()
                 ],
             )
-            # Only models seen before can have old links and repairs to replace.
+            # Only models seen before can have old links and repairs to replace, and only links
+            # that changed are replaced (the others keep their resolution).
             old_ids = [(i,) for i in ids if i in existing]
-            conn.executemany("DELETE FROM links WHERE child = ?", old_ids)
-            link_rows = [(r.id, p.parent, p.relation, p.source) for r in by_id.values() for p in r.parents]
+            before = _links_of(conn, [i for i in ids if i in existing])
+            after = {i: _link_set(r) for i, r in by_id.items()}
+            changed = [i for i in ids if before.get(i, frozenset()) != after[i]]
+            conn.executemany("DELETE FROM links WHERE child = ?", [(i,) for i in changed if i in existing])
+            link_rows = [(i, p.parent, p.relation, p.source) for i in changed for p in by_id[i].parents]
             conn.executemany(
                 "INSERT OR REPLACE INTO links (child, ref, relation, source) VALUES (?, ?, ?, ?)",
                 link_rows,
@@ -212,11 +226,20 @@ class CrawlRows:
                 [(crawl_id, r.id, r.downloads, r.downloads_all_time, r.likes) for r in by_id.values()],
             )
             conn.executemany("DELETE FROM repairs WHERE model_id = ?", old_ids)
+            # A model listed twice in the batch repeats its repairs: count one listing's worth.
+            listings = Counter(r.id for r in records)
             counted = Counter((rp.model_id, rp.kind, rp.detail) for rp in repairs)
+            for key, n in counted.items():
+                counted[key] = max(1, n // listings.get(key[0], 1))
             conn.executemany(
                 "INSERT INTO repairs VALUES (?, ?, ?, ?, ?) ON CONFLICT (model_id, kind, detail) "
                 "DO UPDATE SET n = excluded.n, crawl_id = excluded.crawl_id",
                 [(m, k, d, n, crawl_id) for (m, k, d), n in counted.items()],
+            )
+            resolved = (
+                resolve_page(conn, changed, [i for i in ids if i not in existing], aliases)
+                if resolve
+                else None
             )
             max_lm = max((r.last_modified for r in by_id.values() if r.last_modified), default=None)
             conn.execute(
@@ -242,7 +265,7 @@ class CrawlRows:
                     crawl_id,
                 ),
             )
-        return PageResult(fresh, new, updated, dups, len(link_rows), len(repairs))
+        return PageResult(fresh, new, updated, dups, len(link_rows), len(repairs), resolved)
 
     def tombstone_unseen(self, crawl_id: int) -> int:
         """Mark models that a complete full crawl did not list as deleted (kept, not erased)."""
@@ -260,3 +283,21 @@ class CrawlRows:
 def _chunks(seq: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for k in range(0, len(seq), size):
         yield seq[k : k + size]
+
+
+def _link_set(record: ModelRecord) -> frozenset[tuple[str, str, str]]:
+    """A record's links as the ``links`` table keeps them (one per declared id: the last)."""
+    by_ref = {p.parent: (p.relation, p.source) for p in record.parents}
+    return frozenset((ref, rel, src) for ref, (rel, src) in by_ref.items())
+
+
+def _links_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, frozenset[tuple[str, str, str]]]:
+    """The stored links of ``ids``, as :func:`_link_set` gives them."""
+    out: dict[str, set[tuple[str, str, str]]] = {}
+    for chunk in _chunks(ids, 900):
+        marks = ",".join("?" * len(chunk))
+        for child, ref, rel, src in conn.execute(
+            f"SELECT child, ref, relation, source FROM links WHERE child IN ({marks})", chunk
+        ):
+            out.setdefault(str(child), set()).add((str(ref), str(rel), str(src)))
+    return {k: frozenset(v) for k, v in out.items()}

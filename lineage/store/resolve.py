@@ -27,7 +27,7 @@ soon as a later crawl brings them in.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -36,7 +36,7 @@ import networkx as nx
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Resolution", "ResolveStats"]
+__all__ = ["Resolution", "ResolveStats", "resolve_page"]
 
 _RESOLVED = "('exact', 'case', 'alias')"
 #: Above this many changed models, cycles are searched in the whole graph (one numpy pass)
@@ -74,96 +74,156 @@ class Resolution:
 
         def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
 
-    def resolve_links(self, alias: Callable[[str], str | None] | None = None) -> ResolveStats:
-        """Resolve pending links and set aside cycles, in one transaction. ``alias`` maps a
-        legacy id to its new id (None: no alias table)."""
-        stats = ResolveStats()
+    def resolve_links(self, aliases: Mapping[str, str] | None = None) -> ResolveStats:
+        """Reconsider every pending, unresolved and set-aside link and set aside cycles, in one
+        transaction (pages are resolved as they are written; this is the full pass, e.g. after
+        the alias table changed). ``aliases`` maps legacy ids to new ids (case-insensitive)."""
         with self.transaction() as conn:
             conn.execute(
                 "UPDATE links SET resolution = NULL, parent = NULL "
                 "WHERE resolution IN ('unresolved', 'cycle')"
             )
-            conn.execute("DROP TABLE IF EXISTS temp.changed")
-            conn.execute(
-                "CREATE TEMP TABLE changed AS SELECT DISTINCT child AS id FROM links WHERE resolution IS NULL"
+            _scope(conn, "SELECT DISTINCT child FROM links WHERE resolution IS NULL")
+            return _resolve_scope(conn, aliases)
+
+    def settle_links(self, aliases: Mapping[str, str] | None = None) -> ResolveStats:
+        """At the end of a crawl: resolve links left pending (by an older lineage, or an
+        interrupted upgrade) and reconsider the links set aside as cycles (a cycle may have
+        been broken since). Cheap: both are few, found through a partial index."""
+        with self.transaction() as conn:
+            _scope(
+                conn,
+                "SELECT DISTINCT child FROM links WHERE resolution IS NULL OR resolution = 'cycle'",
             )
-            _classify(conn, stats, alias)
-            selfs = conn.execute(
-                "SELECT child, parent FROM links WHERE parent = child ORDER BY child"
-            ).fetchall()
-            conn.execute("UPDATE links SET resolution = 'cycle' WHERE parent = child")
-            broken = _break_cycles(conn)
-            conn.execute("DROP TABLE IF EXISTS temp.changed")
-            stats.cycle_links = sorted([(str(c), str(p)) for c, p in selfs] + broken)
-            stats.cycle = len(stats.cycle_links)
-        return stats
+            conn.execute(
+                "UPDATE links SET resolution = NULL, parent = NULL "
+                "WHERE resolution = 'cycle' AND child IN (SELECT id FROM temp.scope)"
+            )
+            return _resolve_scope(conn, aliases)
 
 
-def _classify(
-    conn: sqlite3.Connection, stats: ResolveStats, alias: Callable[[str], str | None] | None
-) -> None:
-    """Resolve every link with ``resolution IS NULL``: exact, case, alias, else unresolved."""
+def resolve_page(
+    conn: sqlite3.Connection,
+    children: Sequence[str],
+    arrived: Sequence[str],
+    aliases: Mapping[str, str] | None,
+) -> ResolveStats:
+    """Inside the transaction that wrote a page: resolve the new links of ``children``, the
+    unresolved links that the models in ``arrived`` (new in the store) now resolve, and set
+    aside the cycles they close. Cost: what the page changed, not the store's size."""
+    conn.execute("DROP TABLE IF EXISTS temp.arrived")
+    conn.execute("CREATE TEMP TABLE arrived (low TEXT PRIMARY KEY) WITHOUT ROWID")
+    lows = {m.lower() for m in arrived}
+    if aliases:  # a legacy id naming a model that just arrived resolves too
+        lows |= {old.lower() for old, new in aliases.items() if new.lower() in lows}
+    conn.executemany("INSERT OR IGNORE INTO temp.arrived VALUES (?)", ((x,) for x in lows))
+    waiting = [
+        str(c)
+        for (c,) in conn.execute(
+            "SELECT DISTINCT child FROM links WHERE resolution = 'unresolved' "
+            "AND lower(ref) IN (SELECT low FROM temp.arrived)"
+        )
+    ]
+    conn.execute("DROP TABLE temp.arrived")
+    if waiting:
+        conn.executemany(
+            "UPDATE links SET resolution = NULL, parent = NULL WHERE child = ? AND resolution = 'unresolved'",
+            ((c,) for c in waiting),
+        )
+    _scope(conn, None, [*children, *waiting])
+    return _resolve_scope(conn, aliases)
+
+
+def _scope(conn: sqlite3.Connection, query: str | None, ids: Sequence[str] = ()) -> None:
+    """Fill ``temp.scope``: the models whose pending links this pass resolves."""
+    conn.execute("DROP TABLE IF EXISTS temp.scope")
+    conn.execute("CREATE TEMP TABLE scope (id TEXT PRIMARY KEY) WITHOUT ROWID")
+    if query is not None:
+        conn.execute(f"INSERT OR IGNORE INTO temp.scope {query}")
+    conn.executemany("INSERT OR IGNORE INTO temp.scope VALUES (?)", ((i,) for i in ids))
+
+
+def _resolve_scope(conn: sqlite3.Connection, aliases: Mapping[str, str] | None) -> ResolveStats:
+    """Classify the pending links of the models in ``temp.scope`` and set aside the cycles
+    that the newly resolved links close."""
+    stats = ResolveStats()
+    _classify(conn, stats, aliases)
+    conn.execute("DROP TABLE IF EXISTS temp.changed")
+    conn.execute(
+        "CREATE TEMP TABLE changed AS SELECT DISTINCT l.child AS id FROM links l "
+        f"WHERE l.child IN (SELECT id FROM temp.scope) AND l.resolution IN {_RESOLVED}"
+    )
+    selfs = conn.execute(
+        "SELECT child, parent FROM links WHERE child IN (SELECT id FROM temp.scope) AND parent = child"
+    ).fetchall()
+    conn.executemany("UPDATE links SET resolution = 'cycle' WHERE child = ? AND parent = ?", selfs)
+    broken = _break_cycles(conn)
+    conn.execute("DROP TABLE IF EXISTS temp.changed")
+    conn.execute("DROP TABLE IF EXISTS temp.scope")
+    stats.cycle_links = sorted([(str(c), str(p)) for c, p in selfs] + broken)
+    stats.cycle = len(stats.cycle_links)
+    return stats
+
+
+_PENDING = "resolution IS NULL AND child IN (SELECT id FROM temp.scope)"
+
+
+def _classify(conn: sqlite3.Connection, stats: ResolveStats, aliases: Mapping[str, str] | None) -> None:
+    """Resolve the pending links in scope: exact, case, alias, else unresolved."""
     stats.exact = conn.execute(
-        "UPDATE links SET parent = ref, resolution = 'exact' WHERE resolution IS NULL "
+        f"UPDATE links SET parent = ref, resolution = 'exact' WHERE {_PENDING} "
         "AND EXISTS (SELECT 1 FROM models m WHERE m.id = links.ref)"
     ).rowcount
-    # Case-insensitive matches, through a temporary lower(id) index built only when some
-    # links are still pending (a permanent index would slow every crawl write).
-    conn.execute("DROP TABLE IF EXISTS temp.lower_ids")
-    if conn.execute("SELECT 1 FROM links WHERE resolution IS NULL LIMIT 1").fetchone():
-        conn.execute(
-            "CREATE TEMP TABLE lower_ids AS SELECT lower(id) AS low, "
-            "min(CASE WHEN deleted_at IS NULL THEN id END) AS live, min(id) AS any_id "
-            "FROM models GROUP BY lower(id)"
-        )
-        conn.execute("CREATE INDEX temp.lower_ids_low ON lower_ids (low)")
-        stats.case = conn.execute(
-            "UPDATE links SET resolution = 'case', parent = (SELECT coalesce(live, any_id) FROM "
-            "lower_ids WHERE low = lower(links.ref)) WHERE resolution IS NULL AND EXISTS "
-            "(SELECT 1 FROM lower_ids WHERE low = lower(links.ref))"
-        ).rowcount
-        pending = [
-            r[0] for r in conn.execute("SELECT DISTINCT ref FROM links WHERE resolution IS NULL ORDER BY ref")
-        ]
+    # Case-insensitive matches through the lower(id) index; a live model wins over a deleted one.
+    stats.case = conn.execute(
+        "UPDATE links SET resolution = 'case', parent = (SELECT coalesce(min(CASE WHEN m.deleted_at "
+        "IS NULL THEN m.id END), min(m.id)) FROM models m WHERE lower(m.id) = lower(links.ref)) "
+        f"WHERE {_PENDING} AND EXISTS (SELECT 1 FROM models m WHERE lower(m.id) = lower(links.ref))"
+    ).rowcount
+    if aliases:
+        lowered = {old.lower(): new for old, new in aliases.items()}
         updates: list[tuple[str, str]] = []
-        for ref in pending:
-            target = alias(ref) if alias is not None else None
+        for (ref,) in conn.execute(
+            f"SELECT DISTINCT ref FROM links WHERE {_PENDING} ORDER BY ref"
+        ).fetchall():
+            target = lowered.get(str(ref).strip().lower())
             if target is None:
                 continue
-            row = (
-                conn.execute("SELECT id FROM models WHERE id = ?", (target,)).fetchone()
-                or conn.execute(
-                    "SELECT coalesce(live, any_id) FROM lower_ids WHERE low = lower(?)", (target,)
-                ).fetchone()
-            )
-            if row is not None:
+            row = conn.execute(
+                "SELECT coalesce(min(CASE WHEN deleted_at IS NULL THEN id END), min(id)) FROM models "
+                "WHERE lower(id) = lower(?)",
+                (target,),
+            ).fetchone()
+            if row is not None and row[0] is not None:
                 updates.append((row[0], ref))
-        if updates:
-            stats.alias = conn.executemany(
-                "UPDATE links SET parent = ?, resolution = 'alias' WHERE resolution IS NULL AND ref = ?",
-                updates,
+        for parent, ref in updates:
+            stats.alias += conn.execute(
+                f"UPDATE links SET parent = ?, resolution = 'alias' WHERE {_PENDING} AND ref = ?",
+                (parent, ref),
             ).rowcount
-        conn.execute("DROP TABLE IF EXISTS temp.lower_ids")
     stats.unresolved = conn.execute(
-        "UPDATE links SET parent = ref, resolution = 'unresolved' WHERE resolution IS NULL"
+        f"UPDATE links SET parent = ref, resolution = 'unresolved' WHERE {_PENDING}"
     ).rowcount
     # Unresolved parents declared in several letter cases are one placeholder: the most
     # often declared spelling (ties: the smallest) names it.
-    variants = conn.execute(
-        "SELECT ref, count(*) FROM links WHERE resolution = 'unresolved' AND lower(ref) IN "
-        "(SELECT lower(ref) FROM links WHERE resolution = 'unresolved' GROUP BY lower(ref) "
-        "HAVING count(DISTINCT ref) > 1) GROUP BY ref"
-    ).fetchall()
-    best: dict[str, tuple[int, str]] = {}
-    for ref, n in variants:
-        key = str(ref).lower()
-        cand = (-int(n), str(ref))
-        if key not in best or cand < best[key]:
-            best[key] = cand
-    conn.executemany(
-        "UPDATE links SET parent = ? WHERE resolution = 'unresolved' AND ref = ?",
-        [(best[str(ref).lower()][1], ref) for ref, _ in variants if best[str(ref).lower()][1] != ref],
-    )
+    keys = [
+        str(k)
+        for (k,) in conn.execute(
+            "SELECT DISTINCT lower(ref) FROM links WHERE resolution = 'unresolved' "
+            "AND child IN (SELECT id FROM temp.scope)"
+        )
+    ]
+    for key in keys:
+        spellings = conn.execute(
+            "SELECT ref, count(*) FROM links WHERE resolution = 'unresolved' AND lower(ref) = ? GROUP BY ref",
+            (key,),
+        ).fetchall()
+        best = min(spellings, key=lambda sn: (-int(sn[1]), str(sn[0])))[0]
+        conn.execute(
+            "UPDATE links SET parent = ? WHERE resolution = 'unresolved' AND lower(ref) = ? "
+            "AND parent IS NOT ?",
+            (best, key, best),
+        )
 
 
 def _candidate_edges(conn: sqlite3.Connection) -> npt.NDArray[np.int64]:

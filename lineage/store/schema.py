@@ -1,4 +1,10 @@
-"""The store's tables, as SQL. Changed only with a new ``SCHEMA_VERSION`` and a migration.
+"""The store's tables, as SQL, and how an older store is brought up to date.
+
+A new store runs :data:`TABLES` (the tables of schema version 1) and then every migration in
+order, so a new store and a migrated one are the same. To change the schema, append a
+migration to :data:`MIGRATIONS` (version ``k`` -> ``k + 1``); never edit a released one.
+A lineage store is recognised by ``PRAGMA application_id`` = :data:`APPLICATION_ID` (stores
+of schema 1 predate it: they are recognised by their tables and get it when migrated).
 
 Tables
 ------
@@ -17,11 +23,13 @@ Tables
 
 from __future__ import annotations
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION"]
+__all__ = ["APPLICATION_ID", "MIGRATIONS", "SCHEMA_VERSION", "TABLES"]
 
-SCHEMA_VERSION = 1
+#: ``PRAGMA application_id`` of a lineage store (the bytes "line").
+APPLICATION_ID = 0x6C696E65
 
-SCHEMA = """
+#: The tables of schema version 1 (the first release).
+TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS crawls (
     id INTEGER PRIMARY KEY,
@@ -73,8 +81,6 @@ CREATE TABLE IF NOT EXISTS links (
     resolution TEXT,
     PRIMARY KEY (child, ref)
 ) WITHOUT ROWID;
--- Children of a model (descendant walks, cycle search among what a crawl changed).
-CREATE INDEX IF NOT EXISTS links_parent ON links (parent);
 CREATE TABLE IF NOT EXISTS snapshots (
     crawl_id INTEGER NOT NULL,
     model_id TEXT NOT NULL,
@@ -92,3 +98,20 @@ CREATE TABLE IF NOT EXISTS repairs (
     PRIMARY KEY (model_id, kind, detail)
 ) WITHOUT ROWID;
 """
+
+#: Migrations: ``MIGRATIONS[k]`` takes a store from schema ``k`` to ``k + 1``.
+MIGRATIONS: dict[int, str] = {
+    1: """
+-- Children of a model: descendant walks, and the cycle search among what a crawl changed.
+CREATE INDEX IF NOT EXISTS links_parent ON links (parent);
+-- Case-insensitive id lookups: resolving declared parents as each page is written.
+CREATE INDEX IF NOT EXISTS models_id_lower ON models (lower(id));
+-- Parents not (yet) in the store, by spelling: resolved as soon as a page brings them in.
+CREATE INDEX IF NOT EXISTS links_unresolved ON links (lower(ref)) WHERE resolution = 'unresolved';
+-- Links still to settle at the end of a crawl: pending ones and those set aside as cycles.
+CREATE INDEX IF NOT EXISTS links_unsettled ON links (child) WHERE resolution IS NULL OR resolution = 'cycle';
+""",
+}
+
+#: The schema version this lineage writes (and reads).
+SCHEMA_VERSION = 1 + len(MIGRATIONS)
