@@ -60,7 +60,8 @@ __all__ = [
 REGIONS: tuple[str, ...] = ("china", "us", "eu", "other", "unknown")
 _REGION_SET = frozenset(REGIONS)
 _TOP_KEYS = ("family", "regions", "aliases")
-_FAMILY_KEYS = frozenset({"name", "orgs", "rules"})
+_FAMILY_KEYS = frozenset({"name", "orgs", "rules", "colour"})
+_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _RULE_KEYS = frozenset({"org", "pattern"})
 _ORG_RE = re.compile(r"^[^/\s]+$")
 #: The classification cache is emptied when it reaches this many ids (bounds memory).
@@ -73,11 +74,13 @@ class RegistryError(InputError):
 
 @dataclass(frozen=True, slots=True)
 class Family:
-    """A named model family, the orgs that publish it, and its region (its first org's)."""
+    """A named model family, the orgs that publish it, its region (its first org's) and the
+    colour charts draw it in (``#rrggbb``; None: a colour derived from the name)."""
 
     name: str
     orgs: tuple[str, ...]
     region: str
+    colour: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +266,7 @@ class _Source:
     """One registry file, validated but not yet merged with others."""
 
     name: str
-    families: tuple[tuple[str, tuple[str, ...]], ...]
+    families: tuple[tuple[str, tuple[str, ...], str | None], ...]
     rules: tuple[Rule, ...]
     regions: tuple[tuple[str, str], ...]
     aliases: tuple[tuple[str, str], ...]
@@ -275,7 +278,7 @@ def _check_org(value: object, where: str) -> str:
     return value
 
 
-def _parse_family(entry: object, where: str) -> tuple[str, tuple[str, ...], list[Rule]]:
+def _parse_family(entry: object, where: str) -> tuple[str, tuple[str, ...], list[Rule], str | None]:
     if not isinstance(entry, dict):
         raise RegistryError(f"{where}: expected a table, got {entry!r}")
     name = entry.get("name")
@@ -284,7 +287,10 @@ def _parse_family(entry: object, where: str) -> tuple[str, tuple[str, ...], list
     where = f"{where} ({name!r})"
     unknown = sorted(set(entry) - _FAMILY_KEYS)
     if unknown:
-        raise RegistryError(f"{where}: unknown key(s) {unknown}; expected name, orgs, rules")
+        raise RegistryError(f"{where}: unknown key(s) {unknown}; expected name, orgs, rules, colour")
+    colour = entry.get("colour")
+    if colour is not None and not (isinstance(colour, str) and _COLOUR_RE.match(colour)):
+        raise RegistryError(f'{where}: `colour` must be "#rrggbb", got {colour!r}')
     orgs = entry.get("orgs", [])
     if not isinstance(orgs, list):
         raise RegistryError(f"{where}: `orgs` must be a list of org names, got {orgs!r}")
@@ -319,7 +325,7 @@ def _parse_family(entry: object, where: str) -> tuple[str, tuple[str, ...], list
     seen: dict[str, str] = {}
     for rule in rules:
         seen.setdefault(rule.org.lower(), rule.org)
-    return name, tuple(seen.values()), rules
+    return name, tuple(seen.values()), rules, colour.lower() if colour else None
 
 
 def _parse_toml(text: str, source: str) -> _Source:
@@ -335,13 +341,13 @@ def _parse_toml(text: str, source: str) -> _Source:
     raw_families = data.get("family", [])
     if not isinstance(raw_families, list):
         raise RegistryError(f"{source}: `family` must be an array of tables, written [[family]]")
-    families: list[tuple[str, tuple[str, ...]]] = []
+    families: list[tuple[str, tuple[str, ...], str | None]] = []
     rules: list[Rule] = []
     names: dict[str, str] = {}
     defaults: dict[str, str] = {}
     for i, entry in enumerate(raw_families, 1):
         where = f"{source}: [[family]] #{i}"
-        name, orgs, family_rules = _parse_family(entry, where)
+        name, orgs, family_rules, colour = _parse_family(entry, where)
         if name.lower() in names:
             raise RegistryError(f"{where} ({name!r}): duplicate family name (see {names[name.lower()]!r})")
         names[name.lower()] = name
@@ -353,7 +359,7 @@ def _parse_toml(text: str, source: str) -> _Source:
                         f"{where} ({name!r}): org {rule.org!r} already defaults to family {other!r}; "
                         "an org has one default family (use a pattern to split it)"
                     )
-        families.append((name, orgs))
+        families.append((name, orgs, colour))
         rules.extend(family_rules)
     regions = _parse_table(data.get("regions", {}), f"{source}: [regions]", is_region=True)
     aliases = _parse_table(data.get("aliases", {}), f"{source}: [aliases]", is_region=False)
@@ -433,10 +439,12 @@ def _merge(sources: list[_Source]) -> Registry:
     # Families in order of first appearance; a family defined in several sources keeps the
     # orgs of the later (packaged) source first, so adding an org to a packaged family does
     # not change the family's region (override the org's region for that).
-    names = list(dict.fromkeys(name for source in sources for name, _ in source.families))
+    names = list(dict.fromkeys(name for source in sources for name, _, _ in source.families))
+    colour_of: dict[str, str | None] = {}  # the user's colour wins over ours
     orgs_of: dict[str, dict[str, str]] = {}
     for source in reversed(sources):
-        for name, orgs in source.families:
+        for name, orgs, colour in source.families:
+            colour_of[name] = colour or colour_of.get(name)
             merged = orgs_of.setdefault(name, {})
             for org in orgs:
                 merged.setdefault(org.lower(), org)
@@ -444,7 +452,7 @@ def _merge(sources: list[_Source]) -> Registry:
     for name in names:
         orgs = tuple(orgs_of[name].values())
         first = regions.get(orgs[0].lower())
-        families.append(Family(name, orgs, first[1] if first else "unknown"))
+        families.append(Family(name, orgs, first[1] if first else "unknown", colour_of.get(name)))
     return Registry(
         families=tuple(families),
         rules=rules,

@@ -18,9 +18,14 @@ __all__ = ["downloads_by_group", "downloads_over_time"]
 
 # -- downloads -----------------------------------------------------------------------------------
 def _attribute(
-    lin: Lineage, nodes: IntArray, values: Sequence[npt.NDArray[Any]], by: str, registry: Registry | None
+    lin: Lineage,
+    nodes: IntArray,
+    values: Sequence[npt.NDArray[Any]],
+    by: str,
+    registry: Registry | None,
+    unlisted: bool = False,
 ) -> tuple[list[str], list[npt.NDArray[Any]], npt.NDArray[Any]]:
-    pos, grp, labels = node_groups(lin, nodes, by, registry)
+    pos, grp, labels = node_groups(lin, nodes, by, registry, unlisted)
     per_node = np.bincount(pos, minlength=len(nodes))
     w = 1.0 / per_node[pos]
     out = [np.bincount(grp, weights=w * v[nodes][pos].astype(float), minlength=len(labels)) for v in values]
@@ -29,13 +34,18 @@ def _attribute(
 
 
 def downloads_by_group(
-    lin: Lineage, by: str = "family", registry: Registry | None = None, top: int | None = None
+    lin: Lineage,
+    by: str = "family",
+    registry: Registry | None = None,
+    top: int | None = None,
+    unlisted: bool = False,
 ) -> Table:
     """Downloads (last 30 days and all time) of every model, split fractionally over the
-    groups it descends from (base models count for their own group)."""
+    groups it descends from (base models count for their own group); ``unlisted``: see
+    :mod:`lineage.analytics.groups`."""
     nodes = np.flatnonzero(~lin.placeholder & ~lin.deleted)
     dat = np.where(lin.downloads_all_time >= 0, lin.downloads_all_time, lin.downloads)
-    labels, (dl, dl_all), counts = _attribute(lin, nodes, [lin.downloads, dat], by, registry)
+    labels, (dl, dl_all), counts = _attribute(lin, nodes, [lin.downloads, dat], by, registry, unlisted)
     total, total_all = dl.sum() or 1.0, dl_all.sum() or 1.0
     order = np.lexsort((np.array(labels, dtype=object), -dl))
     rows = [

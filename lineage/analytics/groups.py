@@ -9,6 +9,10 @@ the expensive step — and every analysis, the explorer and the exports share it
 * ``org`` — the Hub namespace of the root (the part before ``/``), no registry involved;
 * ``region`` — the region of the family's organisation.
 
+With ``unlisted=True`` a placeholder root (a parent that is not on the Hub: deleted, private,
+renamed) that the registry does not name is grouped as :data:`NOT_ON_HUB` under every grouping,
+instead of falling back to its namespace (``ghost-3``, ``legacy-user14``): those are not families.
+
 >>> from lineage.graph import Lineage
 >>> from lineage.families import default_registry
 >>> lin = Lineage.from_edges([("Qwen/Qwen2.5-7B", "a/m", "merge"),
@@ -30,9 +34,11 @@ from lineage.errors import InputError
 from lineage.families import Registry, default_registry
 from lineage.graph import IntArray, Lineage, ragged_offsets, unique_ints
 
-__all__ = ["BY", "GroupIndex", "group_index", "group_nodes", "node_groups", "node_labels"]
+__all__ = ["BY", "NOT_ON_HUB", "GroupIndex", "group_index", "group_nodes", "node_groups", "node_labels"]
 
 BY = ("family", "org", "region")
+#: The group of placeholder roots the registry does not name (``unlisted=True``).
+NOT_ON_HUB = "(parent not on the Hub)"
 
 
 class GroupIndex:
@@ -43,12 +49,13 @@ class GroupIndex:
     new roots are classified (in first-seen order, not sorted).
     """
 
-    def __init__(self, lin: Lineage, by: str, registry: Registry) -> None:
+    def __init__(self, lin: Lineage, by: str, registry: Registry, unlisted: bool = False) -> None:
         if by not in BY:
             raise InputError(f"by must be one of {', '.join(BY)}, not {by!r}")
         self.lin = lin
         self.by = by
         self.registry = registry
+        self.unlisted = unlisted
         self.labels: list[str] = []
         self._index: dict[str, int] = {}
         self._codes = np.full(len(lin), -1, dtype=np.int64)
@@ -60,11 +67,21 @@ class GroupIndex:
         pairs = self.registry.classify(root_ids)
         return [family if self.by == "family" else region for family, region in pairs]
 
+    def _names(self, roots: IntArray) -> list[str]:
+        ids = [self.lin.ids[int(r)] for r in roots]
+        names = self.names(ids)
+        if self.unlisted:
+            named = {rule.family for rule in self.registry.rules}
+            for k, r in enumerate(roots.tolist()):
+                if self.lin.placeholder[r] and self.registry.family_of(ids[k]) not in named:
+                    names[k] = NOT_ON_HUB
+        return names
+
     def codes(self, roots: IntArray) -> IntArray:
         """Group code of each node of ``roots`` (root node numbers)."""
         need = unique_ints(roots[self._codes[roots] < 0])
         if len(need):
-            names = self.names([self.lin.ids[int(r)] for r in need])
+            names = self._names(need)
             new = np.empty(len(need), dtype=np.int64)
             for k, name in enumerate(names):
                 code = self._index.get(name)
@@ -83,29 +100,33 @@ class GroupIndex:
         return lowered.get(name.lower())
 
 
-_INDEXES: weakref.WeakKeyDictionary[Lineage, dict[tuple[str, int], GroupIndex]] = weakref.WeakKeyDictionary()
+_INDEXES: weakref.WeakKeyDictionary[Lineage, dict[tuple[str, int, bool], GroupIndex]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def group_index(lin: Lineage, by: str = "family", registry: Registry | None = None) -> GroupIndex:
+def group_index(
+    lin: Lineage, by: str = "family", registry: Registry | None = None, unlisted: bool = False
+) -> GroupIndex:
     """The shared :class:`GroupIndex` of ``lin`` for ``by`` and ``registry`` (default: the
-    built-in registry)."""
+    built-in registry); ``unlisted`` groups unnamed placeholder roots as :data:`NOT_ON_HUB`."""
     reg = registry or default_registry()
     per_graph = _INDEXES.setdefault(lin, {})
-    key = (by, id(reg))
+    key = (by, id(reg), unlisted)
     index = per_graph.get(key)
     if index is None or index.registry is not reg:
-        index = per_graph[key] = GroupIndex(lin, by, reg)
+        index = per_graph[key] = GroupIndex(lin, by, reg, unlisted)
     return index
 
 
 def node_groups(
-    lin: Lineage, nodes: IntArray, by: str = "family", registry: Registry | None = None
+    lin: Lineage, nodes: IntArray, by: str = "family", registry: Registry | None = None, unlisted: bool = False
 ) -> tuple[IntArray, IntArray, list[str]]:
     """Distinct groups of each node in ``nodes``: ``(pair_node_pos, pair_group, labels)``.
 
     ``pair_node_pos`` indexes into ``nodes``; pairs are sorted by node then group.
     """
-    index = group_index(lin, by, registry)
+    index = group_index(lin, by, registry, unlisted)
     start, rts = lin.root_pairs
     counts = start[nodes + 1] - start[nodes]
     offs = ragged_offsets(start[nodes], counts)
@@ -118,11 +139,15 @@ def node_groups(
 
 
 def node_labels(
-    lin: Lineage, nodes: Sequence[int] | IntArray, by: str = "family", registry: Registry | None = None
+    lin: Lineage,
+    nodes: Sequence[int] | IntArray,
+    by: str = "family",
+    registry: Registry | None = None,
+    unlisted: bool = False,
 ) -> list[str]:
     """Each node's groups as one label (``"Llama + Qwen"`` for a merge of the two), in order."""
     sel = np.asarray(nodes, dtype=np.int64)
-    pos, grp, labels = node_groups(lin, sel, by, registry)
+    pos, grp, labels = node_groups(lin, sel, by, registry, unlisted)
     names: list[list[str]] = [[] for _ in range(len(sel))]
     for p, g in zip(pos.tolist(), grp.tolist(), strict=True):
         names[p].append(labels[g])

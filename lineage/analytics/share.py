@@ -86,6 +86,7 @@ class ShareQuery:
     relations: tuple[str, ...] = ()
     population: str = "derivatives"
     attribution: str = "fractional"
+    unlisted: bool = False  # placeholder roots the registry does not name: one group, NOT_ON_HUB
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
@@ -172,20 +173,27 @@ def _population(lin: Lineage, q: ShareQuery) -> tuple[IntArray, list[str]]:
 
 
 def share_table(
-    lin: Lineage, query: ShareQuery | None = None, registry: Registry | None = None, **options: Any
+    lin: Lineage,
+    query: ShareQuery | None = None,
+    registry: Registry | None = None,
+    *,
+    downloads: bool = False,
+    **options: Any,
 ) -> Table:
     """Share of new models by family/org/region per period. See the module docstring.
 
     Rows: ``{"period", "group", "models", "share"}`` sorted by period, then models
     (descending), then group. ``models`` is the weighted count; ``share`` is in 0..1.
+    With ``downloads``, rows also hold ``downloads`` (the 30-day downloads of those models,
+    weighted like them) and ``downloads_share`` (of all the period's new models' downloads).
     """
     q = query or ShareQuery(**options)
     nodes, notes = _population(lin, q)
-    columns = ["period", "group", "models", "share"]
+    columns = ["period", "group", "models", "share"] + (["downloads", "downloads_share"] if downloads else [])
     if not len(nodes):
         return Table([], columns, [*notes, "no models match"], q.method())
     period_of, period_labels = _period_labels(lin.created[nodes], q.period)
-    pos, grp, labels = node_groups(lin, nodes, q.by, registry)
+    pos, grp, labels = node_groups(lin, nodes, q.by, registry, q.unlisted)
     per_node = np.bincount(pos, minlength=len(nodes))
     weight = 1.0 / per_node[pos] if q.attribution == "fractional" else np.ones(len(pos))
     g = len(labels)
@@ -204,6 +212,13 @@ def share_table(
         }
         for k in order
     ]
+    if downloads:
+        dl = lin.downloads[nodes].astype(float)
+        dl_sums = np.bincount(cell, weights=weight * dl[pos], minlength=len(sums))[nz]
+        dl_totals = np.bincount(period_of, weights=dl, minlength=len(period_labels))[p_idx]
+        dl_share = np.divide(dl_sums, dl_totals, out=np.zeros(len(nz)), where=dl_totals > 0)
+        for row, k in zip(rows, order.tolist(), strict=True):
+            row["downloads"], row["downloads_share"] = float(dl_sums[k]), float(dl_share[k])
     return Table(rows, columns, notes, q.method())
 
 

@@ -25,16 +25,18 @@ def family_summary(
     top: int | None = 20,
     window_days: int = 90,
     as_of: str | None = None,
+    unlisted: bool = False,
 ) -> Table:
     """Top groups: derivative count, base models, downloads, growth and relation mix.
 
     ``growth`` compares new derivatives in the last ``window_days`` before ``as_of`` (default:
-    the newest creation date) with the ``window_days`` before that.
+    the newest creation date) with the ``window_days`` before that. ``unlisted`` groups
+    placeholder roots the registry does not name as one group (:mod:`lineage.analytics.groups`).
     """
     reg = registry or default_registry()
     live = ~lin.placeholder & ~lin.deleted
     derived = np.flatnonzero(live & (lin.in_degree > 0))
-    pos, grp, labels = node_groups(lin, derived, by, reg)
+    pos, grp, labels = node_groups(lin, derived, by, reg, unlisted)
     per_node = np.bincount(pos, minlength=len(derived))
     w = 1.0 / per_node[pos]
     g = len(labels)
@@ -62,14 +64,14 @@ def family_summary(
         [np.bincount(grp, weights=w * rel_share[r][pos], minlength=g) for r in range(len(RELATIONS))]
     )
     roots = np.flatnonzero(lin.in_degree == 0)
-    index = group_index(lin, by, reg)
+    index = group_index(lin, by, reg, unlisted)
     rcodes = index.codes(roots)
     rlabels = list(index.labels)
     root_count = {lab: 0 for lab in labels}
     for lab, c in zip(rlabels, np.bincount(rcodes, minlength=len(rlabels)).tolist(), strict=True):
         if lab in root_count:
             root_count[lab] = c
-    dl = downloads_by_group(lin, by, reg)
+    dl = downloads_by_group(lin, by, reg, unlisted=unlisted)
     dl_map = {r["group"]: r for r in dl.rows}
     order = np.lexsort((np.array(labels, dtype=object), -models))
     if top is not None:

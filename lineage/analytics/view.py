@@ -1,62 +1,64 @@
 """Which part of the lineage graph the explorer draws: a model, its ancestors and descendants.
 
 No Streamlit here: the page asks :func:`select_view` for a :class:`View` and hands it to
-:mod:`lineage.app.network`. The walk (:func:`lineage.graph.walk`) is vectorized over the
-graph's CSR adjacency, so a hub with hundreds of thousands of descendants costs
-milliseconds, and the drawing is capped:
-the nearest and most downloaded models are drawn, the rest are counted per relation
-("+3,412 quantized").
+:mod:`lineage.app.network`. The walks (:func:`lineage.graph.walk`) are vectorized over the
+graph's CSR adjacency, so a hub with hundreds of thousands of descendants costs milliseconds.
+
+A drawing stays readable at any size: level by level, models are drawn only while their labels
+fit in ``spec.rows`` rows of ``spec.width`` pixels (below a drawn parent; the most downloaded
+first, favouring models the walk goes on from, so deeper levels show); the others are counted in *cluster* nodes hanging from their nearest
+drawn ancestor, one per relation ("+422 finetunes"), split by family when there is room, or
+coarser (one per parent, one per relation for the whole level) when there is not. Every model
+the walk kept is either drawn or counted in exactly one cluster. ``spec.expand`` opens clusters
+in place: their models are drawn first, with an extra row.
 
 Filters (relation, pipeline tag, creation date, minimum downloads) apply to descendants and
 prune the walk: a model that fails them is left out together with whatever is reachable only
-through it. Ancestors are always shown up to the chosen depth.
+through it; :attr:`View.filtered` counts every descendant left out, at all depths. Ancestors
+are always shown up to the chosen depth.
 
 >>> from lineage.graph import Lineage
->>> lin = Lineage.from_edges([("base", "ft", "finetune"), ("ft", "q1", "quantized"),
-...                           ("ft", "q2", "quantized"), ("ft", "lora", "adapter")])
->>> v = select_view(lin, lin.index["ft"], ViewSpec(up=1, down=1, cap=3))
->>> [lin.ids[i] for i in v.nodes], v.hidden
-(['ft', 'base', 'q1'], {'adapter': 1, 'quantized': 1})
->>> [(lin.ids[i], rel, n) for i, rel, n in v.more]
-[('ft', 'adapter', 1), ('ft', 'quantized', 1)]
->>> v = select_view(lin, lin.index["ft"], ViewSpec(up=0, down=1, relations=("adapter",)))
->>> [lin.ids[i] for i in v.nodes], v.filtered
-(['ft', 'lora'], 0)
+>>> lin = Lineage.from_edges([("base", "ft", "finetune")] +
+...                          [("ft", f"q{k}", "quantized") for k in range(300)])
+>>> v = select_view(lin, lin.index["ft"], ViewSpec(up=1, down=1, rows=1, width=600))
+>>> len(v.nodes) < 302, [(c.relation, c.direct) for c in v.clusters] == [("quantized", 302 - len(v.nodes))]
+(True, True)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from lineage.analytics.groups import group_index, node_labels
-from lineage.families import Registry
-from lineage.graph import UNKNOWN_TIME, IntArray, Lineage, model_attributes, ragged_offsets, walk
+from lineage.analytics.groups import node_groups, node_labels
+from lineage.analytics.textwidth import short_label, text_width
+from lineage.families import Registry, default_registry
+from lineage.graph import UNKNOWN_TIME, IntArray, Lineage, ragged_offsets, walk
 from lineage.times import day_start
 
-__all__ = [
-    "DEFAULT_CAP",
-    "View",
-    "ViewSpec",
-    "describe",
-    "family_labels",
-    "select_view",
-    "top_roots",
-]
+__all__ = ["FONT", "GAP", "RELATION_PLURAL", "Cluster", "View", "ViewSpec", "family_labels", "select_view"]
 
 BoolArray = npt.NDArray[np.bool_]
 NodeFilter = Callable[[IntArray], BoolArray]
 
-#: Models drawn at most; the rest are summarised per relation.
-DEFAULT_CAP = 1500
-#: "+N relation" summary nodes drawn at most (the largest groups); the caption counts all.
-MAX_SUMMARY_NODES = 40
-#: With more groups than this, groups of one hidden model get no summary node of their own.
-MIN_SUMMARY_GROUPS = 8
+#: Label font size and the room kept between two items of a row (canvas pixels).
+FONT = 13
+GAP = 24
+#: Models considered for drawing per level (the rest are always clustered).
+MAX_PER_LEVEL = 80
+#: Padding of a cluster's box around its label (each side).
+BOX_PAD = 8
+#: How a count of each relation reads ("+422 finetunes").
+RELATION_PLURAL: dict[str, str] = {
+    "finetune": "finetunes",
+    "adapter": "adapters",
+    "quantized": "quantizations",
+    "merge": "merges",
+    "unknown": "other links",
+}
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,34 @@ class ViewSpec:
     since: str | None = None  # descendants created on or after this day (YYYY-MM-DD)
     until: str | None = None  # ... and on or before this day
     min_downloads: int = 0  # descendants with at least this many downloads (30 days)
-    cap: int = DEFAULT_CAP  # models drawn at most
+    width: float = 1100.0  # width of a row of the drawing (canvas pixels)
+    rows: int = 2  # rows of models per level
+    expand: tuple[tuple[str, str], ...] = ()  # (model id, relation) clusters opened in place
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Models not drawn, counted in one node: those reached from ``anchor`` (a drawn model; -1
+    for a whole level) through a ``relation`` link ("" for any), of ``family`` ("" for any)."""
+
+    anchor: int
+    relation: str
+    family: str
+    level: int  # signed level where the cluster is drawn
+    direct: int  # models one link away from the anchor
+    below: int  # models further away, reached only through those
+
+    @property
+    def total(self) -> int:
+        return self.direct + self.below
+
+    def lines(self) -> list[str]:
+        """The label, one or two lines: ``+422 finetunes`` / ``+1,203 below``."""
+        what = RELATION_PLURAL.get(self.relation, "more") if self.relation else "more"
+        if self.level < 0:
+            what = f"parents ({self.relation})" if self.relation else "more parents"
+        head = f"+{self.direct:,} {what}" + (f" · {self.family}" if self.family else "")
+        return [head] if not self.below else [head, f"+{self.below:,} {'above' if self.level < 0 else 'below'}"]
 
 
 @dataclass
@@ -83,12 +112,12 @@ class View:
     level: IntArray  # signed hops from the centre per drawn node (ancestors negative)
     via: IntArray  # edge each drawn node was reached through (-1 for the centre)
     edges: IntArray  # drawn edges (both ends drawn)
-    matched: IntArray  # every node the walk kept, before the cap, same order as ``nodes``
+    matched: IntArray  # every node the walks kept: the centre, ancestors, descendants
     ancestors: int  # matched ancestors
     descendants: int  # matched descendants
+    clusters: list[Cluster] = field(default_factory=list)
     hidden: dict[str, int] = field(default_factory=dict)  # matched, not drawn, per relation
-    more: list[tuple[int, str, int]] = field(default_factory=list)  # (drawn node, relation, n)
-    filtered: int = 0  # descendants left out by the filters
+    filtered: int = 0  # descendants within the depth left out by the filters (all depths)
 
     @property
     def hidden_total(self) -> int:
@@ -125,13 +154,127 @@ def _node_filter(lin: Lineage, spec: ViewSpec) -> NodeFilter | None:
     return all_of
 
 
+def _cluster_width(text_lines: Sequence[str]) -> float:
+    return max(text_width(t, FONT) for t in text_lines) + 2 * BOX_PAD + GAP
+
+
+class _Side:
+    """One direction of the view (descendants ``sign=1``, ancestors ``sign=-1``)."""
+
+    def __init__(self, lin: Lineage, nodes: IntArray, hops: IntArray, via: IntArray, sign: int) -> None:
+        self.lin, self.nodes, self.hops, self.via, self.sign = lin, nodes, hops, via, sign
+        self.src = lin.parent[via] if sign > 0 else lin.child[via]  # the node each was reached from
+        self.rel = lin.relation[via].astype(np.int64)
+        self.key = np.full(len(nodes), -1, dtype=np.int64)  # cluster of each hidden node
+        self.direct = np.zeros(len(nodes), dtype=bool)  # hidden, one link from its cluster's anchor
+        self.clusters: list[tuple[int, str, str, int]] = []  # (anchor, relation, family, level)
+
+    def select(
+        self, drawn: BoolArray, pos: IntArray, spec: ViewSpec, boosted: Callable[[IntArray, IntArray], BoolArray],
+        families: Callable[[IntArray], list[str]],
+    ) -> None:  # fmt: skip
+        """Mark the models drawn level by level and put every other one in a cluster."""
+        lin, labels = self.lin, self.lin.relation_labels
+        deeper = self.hops > 1
+        fanout = np.bincount(pos[self.src[deeper]], minlength=len(self.nodes))  # followers in the walk
+        # Popular models first, and among them those the walk goes on from (a deeper level shows).
+        score = np.log10(1.0 + lin.downloads[self.nodes]) + 1.5 * np.log10(1.0 + fanout)
+        for hop in range(1, int(self.hops.max(initial=0)) + 1):
+            sel = np.flatnonzero(self.hops == hop)
+            up_drawn = drawn[self.src[sel]]
+            inherit = sel[~up_drawn]  # below a hidden model: in its cluster
+            self.key[inherit] = self.key[pos[self.src[inherit]]]
+            cand = sel[up_drawn]
+            if not len(cand):
+                continue
+            boost = boosted(self.src[cand], self.rel[cand])
+            order = np.lexsort((self.nodes[cand], -score[cand], ~boost))
+            cand, boost = cand[order], boost[order]
+            opened = len(np.unique(self.src[cand][boost] * 8 + self.rel[cand][boost]))
+            capacity = 0.9 * spec.width * (spec.rows + min(3, opened))
+            k, keys, names = self._fit(cand, capacity, families)
+            drawn[self.nodes[cand[:k]]] = True
+            rest = cand[k:]
+            base = len(self.clusters)
+            self.clusters += [(a, labels[r] if r >= 0 else "", f, self.sign * hop) for a, r, f in names]
+            self.key[rest] = base + keys[k:]
+            self.direct[rest] = True
+
+    def _fit(
+        self, cand: IntArray, capacity: float, families: Callable[[IntArray], list[str]]
+    ) -> tuple[int, IntArray, list[tuple[int, int, str]]]:
+        """How many of ``cand`` (ranked) to draw, and the cluster of each: ``(k, key per
+        candidate, (anchor, relation code, family) per key)``. Finest clusters first; the most
+        models that leave room for the clusters of the rest."""
+        ids = self.lin.ids
+        top = cand[:MAX_PER_LEVEL]
+        widths = [max(text_width(short_label(ids[int(x)]), FONT), 40.0) + GAP for x in self.nodes[top]]
+        drawn_w = np.concatenate([[0.0], np.cumsum(widths)])
+        src, rel = self.src[cand], self.rel[cand]
+        fam: list[str] | None = None
+        for grain in ("family", "relation", "anchor", "level"):
+            if grain == "family":
+                if len(cand) > 50_000:
+                    continue
+                fam = families(self.nodes[cand])
+                codes = {f: i for i, f in enumerate(dict.fromkeys(fam))}
+                if len(codes) < 2:
+                    continue
+                raw = (src * 8 + rel) * len(codes) + np.array([codes[f] for f in fam], dtype=np.int64)
+            elif grain == "relation":
+                raw = src * 8 + rel
+            elif grain == "anchor":
+                raw = src
+            else:
+                raw = rel
+            uniq, keys, counts = np.unique(raw, return_inverse=True, return_counts=True)
+            last = np.zeros(len(uniq), dtype=np.int64)
+            np.maximum.at(last, keys, np.arange(len(cand)))
+            names: list[tuple[int, int, str]] = []
+            cw = np.empty(len(uniq))
+            for j, member in enumerate(_first_positions(keys, len(uniq)).tolist()):
+                a = int(src[member]) if grain != "level" else -1
+                r = int(rel[member]) if grain in ("family", "relation", "level") else -1
+                f = fam[member] if grain == "family" and fam is not None else ""
+                names.append((a, r, f))
+                probe = Cluster(a, self.lin.relation_labels[r] if r >= 0 else "", f, self.sign, int(counts[j]), 0)
+                cw[j] = _cluster_width(probe.lines())
+            order = np.argsort(last, kind="stable")
+            tail = np.concatenate([np.cumsum(cw[order][::-1])[::-1], [0.0]])  # width of keys >= j
+            last_sorted = last[order]
+            lowest = min(3, len(cand)) if grain != "level" else 0
+            for k in range(min(len(top), len(cand)), lowest - 1, -1):
+                clusters_w = tail[np.searchsorted(last_sorted, k, side="left")] if k < len(cand) else 0.0
+                if drawn_w[k] + clusters_w <= capacity:
+                    return k, keys, names
+        return 0, keys, names
+
+    def counts(self) -> list[Cluster]:
+        hidden = self.key >= 0
+        direct = np.bincount(self.key[hidden & self.direct], minlength=len(self.clusters))
+        total = np.bincount(self.key[hidden], minlength=len(self.clusters))
+        return [
+            Cluster(a, r, f, lvl, int(direct[j]), int(total[j] - direct[j]))
+            for j, (a, r, f, lvl) in enumerate(self.clusters)
+            if total[j]
+        ]
+
+
+def _first_positions(keys: IntArray, n_keys: int) -> IntArray:
+    """The first position of each key value 0..n_keys-1 in ``keys``."""
+    first = np.full(n_keys, len(keys), dtype=np.int64)
+    np.minimum.at(first, keys, np.arange(len(keys)))
+    return first
+
+
 def _rank(lin: Lineage, nodes: IntArray, hops: IntArray) -> IntArray:
     """Order: nearest first, then most downloaded, then node number."""
     return np.lexsort((nodes, -lin.downloads[nodes], hops))
 
 
-def select_view(lin: Lineage, centre: int, spec: ViewSpec) -> View:
-    """The ancestors and descendants of ``centre`` that ``spec`` selects, capped for drawing."""
+def select_view(lin: Lineage, centre: int, spec: ViewSpec, registry: Registry | None = None) -> View:
+    """The ancestors and descendants of ``centre`` that ``spec`` selects, and what to draw."""
+    reg = registry or default_registry()
     n = len(lin)
     edge_ok: BoolArray | None = None
     if spec.follow_none:
@@ -139,48 +282,60 @@ def select_view(lin: Lineage, centre: int, spec: ViewSpec) -> View:
     elif spec.relations:
         codes = [k for k, r in enumerate(lin.relation_labels) if r in spec.relations]
         edge_ok = np.isin(lin.relation, codes)
-    up, down = lin.up_csr, lin.down_csr
-    a = walk(*up, [centre], spec.up, n)
-    d = walk(*down, [centre], spec.down, n, edge_ok=edge_ok, node_ok=_node_filter(lin, spec))
-    anc, anc_hops, anc_via = a.nodes, a.hops, a.via
-    desc, desc_hops, desc_via, filtered = d.nodes, d.hops, d.via, d.filtered
-    o = _rank(lin, anc, anc_hops)
-    anc, anc_hops, anc_via = anc[o], anc_hops[o], anc_via[o]
-    o = _rank(lin, desc, desc_hops)
-    desc, desc_hops, desc_via = desc[o], desc_hops[o], desc_via[o]
-
-    budget = max(0, spec.cap - 1)
-    take_anc = min(len(anc), max(budget - len(desc), budget // 2))
-    take_desc = min(len(desc), budget - take_anc)
-    c = np.array([centre], dtype=np.int64)
-    nodes = np.concatenate([c, anc[:take_anc], desc[:take_desc]])
-    level = np.concatenate([np.zeros(1, np.int64), -anc_hops[:take_anc], desc_hops[:take_desc]])
-    via = np.concatenate([np.full(1, -1, np.int64), anc_via[:take_anc], desc_via[:take_desc]])
-    matched = np.concatenate([c, anc, desc])
-
-    labels = lin.relation_labels
-    hidden_via = np.concatenate([anc_via[take_anc:], desc_via[take_desc:]])
-    counts = np.bincount(lin.relation[hidden_via].astype(np.int64), minlength=len(labels))
-    hidden = {labels[k]: int(v) for k, v in enumerate(counts.tolist()) if v}
+    node_ok = _node_filter(lin, spec)
+    a = walk(*lin.up_csr, [centre], spec.up, n)
+    d = walk(*lin.down_csr, [centre], spec.down, n, edge_ok=edge_ok, node_ok=node_ok)
+    filtered = 0
+    if edge_ok is not None or node_ok is not None:
+        filtered = len(walk(*lin.down_csr, [centre], spec.down, n).nodes) - len(d.nodes)
+    o = _rank(lin, a.nodes, a.hops)
+    up = _Side(lin, a.nodes[o], a.hops[o], a.via[o], -1)
+    o = _rank(lin, d.nodes, d.hops)
+    down = _Side(lin, d.nodes[o], d.hops[o], d.via[o], 1)
 
     drawn = np.zeros(n, dtype=bool)
-    drawn[nodes] = True
-    more: list[tuple[int, str, int]] = []
-    rest_via = desc_via[take_desc:]
-    if len(rest_via):
-        src = lin.parent[rest_via]
-        on = drawn[src]
-        key = src[on] * len(labels) + lin.relation[rest_via][on]
-        groups, sizes = np.unique(key, return_counts=True)
-        top = np.lexsort((groups, -sizes))[:MAX_SUMMARY_NODES]
-        if len(groups) > MIN_SUMMARY_GROUPS:  # many groups: leave single models to the caption
-            top = top[sizes[top] > 1]
-        more = [
-            (int(groups[k] // len(labels)), labels[int(groups[k] % len(labels))], int(sizes[k]))
-            for k in top.tolist()
-        ]
+    drawn[centre] = True
+    pos = np.full(n, -1, dtype=np.int64)
+    wanted = {(m, r) for m, r in spec.expand}
+    expand_nodes = {lin.find(m): r for m, r in spec.expand if m and lin.find(m) is not None}
+    rel_code = {r: k for k, r in enumerate(lin.relation_labels)}
 
-    start, _, edge = down
+    def boosted(src: IntArray, rel: IntArray) -> BoolArray:
+        out = np.zeros(len(src), dtype=bool)
+        for node, r in expand_nodes.items():
+            out |= (src == node) & ((rel == rel_code[r]) if r in rel_code else True)
+        for m, r in wanted:
+            if not m and r in rel_code:
+                out |= rel == rel_code[r]
+        return out
+
+    def families(nodes: IntArray) -> list[str]:
+        pos_, grp, labels = node_groups(lin, nodes, "family", reg, True)
+        first = _first_positions(pos_, len(nodes))
+        return [labels[int(grp[f])] if f < len(grp) else "" for f in first.tolist()]
+
+    for side in (up, down):
+        pos[side.nodes] = np.arange(len(side.nodes))
+        side.select(drawn, pos, spec, boosted, families)
+        pos[side.nodes] = -1
+    clusters = up.counts() + down.counts()
+    labels = lin.relation_labels
+    hidden: dict[str, int] = {}
+    for side in (up, down):
+        rel = side.rel[side.key >= 0]
+        for k, v in enumerate(np.bincount(rel, minlength=len(labels)).tolist()):
+            if v:
+                hidden[labels[k]] = hidden.get(labels[k], 0) + v
+
+    c = np.array([centre], dtype=np.int64)
+    keep_up = drawn[up.nodes]
+    keep_down = drawn[down.nodes]
+    nodes = np.concatenate([c, up.nodes[keep_up], down.nodes[keep_down]])
+    level = np.concatenate([np.zeros(1, np.int64), -up.hops[keep_up], down.hops[keep_down]])
+    via = np.concatenate([np.full(1, -1, np.int64), up.via[keep_up], down.via[keep_down]])
+    matched = np.concatenate([c, up.nodes, down.nodes])
+
+    start, _, edge = lin.down_csr
     counts = start[nodes + 1] - start[nodes]
     edges = edge[ragged_offsets(start[nodes], counts)]
     edges = edges[drawn[lin.child[edges]]]
@@ -195,16 +350,19 @@ def select_view(lin: Lineage, centre: int, spec: ViewSpec) -> View:
         via=via,
         edges=np.sort(edges),
         matched=matched,
-        ancestors=len(anc),
-        descendants=len(desc),
+        ancestors=len(up.nodes),
+        descendants=len(down.nodes),
+        clusters=clusters,
         hidden=hidden,
-        more=more,
         filtered=filtered,
     )
 
 
-def family_labels(lin: Lineage, registry: Registry, nodes: Sequence[int] | IntArray) -> list[tuple[str, str]]:
-    """``(family, region)`` of each node, from its root ancestors ("Qwen + Llama" for a merge).
+def family_labels(
+    lin: Lineage, registry: Registry, nodes: Sequence[int] | IntArray
+) -> list[tuple[str, str]]:
+    """``(family, region)`` of each node, from its root ancestors ("Qwen + Llama" for a merge);
+    placeholder roots the registry does not name are "(parent not on the Hub)".
 
     >>> from lineage.families import default_registry
     >>> lin = Lineage.from_edges([("Qwen/Qwen2.5-7B", "a/m", "merge"),
@@ -212,63 +370,6 @@ def family_labels(lin: Lineage, registry: Registry, nodes: Sequence[int] | IntAr
     >>> family_labels(lin, default_registry(), [lin.index["a/m"], lin.index["Qwen/Qwen2.5-7B"]])
     [('Llama + Qwen', 'china + us'), ('Qwen', 'china')]
     """
-    families = node_labels(lin, nodes, "family", registry)
-    regions = node_labels(lin, nodes, "region", registry)
+    families = node_labels(lin, nodes, "family", registry, unlisted=True)
+    regions = node_labels(lin, nodes, "region", registry, unlisted=True)
     return list(zip(families, regions, strict=True))
-
-
-# The owner is part of the id; the flags are set from the row below.
-_NOT_SHOWN = frozenset({"author", "legacy_date", "deleted", "placeholder"})
-
-
-def describe(lin: Lineage, registry: Registry, node: int, row: Sequence[Any] | None) -> dict[str, Any]:
-    """Everything the details panel shows about ``node``: its store row (``MODEL_COLUMNS``; None
-    for a placeholder parent that is not in the store), family, region and links."""
-    family, region = family_labels(lin, registry, [node])[0]
-    parents = [
-        (lin.ids[int(lin.parent[e])], lin.relation_labels[int(lin.relation[e])])
-        for e in lin.parent_edges(node).tolist()
-    ]
-    out: dict[str, Any] = {
-        "id": lin.ids[node],
-        "family": family,
-        "region": region,
-        "parents": sorted(parents),
-        "children": len(lin.children(node)),
-        "placeholder": bool(lin.placeholder[node]),
-        "downloads": int(lin.downloads[node]),
-        "likes": int(lin.likes[node]),
-    }
-    if row is not None:
-        attrs = model_attributes(row)  # the store's columns, as in exports
-        out.update({k: v for k, v in attrs.items() if k not in _NOT_SHOWN})
-        out["legacy_date"] = attrs["legacy_date"]
-        out["deleted"] = attrs["deleted"]
-    return out
-
-
-def top_roots(
-    lin: Lineage, registry: Registry, by: str = "family", per_group: int = 10
-) -> dict[str, list[int]]:
-    """Per group, its base models (roots with derivatives), most children first.
-
-    The Families page lists them to open a family's tree in Explore.
-
-    >>> from lineage.families import default_registry
-    >>> lin = Lineage.from_edges([("Qwen/Qwen2.5-7B", "a/ft", "finetune"),
-    ...                           ("Qwen/Qwen2-7B", "b/ft", "finetune"),
-    ...                           ("Qwen/Qwen2-7B", "c/q", "quantized"),
-    ...                           ("meta-llama/Llama-3.1-8B", "d/ft", "finetune")])
-    >>> {g: [lin.ids[i] for i in r] for g, r in top_roots(lin, default_registry()).items()}
-    {'Llama': ['meta-llama/Llama-3.1-8B'], 'Qwen': ['Qwen/Qwen2-7B', 'Qwen/Qwen2.5-7B']}
-    """
-    roots = np.flatnonzero((lin.in_degree == 0) & (lin.out_degree > 0))
-    roots = roots[np.lexsort((roots, -lin.downloads[roots], -lin.out_degree[roots]))]
-    index = group_index(lin, by, registry)
-    codes = index.codes(roots)
-    out: dict[str, list[int]] = {}
-    for r, code in zip(roots.tolist(), codes.tolist(), strict=True):
-        group = out.setdefault(index.labels[code], [])
-        if len(group) < per_group:
-            group.append(int(r))
-    return dict(sorted(out.items()))

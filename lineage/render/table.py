@@ -1,11 +1,16 @@
 """Render tables (lists of dicts) as text, CSV or JSON strings. No printing here.
 
->>> rows = [{"period": "2025-10", "group": "Qwen", "models": 412.5, "share": 0.4125}]
+CSV numbers carry no float noise: shares to 6 decimals (0.0001%), download figures (split
+fractionally over families) to whole downloads, other fractional counts to 3 decimals. JSON
+keeps full precision.
+
+>>> rows = [{"period": "2025-10", "group": "Qwen", "models": 412.49999999999994,
+...          "share": 0.4124999999999999, "downloads_30d": 2139367.833}]
 >>> print(render(rows, "csv").strip())
-period,group,models,share
-2025-10,Qwen,412.5,0.4125
+period,group,models,share,downloads_30d
+2025-10,Qwen,412.5,0.4125,2139368
 >>> json.loads(render(rows, "json"))[0]["share"]
-0.4125
+0.4124999999999999
 """
 
 from __future__ import annotations
@@ -39,12 +44,30 @@ def _cell(value: Any, key: str) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        if key in ("share", "growth") or key.endswith("_share"):
+        if _is_share(key):
             return f"{value * 100:.1f}%"
         return f"{value:,.1f}" if abs(value) < 1e6 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return printable(str(value))
+
+
+def _is_share(key: str) -> bool:
+    return key in ("share", "growth") or key.endswith("_share")
+
+
+def _csv_value(value: Any, key: str) -> Any:
+    """A CSV cell: floats rounded to what they mean (see the module docstring)."""
+    if not isinstance(value, float) or value != value or value in (float("inf"), float("-inf")):
+        return value
+    if _is_share(key):
+        text = f"{value:.6f}"
+    elif "downloads" in key:
+        return int(round(value))
+    else:
+        text = f"{value:.3f}"
+    text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
@@ -78,7 +101,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | No
         writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for r in rows:
-            writer.writerow(r)
+            writer.writerow({k: _csv_value(v, k) for k, v in r.items()})
         return buf.getvalue()
     if fmt == "table":
         return render_table(rows, columns)
