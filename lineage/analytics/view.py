@@ -73,8 +73,8 @@ class ViewSpec:
     since: str | None = None  # descendants created on or after this day (YYYY-MM-DD)
     until: str | None = None  # ... and on or before this day
     min_downloads: int = 0  # descendants with at least this many downloads (30 days)
-    width: float = 1100.0  # width of a row of the drawing (canvas pixels)
-    rows: int = 2  # rows of models per level
+    width: float = 720.0  # width of a row of the drawing (canvas pixels)
+    rows: int = 3  # rows of models per level
     expand: tuple[tuple[str, str], ...] = ()  # (model id, relation) clusters opened in place
 
 

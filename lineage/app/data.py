@@ -32,10 +32,12 @@ import streamlit as st
 
 from lineage.analytics import BY, PERIODS, ShareQuery, Table, family_summary, share_table
 from lineage.analytics.quality import quality_report
-from lineage.analytics.view import top_roots
+from lineage.analytics.panel import Derivatives, RelationCounts, derivatives, relation_counts, top_roots
+from lineage.analytics.view import View, ViewSpec, select_view
 from lineage.families import Registry, default_registry
-from lineage.graph import Lineage
+from lineage.graph import UNKNOWN_TIME, Lineage
 from lineage.store import Store, StoreError, open_store, store_to_read
+from lineage.times import day_of
 
 __all__ = [
     "PAGES",
@@ -201,17 +203,42 @@ class Graph:
         self.memo = Memo()
 
     def share(self, query: ShareQuery, registry: Registry | None = None, registry_id: str = "") -> Table:
+        """:func:`share_table` with downloads (placeholder roots grouped: ``query.unlisted``)."""
         reg = registry or self.registry
-        return self.memo(("share", query, registry_id), lambda: share_table(self.lin, query, reg))
+        return self.memo(
+            ("share", query, registry_id), lambda: share_table(self.lin, query, reg, downloads=True)
+        )
 
     def families(self, by: str, window_days: int) -> Table:
         return self.memo(
             ("families", by, window_days),
-            lambda: family_summary(self.lin, by, self.registry, top=None, window_days=window_days),
+            lambda: family_summary(
+                self.lin, by, self.registry, top=None, window_days=window_days, unlisted=True
+            ),
         )
 
     def top_roots(self, by: str) -> dict[str, list[int]]:
         return self.memo(("top_roots", by), lambda: top_roots(self.lin, self.registry, by))
+
+    def newest_day(self) -> str | None:
+        """The creation day of the newest dated model (where the data stops)."""
+
+        def newest() -> str | None:
+            lin = self.lin
+            dated = lin.created[(lin.created != UNKNOWN_TIME) & ~lin.legacy]
+            return day_of(int(dated.max())) if len(dated) else None
+
+        return self.memo("newest_day", newest)
+
+    def view(self, node: int, spec: ViewSpec) -> View:
+        return self.memo(("view", node, spec), lambda: select_view(self.lin, node, spec, self.registry))
+
+    def counts(self, node: int) -> RelationCounts:
+        """Children and descendants of ``node`` per relation (the model panel)."""
+        return self.memo(("counts", node), lambda: relation_counts(self.lin, node))
+
+    def derivatives(self, node: int, scope: str, relation: str | None) -> Derivatives:
+        return self.memo(("derivatives", node, scope, relation), lambda: derivatives(self.lin, node, scope, relation))
 
 
 _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage-graph")
@@ -250,7 +277,7 @@ class GraphLoader:
                 graph.top_roots(by)
             for period in PERIODS:
                 for by in BY:
-                    graph.share(ShareQuery(period=period, by=by))
+                    graph.share(ShareQuery(period=period, by=by, unlisted=True))
         except Exception:  # pragma: no cover - a page computes it again and shows the error
             log.exception("warming the tables failed")
         finally:

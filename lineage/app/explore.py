@@ -1,34 +1,38 @@
-"""The Explore page: search a model, walk its ancestors and descendants, inspect and re-centre.
+"""The Explore page: search a model, see its ancestors and descendants, open its panel.
 
-State: ``ex_centre`` (the model in the middle) comes from the search box, the suggestions,
-the "Re-centre" button, the Families page, or the URL (``?model=<id>``, which a double click
-in the graph sets; ``?node=<id>``, set by a single click, picks the model in the details
-panel). The URL follows the centre, so a view can be shared as a link.
+Its state is the URL, so a view can be bookmarked, reloaded, sent, and Back/Forward walk it:
+
+* ``?model=<id>`` — the model in the middle (search box, suggestions, a double click in the
+  graph, "Re-centre", the Families page);
+* ``?node=<id>`` — the model in the panel (a click in the graph; default the centre);
+* ``?list=<children|descendants>:<relation|all>`` — the table the panel's counts open;
+* ``?expand=<id>|<relation>`` (repeatable) — clusters drawn in place (a double click on one);
+* the view options, each bound to a query parameter of its own name (``up``, ``down``,
+  ``rel``, ``tag``, ``since``, ``until``, ``min_dl``, ``colour``, ``size``, ``rows``).
 """
 
 from __future__ import annotations
 
-from dataclasses import astuple
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from lineage.analytics.view import DEFAULT_CAP, View, ViewSpec, describe, family_labels, select_view
+from lineage.analytics.view import View, ViewSpec, family_labels
 from lineage.app import data
-from lineage.app.network import LAYOUTS, build_network, legend, network_html
-from lineage.app.text import hub_url, md
+from lineage.app.network import COLOUR_MODES, build_network, network_html
+from lineage.app.panel import render_panel
+from lineage.app.text import md, model_ref
 from lineage.records import RELATIONS
+from lineage.render.palette import relation_label
 
 __all__ = ["render"]
 
-LAYOUT_NAMES = {
-    "auto": "Automatic",
-    "hierarchical": "Hierarchical (vis)",
-    "server": "Rows per level (server)",
-}
-GRAPH_HEIGHT = 640
+PARAM = "query-params"
+#: Clusters opened in place at most (the URL keeps the first ones).
+MAX_EXPAND = 12
 
 
 def _ss() -> Any:
@@ -36,74 +40,64 @@ def _ss() -> Any:
 
 
 def _set_centre(model_id: str) -> None:
+    """Centre the view on ``model_id`` (a new history entry: Back returns to the previous one)."""
     ss = _ss()
-    ss["ex_centre"] = model_id
     ss["ex_query"] = model_id
-    ss["_ex_want_node"] = model_id
+    ss["_ex_known"] = model_id
+    qp = st.query_params
+    for key in ("node", "list", "expand"):
+        if key in qp:
+            del qp[key]
+    qp["model"] = model_id
 
 
-def _sync_from_url() -> None:
-    """A new ``?model=`` / ``?node=`` in the URL (a link, a click in the graph) wins once."""
-    ss = _ss()
-    seen = (st.query_params.get("model"), st.query_params.get("node"))
-    if seen == ss.get("_ex_url"):
-        return
-    ss["_ex_url"] = seen
-    model, node = seen
-    if model and model != ss.get("ex_centre"):
-        _set_centre(model)
-    if node:
-        ss["_ex_want_node"] = node
-
-
-def _exact(state: data.StoreState, text: str) -> str | None:
-    """The stored id matching ``text`` exactly or up to case, if any."""
-    if state.key is None:
+def _find(state: data.StoreState, text: str) -> str | None:
+    """The model ``text`` names: its id (any letter case, or a pasted Hub URL), else the only or
+    the most downloaded match."""
+    ref = model_ref(text)
+    if not ref or state.key is None:
         return None
     with data.reader(state)() as store:
-        row = store.model(text)
-    return None if row is None else str(row["id"])
+        row = store.model(ref)
+    if row is not None:
+        return str(row["id"])
+    hits = data.search_models(state.path, state.key, ref, 1)
+    return hits[0] if hits else None
 
 
 def _on_query() -> None:
     text = (_ss().get("ex_query") or "").strip()
     if text:
-        state = data.store_state()
-        found = _exact(state, text)
+        found = _find(data.store_state(), text)
         if found is not None:
             _set_centre(found)
-            _ss()["_ex_known"] = found
 
 
 def _on_pick() -> None:
     pick = _ss().get("ex_pick")
     if pick:
         _set_centre(str(pick))
-        _ss()["_ex_known"] = str(pick)
-
-
-def _on_node() -> None:
-    ss = _ss()
-    node = ss.get("ex_node")
-    if node:
-        st.query_params["node"] = node
-        ss["_ex_url"] = (st.query_params.get("model"), node)
 
 
 def _search(state: data.StoreState) -> None:
     assert state.key is not None
     ss = _ss()
     left, right = st.columns([2, 3])
+    centre = st.query_params.get("model")
+    if centre and (ss.get("_ex_known") != centre or not ss.get("ex_query")):  # from the URL: show it
+        ss["ex_query"] = centre
+        ss["_ex_known"] = centre
     with left:
         st.text_input(
             "Model id",
             key="ex_query",
             on_change=_on_query,
-            placeholder="Search, e.g. Qwen/Qwen2.5-7B, llama, gguf …",
-            help="An exact id (any letter case) opens it; otherwise pick one of the matches.",
+            placeholder="Search, or paste a Hub URL: Qwen/Qwen2.5-7B, llama, gguf …",
+            help="An id (any letter case) or a huggingface.co URL opens the model; other text opens "
+            "the most downloaded match on Enter, and lists the others beside.",
         )
-    text = (ss.get("ex_query") or "").strip()
-    if text and text == ss.get("ex_centre") == ss.get("_ex_known"):
+    text = model_ref(ss.get("ex_query") or "")
+    if text and text == centre:
         options = [text]  # the box shows the model in view: no search needed
     elif text:
         options = data.search_models(state.path, state.key, text)
@@ -118,19 +112,26 @@ def _search(state: data.StoreState) -> None:
             on_change=_on_pick,
             placeholder=_plural(len(options), "suggestion") + "…" if options else "no match",
         )
-    if text and not options and text != ss.get("ex_centre"):
+    if text and not options and text != centre:
         st.warning(
             f"No model id containing “{md(text)}” is in this store. Check the spelling, or run "
             "`lineage crawl` to fetch models created since the last crawl."
         )
 
 
-def _controls(pipeline_tags: list[str]) -> tuple[ViewSpec, str, bool, str]:
-    """The sidebar's view options: the spec, colour mode, size mode, layout."""
+def _date_widget(label: str, key: str) -> date | None:
+    value = st.date_input(
+        label, value=None, min_value=date(2015, 1, 1), max_value=date(2040, 12, 31), key=key, bind=PARAM
+    )
+    return value if isinstance(value, date) else None
+
+
+def _controls(pipeline_tags: list[str]) -> tuple[ViewSpec, str, bool]:
+    """The sidebar's view options: the spec, colour mode, size mode."""
     with st.sidebar:
         st.subheader("View")
-        up = st.slider("Ancestor levels", 0, 8, 2, key="ex_up")
-        down = st.slider("Descendant levels", 0, 8, 2, key="ex_down")
+        up = st.slider("Ancestor levels", 0, 8, 2, key="up", bind=PARAM)
+        down = st.slider("Descendant levels", 0, 8, 2, key="down", bind=PARAM)
         st.subheader(
             "Filters",
             help="Filters apply to descendants: a model that fails them is hidden "
@@ -140,39 +141,28 @@ def _controls(pipeline_tags: list[str]) -> tuple[ViewSpec, str, bool, str]:
             "Relations",
             list(RELATIONS),
             default=list(RELATIONS),
-            key="ex_rel",
+            key="rel",
+            bind=PARAM,
             help="Follow only links of these relations.",
         )
-        tags = st.multiselect("Pipeline tags", pipeline_tags, key="ex_tags", placeholder="any")
-        since = st.date_input(
-            "Created on or after",
-            value=None,
-            min_value=date(2015, 1, 1),
-            max_value=date(2040, 12, 31),
-            key="ex_since",
-        )
-        until = st.date_input(
-            "Created on or before",
-            value=None,
-            min_value=date(2015, 1, 1),
-            max_value=date(2040, 12, 31),
-            key="ex_until",
-        )
+        tags = st.multiselect("Pipeline tags", pipeline_tags, key="tag", placeholder="any", bind=PARAM)
+        since = _date_widget("Created on or after", "since")
+        until = _date_widget("Created on or before", "until")
         min_dl = st.number_input(
-            "Minimum downloads (30 days)", min_value=0, value=0, step=100, key="ex_mindl"
+            "Minimum downloads (30 days)", min_value=0, value=0, step=100, key="min_dl", bind=PARAM
         )
         st.subheader("Drawing")
-        colour = st.radio("Colour by", ["family", "relation"], horizontal=True, key="ex_colour")
-        size = st.toggle("Size by downloads", value=True, key="ex_size")
-        layout = st.selectbox("Layout", LAYOUTS, format_func=LAYOUT_NAMES.__getitem__, key="ex_layout")
-        cap = st.number_input(
-            "Most models drawn",
-            min_value=50,
-            max_value=5000,
-            value=DEFAULT_CAP,
-            step=250,
-            key="ex_cap",
-            help="The rest are summarised per relation (“+3,412 quantized”).",
+        colour = st.radio("Colour by", COLOUR_MODES, horizontal=True, key="colour", bind=PARAM)
+        size = st.toggle("Size by downloads", value=True, key="size", bind=PARAM)
+        rows = st.slider(
+            "Rows of models per level",
+            1,
+            6,
+            ViewSpec.rows,
+            key="rows",
+            bind=PARAM,
+            help="Models are drawn while their labels fit in these rows; the others are counted "
+            "in boxes (“+422 finetunes”).",
         )
     spec = ViewSpec(
         up=int(up),
@@ -180,113 +170,68 @@ def _controls(pipeline_tags: list[str]) -> tuple[ViewSpec, str, bool, str]:
         relations=() if set(relations) == set(RELATIONS) else tuple(r for r in RELATIONS if r in relations),
         follow_none=not relations,
         pipeline_tags=tuple(tags),
-        since=since.isoformat() if isinstance(since, date) else None,
-        until=until.isoformat() if isinstance(until, date) else None,
+        since=since.isoformat() if since else None,
+        until=until.isoformat() if until else None,
         min_downloads=int(min_dl or 0),
-        cap=int(cap or DEFAULT_CAP),
+        rows=int(rows),
     )
-    return spec, str(colour), bool(size), str(layout)
+    return spec, str(colour), bool(size)
+
+
+def _expanded() -> tuple[tuple[str, str], ...]:
+    out = []
+    for value in st.query_params.get_all("expand")[:MAX_EXPAND]:
+        model, _, relation = value.partition("|")
+        if relation in ("", *RELATIONS):
+            out.append((model, relation))
+    return tuple(dict.fromkeys(out))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _graph_html(
     key: data.StoreKey,
     node: int,
-    spec: tuple[Any, ...],
+    spec: ViewSpec,
     colour: str,
     size: bool,
-    layout: str,
     _graph: data.Graph,
     _view: View,
     _labels: list[tuple[str, str]],
-) -> str:
-    net = build_network(
+) -> tuple[str, int]:
+    drawing = build_network(
         _graph.lin,
         _view,
         _labels,
+        spec=spec,
+        registry=_graph.registry,
         colour_by=colour,
         size_by_downloads=size,
-        layout=layout,
-        height=GRAPH_HEIGHT,
     )
-    return network_html(net, legend(_labels, colour))
+    return network_html(drawing), drawing.height
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
+    return f"{n:,} {word}" + ("" if n == 1 else "es" if word.endswith("x") else "s")
 
 
-def _summary(view: View, centre_id: str, spec: ViewSpec) -> str:
+def _summary(view: View, centre_id: str, spec: ViewSpec, in_all: int) -> str:
+    drawn = len(view.nodes) - 1
     parts = [
-        f"**{md(centre_id)}**: {_plural(view.ancestors, 'ancestor')} within {_plural(spec.up, 'level')}, "
-        f"{_plural(view.descendants, 'descendant')} within {_plural(spec.down, 'level')}; drawing "
-        f"{_plural(len(view.nodes), 'model')}."
+        f"**{md(centre_id)}**: {_plural(view.descendants, 'descendant')} within "
+        f"{_plural(spec.down, 'level')} ({in_all:,} at any depth), "
+        f"{_plural(view.ancestors, 'ancestor')} within {_plural(spec.up, 'level')}. "
+        f"Drawn: {_plural(drawn, 'model')} around it."
     ]
-    if view.hidden:
-        counts = " · ".join(f"+{n:,} {rel}" for rel, n in sorted(view.hidden.items(), key=lambda kv: -kv[1]))
-        parts.append(f"Not drawn (limit {spec.cap:,}): {counts}.")
-    if view.filtered:
-        parts.append(f"{view.filtered:,} descendants left out by the filters.")
-    return " ".join(parts)
-
-
-def _details(state: data.StoreState, graph: data.Graph, view: View, centre_id: str) -> None:
-    lin = graph.lin
-    ss = _ss()
-    ids = [lin.ids[int(i)] for i in view.nodes]
-    want = ss.pop("_ex_want_node", None)
-    if want in ids:
-        ss["ex_node"] = want
-    if ss.get("ex_node") not in ids:
-        ss["ex_node"] = centre_id
-    st.subheader("Details")
-    chosen = st.selectbox(
-        "Model",
-        ids,
-        key="ex_node",
-        on_change=_on_node,
-        help="Click a model in the graph to show it here; double-click to re-centre.",
-    )
-    node = lin.find(str(chosen))
-    if node is None:
-        return
-    with data.reader(state)() as store:
-        row = None if lin.placeholder[node] else store.model_rows([lin.ids[node]]).get(lin.ids[node])
-    d = describe(lin, graph.registry, node, row)
-    parents = ", ".join(f"{rel} of {pid}" for pid, rel in d["parents"]) or "none (a base model)"
-    rows = [
-        ("Model", d["id"]),
-        ("Family", d["family"]),
-        ("Region", d["region"]),
-        ("Parents", parents),
-        ("Children", f"{d['children']:,}"),
-        ("Created", d.get("created_at", "unknown")),
-        ("Last modified", d.get("last_modified", "unknown")),
-        ("Downloads (30 days)", f"{d.get('downloads', 0):,}"),
-        ("Downloads (all time)", f"{d['downloads_all_time']:,}" if "downloads_all_time" in d else "unknown"),
-        ("Likes", f"{d.get('likes', 0):,}"),
-        ("Pipeline tag", d.get("pipeline_tag", "")),
-        ("Library", d.get("library_name", "")),
-        ("License", d.get("license", "")),
-        ("Gated", d.get("gated", "")),
-    ]
-    if d.get("placeholder"):
-        rows.append(("Note", "not in the store: a deleted, private or renamed parent (a placeholder root)"))
-    elif d.get("legacy_date"):
-        rows.append(("Note", "created before 2022-03-02: the Hub does not know the real date"))
-    st.dataframe(pd.DataFrame(rows, columns=["field", "value"]).astype(str), hide_index=True, width="stretch")
-    left, right = st.columns(2)
-    with left:
-        st.link_button("Open on the Hub", hub_url(d["id"]), icon=":material/open_in_new:")
-    with right:
-        st.button(
-            "Re-centre on this model",
-            key="ex_recentre",
-            on_click=_set_centre,
-            args=(d["id"],),
-            disabled=d["id"] == centre_id,
-            icon=":material/center_focus_strong:",
+    if view.clusters:
+        mix = " · ".join(
+            relation_label(rel, n) for rel, n in sorted(view.hidden.items(), key=lambda kv: -kv[1])
         )
+        parts.append(
+            f"The other {view.hidden_total:,} are counted in {_plural(len(view.clusters), 'box')} ({mix})."
+        )
+    if view.filtered:
+        parts.append(f"{view.filtered:,} descendants within {_plural(spec.down, 'level')} left out by the filters.")
+    return " ".join(parts)
 
 
 def _landing(state: data.StoreState) -> None:
@@ -322,25 +267,24 @@ def render() -> None:
     state = data.store_state()
     if state.key is None:
         return
-    _sync_from_url()
     st.title("Explore")
     st.caption(
-        "A model's ancestors (above) and descendants (below). Click a model for its details, "
-        "double-click to re-centre on it."
+        "A model's ancestors (above) and descendants (below). Click a model for its panel, "
+        "double-click to centre on it; click a box to list its models, double-click to draw them."
     )
     _search(state)
-    centre = _ss().get("ex_centre")
+    centre = st.query_params.get("model")
     assert state.key is not None
     if not centre and data.graph_loader(state.path, state.key).status == "loading":
         # No model yet and the graph still loading: the page works without it.
-        st.info("Type a model id above (or part of one) or pick one of the most downloaded models.")
+        st.info("Type a model id above (or part of one, or a Hub URL) or pick a most downloaded model.")
         _landing(state)
         return
     graph = data.require_graph(state)
     lin = graph.lin
-    spec, colour, size, layout = _controls(sorted(t for t in lin.pipeline_labels if t))
+    spec, colour, size = _controls(sorted(t for t in lin.pipeline_labels if t))
     if not centre:
-        st.info("Type a model id above (or part of one) or pick one of the most downloaded models.")
+        st.info("Type a model id above (or part of one, or a Hub URL) or pick a most downloaded model.")
         _landing(state)
         return
     node = lin.find(str(centre))
@@ -353,21 +297,24 @@ def render() -> None:
         )
         return
     centre_id = lin.ids[node]
+    if centre_id != centre:
+        st.query_params["model"] = centre_id  # the stored spelling
     _ss()["_ex_known"] = centre_id
-    view = graph.memo(("view", node, spec), lambda: select_view(lin, node, spec))
+    spec = replace(spec, expand=_expanded())
+    view = graph.view(node, spec)
     labels = graph.memo(("labels", node, spec), lambda: family_labels(lin, graph.registry, view.nodes))
     _ss()["ex_view"] = (centre_id, spec)
-    if st.query_params.get("model") != centre_id:
-        st.query_params["model"] = centre_id
-    st.markdown(_summary(view, centre_id, spec))
-    html = _graph_html(state.key, node, astuple(spec), colour, size, layout, graph, view, labels)
-    st.iframe(html, height=GRAPH_HEIGHT + 24, alt=f"Lineage graph around {centre_id}")
-    st.caption(
-        "Edges are coloured by relation: finetune blue, adapter green (dashed), quantized amber, "
-        "merge pink. Grey boxes count the models not drawn."
-    )
-    _details(state, graph, view, centre_id)
-    _ss()["_ex_url"] = (st.query_params.get("model"), st.query_params.get("node"))
+    st.markdown(_summary(view, centre_id, spec, graph.counts(node).total_descendants))
+    html, height = _graph_html(state.key, node, spec, colour, size, graph, view, labels)
+    st.iframe(html, height=height + 4, alt=f"Lineage graph around {centre_id}")
+    if spec.expand:
+        st.button("Close the boxes opened in place", key="ex_collapse", on_click=_collapse, icon=":material/unfold_less:")
+    render_panel(state, graph, view, centre_id)
+
+
+def _collapse() -> None:
+    if "expand" in st.query_params:
+        del st.query_params["expand"]
 
 
 if __name__ == "__main__":  # st.navigation runs this file as a script: render the imported module

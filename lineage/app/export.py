@@ -15,7 +15,7 @@ from typing import Any
 import networkx as nx
 import streamlit as st
 
-from lineage.analytics.view import ViewSpec, select_view
+from lineage.analytics.view import ViewSpec
 from lineage.app import data
 from lineage.app.text import md
 from lineage.export import safe_filename
@@ -50,7 +50,7 @@ def _producer(
     graph: data.Graph, module: ModuleType, centre: int, spec: ViewSpec, scope: str, fmt: str
 ) -> Callable[[], bytes]:
     def produce() -> bytes:
-        view = graph.memo(("view", centre, spec), lambda: select_view(graph.lin, centre, spec))
+        view = graph.view(centre, spec)
         nodes = view.nodes if scope == "drawn" else view.matched
         g = graph.memo(("nx", centre, spec, scope), lambda: graph.lin.to_networkx(nodes))
         payload, _, _ = module.export_bytes(g, fmt)
@@ -83,7 +83,7 @@ def render() -> None:
     if centre is None:
         st.info("The model shown on Explore is no longer in the store: pick another one there.")
         return
-    view = graph.memo(("view", centre, spec), lambda: select_view(graph.lin, centre, spec))
+    view = graph.view(centre, spec)
     st.markdown(
         f"Subgraph around **{md(centre_id)}**: {spec.up} levels up, {spec.down} down, with the "
         "Explore page's filters."

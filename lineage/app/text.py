@@ -12,6 +12,8 @@ punctuation character (CommonMark renders ``\\x`` as a literal ``x``) and HTML-e
 'Qwen\\\\/Qwen2\\\\.5\\\\-7B'
 >>> hub_url("Qwen/Qwen2.5-7B"), hub_url('"><img src=x onerror=alert(1)>')
 ('https://huggingface.co/Qwen/Qwen2.5-7B', 'https://huggingface.co/%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E')
+>>> hub_listing("Qwen/Qwen2.5-7B", "finetune")
+'https://huggingface.co/models?other=base_model%3Afinetune%3AQwen%2FQwen2.5-7B'
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ import re
 import string
 from urllib.parse import quote
 
-__all__ = ["hub_url", "md"]
+__all__ = ["HUB_RELATIONS", "hub_listing", "hub_url", "md", "model_ref"]
+
+#: Relations the Hub lists derivatives by (``base_model:<relation>:<id>`` tags).
+HUB_RELATIONS = ("finetune", "adapter", "quantized", "merge")
 
 _PUNCT = re.compile(
     "([" + re.escape(string.punctuation.replace("<", "").replace(">", "").replace("&", "")) + "])"
@@ -40,3 +45,34 @@ def md(text: object) -> str:
 def hub_url(model_id: str) -> str:
     """The model's page on the Hub (the id URL-quoted; ``/`` kept between org and name)."""
     return "https://huggingface.co/" + quote(model_id, safe="/")
+
+
+def hub_listing(model_id: str, relation: str) -> str:
+    """The Hub's own list of a model's direct derivatives of one relation."""
+    return "https://huggingface.co/models?other=" + quote(f"base_model:{relation}:{model_id}", safe="")
+
+
+# Hub pages below a model: /tree/main, /blob/main/x, /resolve/..., /discussions, ...
+_HUB_HOSTS = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)(?:/models)?/", re.I)
+_MODEL_PAGES = frozenset(
+    {"tree", "blob", "resolve", "raw", "commits", "commit", "discussions", "edit", "settings", "discussion"}
+)
+
+
+def model_ref(text: str) -> str:
+    """The model id in what a user typed or pasted: an id, or a Hub URL of the model or of a page
+    below it (``/tree/main``, ``/blob/main/config.json``, ``?library=...``, ``#section``).
+
+    >>> model_ref(" https://huggingface.co/Qwen/Qwen2.5-7B/tree/main "), model_ref("hf.co/gpt2")
+    ('Qwen/Qwen2.5-7B', 'gpt2')
+    >>> model_ref("https://huggingface.co/models/meta-llama/Llama-3.1-8B?x=1#y"), model_ref("qwen/QWEN2.5-7b")
+    ('meta-llama/Llama-3.1-8B', 'qwen/QWEN2.5-7b')
+    """
+    text = text.strip()
+    if not _HUB_HOSTS.match(text):
+        return text
+    path = re.split(r"[?#]", _HUB_HOSTS.sub("", text), maxsplit=1)[0].strip("/")
+    parts = [p for p in path.split("/") if p]
+    if len(parts) >= 2 and parts[1] not in _MODEL_PAGES:
+        return "/".join(parts[:2])
+    return parts[0] if parts else ""

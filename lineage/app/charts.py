@@ -1,0 +1,67 @@
+"""Chart pieces shared by the pages: fixed colour scales and a legend strip (Altair).
+
+Every chart names its colours explicitly (``domain`` and ``range`` from
+:mod:`lineage.render.palette`), so a family has the same colour in every chart, under every
+filter, and in every chart a user saves from the app (the spec carries the colours). Charts are
+drawn as SVG, so their legends are text in the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from lineage.families import Registry
+from lineage.render.palette import RELATION_COLOURS, RELATION_ORDER, group_colours
+
+__all__ = ["SVG", "colour_scale", "legend_strip", "relation_scale"]
+
+#: ``usermeta`` asking Streamlit's Vega embed to draw SVG (text legends, crisp at any zoom).
+SVG: dict[str, Any] = {"embedOptions": {"renderer": "svg"}}
+
+
+def colour_scale(groups: Sequence[str], by: str, registry: Registry | None = None) -> alt.Scale:
+    """The colour of each group, fixed (:func:`lineage.render.palette.group_colour`)."""
+    return alt.Scale(domain=list(groups), range=group_colours(groups, by, registry))
+
+
+def relation_scale(relations: Sequence[str] = RELATION_ORDER) -> alt.Scale:
+    return alt.Scale(domain=list(relations), range=[RELATION_COLOURS[r] for r in relations])
+
+
+def legend_strip(groups: Sequence[str], by: str, registry: Registry | None = None) -> alt.Chart:
+    """A legend on its own, in rows: one legend for charts side by side."""
+    frame = pd.DataFrame({"group": list(groups)})
+    columns = 6 if all(len(g) <= 12 for g in groups) else 4
+    rows = -(-len(groups) // columns)
+    chart: alt.Chart = (
+        alt.Chart(frame)
+        .mark_square(opacity=0, size=0)
+        .encode(
+            color=alt.Color(
+                "group:N",
+                scale=colour_scale(groups, by, registry),
+                sort=list(groups),
+                legend=alt.Legend(
+                    title=None,
+                    orient="top",
+                    direction="horizontal",
+                    columns=columns,
+                    symbolType="square",
+                    symbolSize=140,
+                    symbolOpacity=1,
+                    symbolStrokeWidth=0,
+                    labelLimit=190,
+                    labelFontSize=12,
+                    columnPadding=16,
+                    rowPadding=6,
+                ),
+            )
+        )
+        .properties(height=24 * rows + 36, usermeta=SVG)
+        .configure_view(stroke=None)
+    )
+    return chart

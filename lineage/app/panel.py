@@ -1,0 +1,261 @@
+"""The Explore page's model panel: a model's place in the lineage, its derivatives, its details.
+
+* the chains up to its root(s), with the relation of every link;
+* its direct children and all its descendants per relation; each count opens a table of those
+  models (sortable, filterable, every model linked to its Hub page) and, for direct children,
+  the Hub's own listing (``huggingface.co/models?other=base_model:<relation>:<id>``);
+* its store row (dates, downloads, likes, task, library, licence).
+
+Simulated stores get no Hub links at all: their ids are not on huggingface.co. The panel's model
+is ``?node=`` (default the centre); the open table is ``?list=<scope>:<relation|all>``; the
+table's filters are bound to ``find``, ``fam``, ``sort`` and ``desc``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from lineage.analytics.panel import SORTS, derivative_rows, describe, root_chains
+from lineage.analytics.view import View
+from lineage.app import data
+from lineage.app.text import HUB_RELATIONS, hub_listing, hub_url, md
+from lineage.records import RELATIONS
+from lineage.render import render as render_rows
+from lineage.render.palette import relation_label
+
+__all__ = ["TABLE_ROWS", "render_panel"]
+
+PARAM = "query-params"
+#: Rows a derivative table shows at most (the CSV download has them all).
+TABLE_ROWS = 1000
+SCOPES = {"children": "direct", "descendants": "at any depth"}
+
+
+def _open(node_id: str, listing: str | None) -> None:
+    qp = st.query_params
+    qp["node"] = node_id
+    if listing is None:
+        if "list" in qp:
+            del qp["list"]
+    else:
+        qp["list"] = listing
+
+
+def _on_model() -> None:
+    picked = st.session_state.get("ex_node")
+    if picked:
+        _open(str(picked), None)
+
+
+def _recentre(model_id: str) -> None:
+    qp = st.query_params
+    for key in ("node", "list", "expand"):
+        if key in qp:
+            del qp[key]
+    qp["model"] = model_id
+    st.session_state["ex_query"] = model_id
+    st.session_state["_ex_known"] = model_id
+
+
+def _chains(graph: data.Graph, node: int) -> None:
+    lin = graph.lin
+    chains = root_chains(lin, node)
+    if len(chains) == 1 and len(chains[0]) == 1:
+        st.markdown("**Lineage:** a base model (no parent).")
+        return
+    st.markdown("**Lineage up to the root" + ("s" if len(chains) > 1 else "") + "**")
+    lines = []
+    for chain in chains:
+        parts = []
+        for k, (n, rel) in enumerate(chain):
+            name = "this model" if n == node else md(lin.ids[n])
+            if lin.placeholder[n]:
+                name += " (not on the Hub)"
+            parts.append((f" ▸ *{rel}* ▸ " if k else "") + (f"**{name}**" if n == node else name))
+        lines.append("- " + "".join(parts))
+    st.markdown("\n".join(lines))
+
+
+def _counts(state: data.StoreState, graph: data.Graph, node: int, node_id: str) -> None:
+    counts = graph.counts(node)
+    simulated = state.simulated
+    if not counts.total_children:
+        st.markdown("**Derivatives:** none in this store.")
+        return
+    st.markdown(
+        f"**Derivatives:** {counts.total_children:,} direct, {counts.total_descendants:,} at any depth"
+    )
+    widths = [1.3, 1.2, 1.2, 1.0] if not simulated else [1.3, 1.2, 1.2]
+    head = st.columns(widths, vertical_alignment="center")
+    for col, text in zip(head, ["relation", "direct children", "all descendants", "on the Hub"], strict=False):
+        col.caption(text)
+    current = st.query_params.get("list") if st.query_params.get("node", node_id) == node_id else None
+    for rel in [r for r in RELATIONS if counts.descendants.get(r)] + ["all"]:
+        direct = counts.total_children if rel == "all" else counts.children.get(rel, 0)
+        deep = counts.total_descendants if rel == "all" else counts.descendants.get(rel, 0)
+        cols = st.columns(widths, vertical_alignment="center")
+        cols[0].markdown(f"**{rel}**" if rel == "all" else rel)
+        for col, scope, n in ((cols[1], "children", direct), (cols[2], "descendants", deep)):
+            listing = f"{scope}:{rel}"
+            col.button(
+                f"{n:,}",
+                key=f"pl_{scope}_{rel}",
+                type="primary" if current == listing else "secondary",
+                disabled=not n,
+                on_click=_open,
+                args=(node_id, listing),
+                help=f"List the {'direct children' if scope == 'children' else 'descendants'}"
+                + ("" if rel == "all" else f" counted as {rel}"),
+            )
+        if not simulated and rel in HUB_RELATIONS and direct:
+            cols[3].markdown(f"[list ↗]({hub_listing(node_id, rel)})", help="The Hub's own listing")
+
+
+def _details(state: data.StoreState, graph: data.Graph, node: int, centre_id: str) -> None:
+    lin = graph.lin
+    with data.reader(state)() as store:
+        row = None if lin.placeholder[node] else store.model_rows([lin.ids[node]]).get(lin.ids[node])
+    d = describe(lin, graph.registry, node, row)
+    parents = ", ".join(f"{rel} of {pid}" for pid, rel in d["parents"]) or "none (a base model)"
+    rows = [
+        ("Model", d["id"]),
+        ("Family", d["family"]),
+        ("Region", d["region"]),
+        ("Parents", parents),
+        ("Children", f"{d['children']:,}"),
+        ("Created", d.get("created_at", "unknown")),
+        ("Last modified", d.get("last_modified", "unknown")),
+        ("Downloads (30 days)", f"{d.get('downloads', 0):,}"),
+        ("Downloads (all time)", f"{d['downloads_all_time']:,}" if "downloads_all_time" in d else "unknown"),
+        ("Likes", f"{d.get('likes', 0):,}"),
+        ("Pipeline tag", d.get("pipeline_tag", "")),
+        ("Library", d.get("library_name", "")),
+        ("License", d.get("license", "")),
+        ("Gated", d.get("gated", "")),
+    ]
+    if d.get("placeholder"):
+        rows.append(("Note", "not in the store: a deleted, private or renamed parent (a placeholder root)"))
+    elif d.get("legacy_date"):
+        rows.append(("Note", "created before 2022-03-02: the Hub does not know the real date"))
+    st.dataframe(
+        pd.DataFrame(rows, columns=["field", "value"]).astype(str),
+        hide_index=True,
+        width="stretch",
+        height=35 * (len(rows) + 1) + 3,
+    )
+    if state.simulated:
+        st.caption("Simulated data: this model is not on huggingface.co.")
+    elif not d.get("placeholder"):
+        st.link_button("Open on the Hub", hub_url(d["id"]), icon=":material/open_in_new:")
+    st.button(
+        "Re-centre on this model",
+        key="ex_recentre",
+        on_click=_recentre,
+        args=(d["id"],),
+        disabled=d["id"] == centre_id,
+        icon=":material/center_focus_strong:",
+    )
+
+
+def _table(state: data.StoreState, graph: data.Graph, node: int, node_id: str, listing: str) -> None:
+    scope, _, rel = listing.partition(":")
+    if scope not in SCOPES or rel not in ("all", *RELATIONS):
+        return
+    lin = graph.lin
+    d = graph.derivatives(node, scope, None if rel == "all" else rel)
+    what = (
+        ("direct children" if scope == "children" else "descendants")
+        if rel == "all"
+        else relation_label(rel, 2).split(" ", 1)[1] + (" (direct)" if scope == "children" else " (any depth)")
+    )
+    head, close = st.columns([6, 1], vertical_alignment="bottom")
+    head.subheader(f"{len(d.nodes):,} {what} of {md(node_id)}")
+    close.button("Close", key="pl_close", on_click=_open, args=(node_id, None), icon=":material/close:")
+    fam_counts = derivative_rows(lin, d, graph.registry, limit=0)[2]
+    ss = st.session_state
+    if "fam" in ss:  # a family not in this table (another model's): drop it
+        ss["fam"] = [f for f in ss["fam"] if f in fam_counts]
+    a, b, c, e = st.columns([3, 3, 2, 1.2], vertical_alignment="bottom")
+    text = a.text_input("Filter ids", key="find", bind=PARAM, placeholder="part of an id, e.g. gguf")
+    families = b.multiselect(
+        "Families",
+        list(fam_counts),
+        key="fam",
+        bind=PARAM,
+        placeholder="any",
+        format_func=lambda f: f"{f} ({fam_counts.get(f, 0):,})",
+    )
+    sort = c.selectbox("Sort by", SORTS, key="sort", bind=PARAM)
+    desc = e.toggle("Descending", value=True, key="desc", bind=PARAM)
+    rows, matching, _ = derivative_rows(
+        lin, d, graph.registry, text=text or "", families=families, sort=str(sort), descending=bool(desc),
+        limit=TABLE_ROWS,
+    )  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["model", "downloads", "likes", "created", "relation", "depth", "family"])
+    config: dict[str, Any] = {
+        "downloads": st.column_config.NumberColumn("downloads (30 d)", format="localized"),
+        "likes": st.column_config.NumberColumn(format="localized"),
+    }
+    if not state.simulated:
+        frame.insert(1, "hub", [hub_url(m) for m in frame["model"]])
+        config["hub"] = st.column_config.LinkColumn("on the Hub", display_text="open ↗", width="small")
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config, key="pl_table", height=420)
+    shown = min(matching, TABLE_ROWS)
+    st.caption(
+        f"{matching:,} models match"
+        + (f"; the first {shown:,} by {sort} are shown (click a column to re-sort them)" if matching > shown else "")
+        + ". The CSV has every matching model."
+    )
+
+    def csv() -> str:
+        every, _, _ = derivative_rows(
+            lin, d, graph.registry, text=text or "", families=families, sort=str(sort),
+            descending=bool(desc), limit=len(d.nodes),
+        )  # fmt: skip
+        return render_rows(every, "csv", ["model", "downloads", "likes", "created", "relation", "depth", "family"])
+
+    st.download_button(
+        "Download CSV",
+        csv,
+        file_name=f"{node_id.replace('/', '__')}-{scope}-{rel}.csv",
+        mime="text/csv",
+        key="pl_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def render_panel(state: data.StoreState, graph: data.Graph, view: View, centre_id: str) -> None:
+    """The panel of the model in ``?node=`` (default the centre) and the table it opened."""
+    lin = graph.lin
+    ids = [lin.ids[int(i)] for i in view.nodes]
+    wanted = st.query_params.get("node") or centre_id
+    node = lin.find(wanted)
+    if node is None:
+        node = view.centre
+    node_id = lin.ids[node]
+    if node_id not in ids:
+        ids.append(node_id)
+    st.session_state["ex_node"] = node_id
+    with st.container(border=True):
+        top, pick = st.columns([3, 2], vertical_alignment="bottom")
+        top.subheader(md(node_id))
+        pick.selectbox(
+            "Model",
+            ids,
+            key="ex_node",
+            on_change=_on_model,
+            help="Click a model in the graph to show it here; double-click to re-centre.",
+        )
+        left, right = st.columns([1, 1], gap="large")
+        with left:
+            _chains(graph, node)
+            _counts(state, graph, node, node_id)
+        with right:
+            _details(state, graph, node, centre_id)
+    listing = st.query_params.get("list")
+    if listing:
+        _table(state, graph, node, node_id, listing)
