@@ -20,7 +20,8 @@ import networkx as nx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lineage.analytics.view import ViewSpec, family_labels, select_view, top_roots
+from lineage.analytics.panel import top_roots
+from lineage.analytics.view import ViewSpec, family_labels, select_view
 from lineage.app.network import build_network, legend, network_html
 from lineage.app.text import hub_url, md
 from lineage.families import default_registry
@@ -66,6 +67,21 @@ def models(at: AppTest) -> set[str]:
     return {n["model"] for n in graph_data(at)[0] if "model" in n}
 
 
+def clusters(at: AppTest) -> list[dict[str, Any]]:
+    return [n for n in graph_data(at)[0] if n.get("cluster")]
+
+
+def accounted(at: AppTest) -> int:
+    """Models drawn (the centre and ancestors excluded) plus those counted in descendant clusters."""
+    nodes, _ = graph_data(at)
+    drawn = sum(1 for n in nodes if "model" in n and n["relation"] != "centre" and n["y"] > 0)
+    return drawn + sum(
+        sum(int(x) for x in re.findall(r"\+([\d,]+)", n["label"].replace(",", "")))
+        for n in clusters(at)
+        if n["y"] > 0
+    )
+
+
 def summary(at: AppTest) -> str:
     return next(m.value for m in at.markdown if "descendant" in m.value)
 
@@ -83,7 +99,13 @@ def explore(app: Callable[..., AppTest], store: Path, model: str = BIG) -> AppTe
     at = app(store)
     at.text_input(key="ex_query").set_value(model).run()
     assert not at.exception, at.exception
+    assert at.query_params["model"] == [model] or at.query_params["model"] == model
     return at
+
+
+def param(at: AppTest, key: str) -> Any:
+    value = at.query_params.get(key)
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
 @pytest.fixture(scope="module")
@@ -149,37 +171,66 @@ def test_first_page_suggests_popular_models(app: Callable[..., AppTest], app_dem
     state = data.store_state(app_demo_store)
     data.graph_loader(state.path, state.key).result()  # type: ignore[arg-type]
     at.run()
-    assert at.slider(key="ex_down")  # the view options are there once the graph is loaded
+    assert at.slider(key="down")  # the view options are there once the graph is loaded
     pick.select(pick.options[0]).run()
-    assert at.session_state["ex_centre"] == pick.options[0]
+    assert param(at, "model") == pick.options[0]
     assert at.get("iframe")
 
 
 def test_search_exact_id_draws_the_tree(
     app: Callable[..., AppTest], app_demo_store: Path, lin: Lineage
 ) -> None:
-    at = explore(app, app_demo_store, BIG.lower())  # letter case does not matter
-    assert at.query_params["model"] == BIG
+    at = app(app_demo_store)
+    at.text_input(key="ex_query").set_value(BIG.lower()).run()  # letter case does not matter
+    assert param(at, "model") == BIG
     nodes, edges = graph_data(at)
     centre = [n for n in nodes if n.get("model") == BIG]
     assert centre and centre[0]["relation"] == "centre"
-    expected = {lin.ids[i] for i in lin.descendants(lin.index[BIG], 2)} | {BIG}
-    assert models(at) == expected  # under the cap, everything within 2 levels is drawn
-    assert edges and all(e["relation"] in RELATIONS for e in edges)
-    assert "descendants within 2 levels" in summary(at)
+    within = {lin.ids[i] for i in lin.descendants(lin.index[BIG], 2)}
+    assert models(at) - {BIG} <= within | {lin.ids[i] for i in lin.ancestors(lin.index[BIG], 2)}
+    assert accounted(at) == len(within)  # every descendant drawn or counted in a box
+    assert [e for e in edges if "relation" in e] and all(
+        e["relation"] in RELATIONS for e in edges if "relation" in e
+    )
+    assert f"{len(within):,} descendants within 2 levels" in summary(at)
 
 
-def test_partial_text_suggests_matches(app: Callable[..., AppTest], app_demo_store: Path) -> None:
+def test_partial_text_opens_the_first_match_and_lists_the_others(
+    app: Callable[..., AppTest], app_demo_store: Path, lin: Lineage
+) -> None:
     at = app(app_demo_store)
-    at.text_input(key="ex_query").set_value("qwen2").run()
+    at.text_input(key="ex_query").set_value("qwen2").run()  # Enter
     pick = at.selectbox(key="ex_pick")
-    assert pick.label == "Matching models" and pick.options
+    assert pick.label == "Matching models" and len(pick.options) > 1
     assert all("qwen2" in o.lower() for o in pick.options)
-    assert "ex_centre" not in at.session_state
+    matches = [m for m in lin.ids if "qwen2" in m.lower() and not lin.placeholder[lin.index[m]]]
+    most = max(matches, key=lambda m: (int(lin.downloads[lin.index[m]]), [-ord(c) for c in m]))
+    assert param(at, "model") == most == pick.options[0]  # the most downloaded match, on Enter
+    assert at.text_input(key="ex_query").value == "qwen2"  # the others stay listed beside
     pick.select(pick.options[1]).run()
-    assert at.session_state["ex_centre"] == pick.options[1]
+    assert param(at, "model") == pick.options[1]
     assert at.text_input(key="ex_query").value == pick.options[1]
     assert pick.options[1] in models(at)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "https://huggingface.co/{id}",
+        "https://huggingface.co/{id}/tree/main",
+        "https://huggingface.co/{id}/blob/main/config.json?x=1",
+        "  hf.co/{lower}  ",
+        "{upper}",
+    ],
+)
+def test_search_accepts_hub_urls_and_any_case(
+    app: Callable[..., AppTest], app_demo_store: Path, typed: str
+) -> None:
+    at = app(app_demo_store)
+    text = typed.format(id=BIG, lower=BIG.lower(), upper=BIG.upper())
+    at.text_input(key="ex_query").set_value(text).run()
+    assert param(at, "model") == BIG
+    assert at.text_input(key="ex_query").value == BIG  # the id, as stored
 
 
 def test_unknown_model_is_a_message_not_a_traceback(
@@ -198,7 +249,7 @@ def test_url_opens_a_model_and_a_node(
 ) -> None:
     child = lin.ids[int(lin.children(lin.index[BIG])[0])]
     at = app(app_demo_store, model=BIG, node=child)
-    assert at.session_state["ex_centre"] == BIG
+    assert param(at, "model") == BIG
     assert at.selectbox(key="ex_node").value == child
     details = at.dataframe[0].value
     assert child in details["value"].tolist()
@@ -206,28 +257,28 @@ def test_url_opens_a_model_and_a_node(
 
 def test_depth_changes_the_view(app: Callable[..., AppTest], app_demo_store: Path, lin: Lineage) -> None:
     at = explore(app, app_demo_store)
-    two = models(at)
-    at.slider(key="ex_down").set_value(1).run()
+    two = accounted(at)
+    at.slider(key="down").set_value(1).run()
     one = models(at)
-    assert one == {lin.ids[i] for i in lin.children(lin.index[BIG])} | {BIG}
-    assert one < two
-    at.slider(key="ex_down").set_value(0).run()
+    children = {lin.ids[i] for i in lin.children(lin.index[BIG])}
+    assert one - {BIG} <= children and accounted(at) == len(children) < two
+    at.slider(key="down").set_value(0).run()
     assert models(at) == {BIG}
     child = lin.ids[int(lin.children(lin.index[BIG])[0])]
     at.text_input(key="ex_query").set_value(child).run()
-    at.slider(key="ex_up").set_value(0).run()
+    at.slider(key="up").set_value(0).run()
     assert models(at) == {child}
-    at.slider(key="ex_up").set_value(3).run()
+    at.slider(key="up").set_value(3).run()
     assert BIG in models(at)
 
 
 def test_relation_filter(app: Callable[..., AppTest], app_demo_store: Path) -> None:
     at = explore(app, app_demo_store)
-    at.multiselect(key="ex_rel").set_value(["quantized"]).run()
+    at.multiselect(key="rel").set_value(["quantized"]).run()
     nodes, edges = graph_data(at)
-    assert {n["relation"] for n in nodes} == {"centre", "quantized"}
-    assert {e["relation"] for e in edges} == {"quantized"}
-    at.multiselect(key="ex_rel").set_value([]).run()
+    assert {n["relation"] for n in nodes} <= {"centre", "quantized"}
+    assert {e["relation"] for e in edges if "relation" in e} == {"quantized"}
+    at.multiselect(key="rel").set_value([]).run()
     assert models(at) == {BIG}
 
 
@@ -235,78 +286,92 @@ def test_pipeline_date_and_download_filters(
     app: Callable[..., AppTest], app_demo_store: Path, lin: Lineage
 ) -> None:
     at = explore(app, app_demo_store)
-    everything = models(at)
-    tag = at.multiselect(key="ex_tags").options[0]
-    at.multiselect(key="ex_tags").set_value([tag]).run()
+    everything = accounted(at)
+    tag = at.multiselect(key="tag").options[0]
+    at.multiselect(key="tag").set_value([tag]).run()
     kept = models(at) - {BIG}
-    assert kept < everything
+    assert accounted(at) < everything
     assert all(lin.pipeline_labels[lin.pipeline[lin.index[m]]] == tag for m in kept)
-    at.multiselect(key="ex_tags").set_value([]).run()
+    at.multiselect(key="tag").set_value([]).run()
 
-    at.number_input(key="ex_mindl").set_value(1000).run()
+    at.number_input(key="min_dl").set_value(1000).run()
     kept = models(at) - {BIG}
-    assert kept < everything - {BIG} and all(lin.downloads[lin.index[m]] >= 1000 for m in kept)
-    assert "left out by the filters" in summary(at)
-    at.number_input(key="ex_mindl").set_value(0).run()
+    assert accounted(at) < everything and all(lin.downloads[lin.index[m]] >= 1000 for m in kept)
+    within = len(lin.descendants(lin.index[BIG], 2))
+    left_out = within - accounted(at)  # over all depths, not only direct children
+    assert f"{left_out:,} descendants within 2 levels left out by the filters" in summary(at)
+    at.number_input(key="min_dl").set_value(0).run()
 
-    at.date_input(key="ex_since").set_value(date(2026, 1, 1)).run()
-    since = models(at) - {BIG}
-    at.date_input(key="ex_until").set_value(date(2026, 6, 30)).run()
+    at.date_input(key="since").set_value(date(2026, 1, 1)).run()
+    since = accounted(at)
+    at.date_input(key="until").set_value(date(2026, 6, 30)).run()
     both = models(at) - {BIG}
-    assert both <= since < everything
+    assert accounted(at) <= since < everything
     for m in both:
         created = str(lin.node_attributes(lin.index[m])["created_at"])[:10]
         assert "2026-01-01" <= created <= "2026-06-30"
 
 
-def test_cap_summarises_the_rest(app: Callable[..., AppTest], app_demo_store: Path) -> None:
+def test_fewer_rows_draw_fewer_models_and_count_the_rest(
+    app: Callable[..., AppTest], app_demo_store: Path
+) -> None:
     at = explore(app, app_demo_store)
-    total = len(models(at))
-    at.number_input(key="ex_cap").set_value(50).run()
+    total, drawn = accounted(at), len(models(at))
+    at.slider(key="rows").set_value(1).run()
+    assert len(models(at)) < drawn and accounted(at) == total
+    boxes = clusters(at)
+    assert boxes and all(re.fullmatch(r"\+[\d,]+ [\w ()·+-]+(\n\+[\d,]+ below)?", n["label"]) for n in boxes)
+    assert "counted in" in summary(at)
+
+
+def test_colour_size_and_legend(app: Callable[..., AppTest], app_demo_store: Path) -> None:
+    from lineage.render.palette import RELATION_COLOURS, group_colour
+
+    at = explore(app, app_demo_store)
     nodes, _ = graph_data(at)
-    drawn = [n for n in nodes if "model" in n]
-    assert len(drawn) == 50 < total
-    more = [n for n in nodes if n.get("summary")]
-    assert more and all(re.fullmatch(r"\+[\d,]+ \w+", n["label"]) for n in more)
-    assert "Not drawn (limit 50)" in summary(at)
-
-
-def test_colour_size_and_layout(app: Callable[..., AppTest], app_demo_store: Path) -> None:
-    from lineage.app.network import RELATION_COLOURS
-
-    at = explore(app, app_demo_store)
-    at.radio(key="ex_colour").set_value("relation").run()
+    assert all(
+        n["color"] == group_colour(n["family"]) for n in nodes if "model" in n and n["relation"] != "centre"
+    )
+    at.radio(key="colour").set_value("relation").run()
     nodes, _ = graph_data(at)
     for n in nodes:
-        if n.get("relation") in RELATION_COLOURS:
+        if "model" in n and n.get("relation") in RELATION_COLOURS:
             assert n["color"] == RELATION_COLOURS[n["relation"]]
-    at.toggle(key="ex_size").set_value(False).run()
+    at.toggle(key="size").set_value(False).run()
     sizes = {n["size"] for n in graph_data(at)[0] if "model" in n and n["relation"] != "centre"}
     assert sizes == {10.0}
-    at.selectbox(key="ex_layout").select("server").run()
-    assert all("x" in n and "y" in n for n in graph_data(at)[0])
-    at.selectbox(key="ex_layout").select("hierarchical").run()
-    assert all("level" in n for n in graph_data(at)[0])
+    assert all("x" in n and "y" in n for n in graph_data(at)[0])  # laid out here, not by vis
     page = at.get("iframe")[0].proto.srcdoc  # type: ignore[attr-defined]
-    assert 'id="lineage-legend"' in page and "Qwen (" in page  # the colour legend, over the graph
+    assert '<aside id="lineage-legend">' in page and "finetune link" in page  # beside the canvas
 
 
 def test_details_and_recentre(app: Callable[..., AppTest], app_demo_store: Path, lin: Lineage) -> None:
     at = explore(app, app_demo_store)
-    child = lin.ids[int(lin.children(lin.index[BIG])[0])]
+    child = next(
+        c for c in sorted(models(at)) if c != BIG and BIG in {lin.ids[p] for p in lin.parents(lin.index[c])}
+    )
     at.selectbox(key="ex_node").select(child).run()
-    assert at.query_params["node"] == child
+    assert param(at, "node") == child
     fields = dict(zip(at.dataframe[0].value["field"], at.dataframe[0].value["value"], strict=True))
     assert fields["Model"] == child and fields["Family"] == "Qwen" and fields["Region"] == "china"
     assert BIG in fields["Parents"]
     for key in ("Created", "Downloads (30 days)", "Downloads (all time)", "Likes", "Pipeline tag"):
         assert key in fields
-    link = at.get("link_button")[0]
-    assert link.proto.url == hub_url(child)  # type: ignore[attr-defined]
+    assert not at.get("link_button")  # simulated ids are not on huggingface.co: no Hub link
+    assert "not on huggingface.co" in texts(at)
     at.button(key="ex_recentre").click().run()
-    assert at.session_state["ex_centre"] == child
-    assert at.query_params["model"] == child
+    assert param(at, "model") == child
     assert at.button(key="ex_recentre").disabled  # already the centre
+
+
+def test_crawled_models_link_to_the_hub(
+    app: Callable[..., AppTest], xss_store: tuple[Path, dict[str, str]]
+) -> None:
+    path, ids = xss_store
+    at = app(path, model=ids["base"])
+    assert at.get("link_button")[0].proto.url == hub_url(ids["base"])  # type: ignore[attr-defined]
+    listing = [m.value for m in at.markdown if "huggingface.co/models?other=" in m.value]
+    assert listing and "base_model%3Afinetune%3AQwen%2FQwen2.5-7B" in listing[0]
 
 
 # -- Share -------------------------------------------------------------------------------------------------
@@ -315,42 +380,59 @@ def test_share_page_every_option(app: Callable[..., AppTest], app_demo_store: Pa
     assert at.get("vega_lite_chart") and at.dataframe
     assert any(c.value.startswith("Method:") for c in at.caption)
     labels = {b.label for b in at.get("download_button")}
-    assert labels == {"Download CSV", "Download JSON"}
+    assert labels == {"CSV", "JSON"}
     before = at.dataframe[0].value.shape
-    for key, value in (("sh_period", "quarter"), ("sh_by", "region"), ("sh_pop", "all"), ("sh_attr", "any")):
+    for key, value in (
+        ("period", "quarter"),
+        ("by", "region"),
+        ("population", "all"),
+        ("attribution", "any"),
+    ):
         at.selectbox(key=key).select(value).run()
         assert not at.exception, key
     assert at.dataframe[0].value.shape != before
-    assert set(at.dataframe[0].value.columns) <= {"china", "us", "eu", "other", "unknown", "(other)"}
+    assert set(at.dataframe[0].value.columns) <= {
+        "china", "us", "eu", "other", "unknown", "(other)", "(parent not on the Hub)"
+    }  # fmt: skip
     assert "Attribution any" in next(c.value for c in at.caption if c.value.startswith("Method:"))
-    at.date_input(key="sh_since").set_value(date(2025, 1, 1)).run()
-    at.date_input(key="sh_until").set_value(date(2026, 6, 30)).run()
-    periods = at.dataframe[0].value.index.tolist()
+    at.date_input(key="from").set_value(date(2025, 1, 1)).run()
+    at.date_input(key="to").set_value(date(2026, 6, 30)).run()
+    periods = [p.removesuffix(" (partial)") for p in at.dataframe[0].value.index.tolist()]
     assert periods and all("2025-Q1" <= p <= "2026-Q2" for p in periods)
-    at.multiselect(key="sh_rel").set_value(["quantized", "merge"]).run()
-    at.multiselect(key="sh_tags").set_value([at.multiselect(key="sh_tags").options[0]]).run()
-    at.multiselect(key="sh_libs").set_value([at.multiselect(key="sh_libs").options[0]]).run()
-    at.number_input(key="sh_top").set_value(1).run()
+    at.multiselect(key="relation").set_value(["quantized", "merge"]).run()
+    at.multiselect(key="pipeline").set_value([at.multiselect(key="pipeline").options[0]]).run()
+    at.multiselect(key="library").set_value([at.multiselect(key="library").options[0]]).run()
+    at.number_input(key="top").set_value(1).run()
     assert not at.exception
-    at.date_input(key="sh_since").set_value(date(2030, 1, 1)).run()
+    at.date_input(key="from").set_value(date(2030, 1, 1)).run()
     assert "No models match" in texts(at) and not at.exception
 
 
-def test_share_downloads_match_the_cli(app_demo_store: Path, lin: Lineage) -> None:
+def test_share_table_agrees_with_the_cli(app: Callable[..., AppTest], app_demo_store: Path) -> None:
     from click.testing import CliRunner
 
-    from lineage.analytics import ShareQuery, share_table, top_groups
-    from lineage.app.share import _downloads
     from lineage.cli import cli
 
-    table = share_table(lin, ShareQuery(by="region"))
-    csv_text, json_text = _downloads.__wrapped__(top_groups(table.rows, 10), table.columns)  # type: ignore[attr-defined]
-    out = CliRunner().invoke(
-        cli, ["share", "--store", str(app_demo_store), "--by", "region", "--top", "10", "--format", "json"]
-    )
+    at = app(app_demo_store, "share")
+    at.number_input(key="top").set_value(3).run()
+    table = at.dataframe[0].value  # share of new models (%), newest period first
+    out = CliRunner().invoke(cli, ["share", "--store", str(app_demo_store), "--format", "json"])
     assert out.exit_code == 0, out.output
-    assert json.loads(json_text) == json.loads(out.output)
-    assert csv_text.splitlines()[0] == "period,group,models,share"
+    every = json.loads(out.output)
+    totals: dict[str, float] = {}
+    for r in every:
+        totals[r["group"]] = totals.get(r["group"], 0.0) + r["models"]
+    named = {f.name for f in default_registry().families}
+    top3 = sorted((g for g in totals if g in named), key=lambda g: -totals[g])[:3]  # by hand
+    assert [g for g in table.columns if g in named] == top3  # columns by overall size
+    assert table.columns[-1] == "(other)" and len(table.columns) <= 3 + 2
+    share = {(r["period"], r["group"]): r["share"] for r in every}
+    periods = [p.removesuffix(" (partial)") for p in table.index]
+    assert periods == sorted(periods, reverse=True)
+    for period, (_, row) in zip(periods, table.iterrows(), strict=True):
+        for g in top3:
+            assert row[g] == pytest.approx(round(100 * share.get((period, g), 0.0), 1), abs=0.051)
+        assert row.sum() == pytest.approx(100, abs=0.5)  # nothing lost in "(other)"
 
 
 def test_share_custom_registry(app: Callable[..., AppTest], app_demo_store: Path) -> None:
@@ -369,28 +451,79 @@ def test_share_custom_registry(app: Callable[..., AppTest], app_demo_store: Path
 def test_families_page_and_click_through(app: Callable[..., AppTest], app_demo_store: Path) -> None:
     at = app(app_demo_store, "families")
     table = at.dataframe[0].value
-    assert table["group"].iloc[0] == "Qwen" and {"derivatives", "growth", "finetune_share"} <= set(
+    assert table["group"].iloc[0] == "Qwen" and {"derivatives", "growth", "downloads_30d"} <= set(
         table.columns
     )
-    at.slider(key="fa_top").set_value(5).run()
+    assert table["derivatives"].dtype.kind == "i" and table["downloads_30d"].dtype.kind == "i"  # rounded
+    at.slider(key="fam_top").set_value(5).run()
     assert len(at.dataframe[0].value) == 5
-    at.number_input(key="fa_window").set_value(30).run()
+    at.number_input(key="window").set_value(30).run()
     assert "new (last 30 d)" not in at.dataframe[0].value.columns  # the label is a display name
-    at.selectbox(key="fa_by").select("region").run()
-    assert set(at.dataframe[0].value["group"]) <= {"china", "us", "eu", "other", "unknown"}
-    at.selectbox(key="fa_by").select("family").run()
     third = at.dataframe[0].value["group"].iloc[2]
-    at.session_state["fa_table"] = {"selection": {"rows": [2], "columns": [], "cells": []}}
+    at.session_state["fa_table_family"] = {"selection": {"rows": [2], "columns": [], "cells": []}}
     at.run()  # selecting a table row picks that family
-    assert at.selectbox(key="fa_group").value == third
-    at.selectbox(key="fa_group").select("Llama").run()
-    root = at.selectbox(key="fa_root").options[0]
-    at.selectbox(key="fa_root").select(root).run()
+    assert at.selectbox(key="family").value == third
+    at.selectbox(key="fam_by").select("region").run()
+    assert set(at.dataframe[0].value["group"]) <= {
+        "china",
+        "us",
+        "eu",
+        "other",
+        "unknown",
+        "(parent not on the Hub)",
+    }
+    assert "fa_table_family" not in at.session_state  # the family's row is not ticked on a region
+    at.selectbox(key="fam_by").select("family").run()
+    at.selectbox(key="family").select("Llama").run()
+    root = at.selectbox(key="base").options[0]
+    at.selectbox(key="base").select(root).run()
     at.button(key="fa_open").click().run()
     assert not at.exception
     assert at.title[0].value == "Explore"
-    assert at.session_state["ex_centre"] == root
+    assert param(at, "model") == root
     assert root in models(at)
+
+
+# -- state in the URL ---------------------------------------------------------------------------------
+def test_a_sent_link_restores_every_page(
+    app: Callable[..., AppTest], app_demo_store: Path, lin: Lineage
+) -> None:
+    """Each page opened from a URL shows what the URL says (the browser test checks that the
+    widgets write it there)."""
+    child = lin.ids[int(lin.children(lin.index[BIG])[0])]
+    at = app(
+        app_demo_store, model=BIG, node=child, list="children:finetune", down="1", up="0",
+        rel=["finetune", "quantized"], min_dl="10", colour="relation", size="false", rows="1",
+        find="ft", sort="likes", desc="false",
+    )  # fmt: skip
+    assert at.slider(key="down").value == 1 and at.slider(key="up").value == 0
+    assert at.multiselect(key="rel").value == ["finetune", "quantized"]
+    assert at.number_input(key="min_dl").value == 10 and at.radio(key="colour").value == "relation"
+    assert at.toggle(key="size").value is False and at.slider(key="rows").value == 1
+    assert at.selectbox(key="ex_node").value == child
+    assert at.text_input(key="find").value == "ft" and at.selectbox(key="sort").value == "likes"
+    table = at.dataframe[1].value  # the panel's table: the child's direct finetunes matching "ft"
+    expected = {
+        lin.ids[int(lin.child[e])]
+        for e in lin.child_edges(lin.index[child]).tolist()
+        if lin.relation_labels[int(lin.relation[e])] == "finetune"
+        and "ft" in lin.ids[int(lin.child[e])].lower()
+    }
+    assert set(table["model"]) == expected
+    assert list(table["likes"]) == sorted(table["likes"])  # ascending, as asked
+
+    at = app(
+        app_demo_store, "share", period="quarter", by="region", population="all", attribution="any",
+        top="2", focus=["china", "us"], values="new models",
+    )  # fmt: skip
+    assert at.selectbox(key="period").value == "quarter" and at.selectbox(key="by").value == "region"
+    assert at.selectbox(key="attribution").value == "any" and at.number_input(key="top").value == 2
+    assert list(at.dataframe[0].value.columns)[:2] in (["china", "us"], ["us", "china"])
+    assert all("-Q" in p for p in at.dataframe[0].value.index)
+
+    at = app(app_demo_store, "families", fam_by="region", fam_top="5", window="30", family="us")
+    assert at.selectbox(key="fam_by").value == "region" and len(at.dataframe[0].value) <= 5
+    assert at.selectbox(key="family").value == "us" and at.number_input(key="window").value == 30
 
 
 # -- Export ------------------------------------------------------------------------------------------
@@ -420,9 +553,11 @@ def test_export_files_parse(app_demo_store: Path, lin: Lineage) -> None:
     spec = ViewSpec(down=1)
     centre = lin.index[BIG]
     expected = {lin.ids[i] for i in lin.children(centre)} | {BIG}
-    graphml = _producer(graph, module, centre, spec, "drawn", "graphml")()
+    graphml = _producer(graph, module, centre, spec, "matched", "graphml")()
     g = nx.read_graphml(io.BytesIO(graphml))
     assert set(g.nodes) == expected
+    drawn = nx.read_graphml(io.BytesIO(_producer(graph, module, centre, spec, "drawn", "graphml")()))
+    assert set(drawn.nodes) == {lin.ids[int(i)] for i in graph.view(centre, spec).nodes}
     assert all(d.get("relation") in RELATIONS for _, _, d in g.edges(data=True))
     for fmt in module.FORMATS:
         payload = _producer(graph, module, centre, spec, "drawn", fmt)()
@@ -489,7 +624,7 @@ def test_payloads_are_escaped_everywhere(
     path, ids = xss_store
     for key in ("script", "img", "markdown"):
         at = app(path, model=ids[key])
-        assert at.session_state["ex_centre"] == ids[key]
+        assert param(at, "model") == ids[key]
         assert md(ids[key]) in summary(at)  # shown escaped, as text
         page = at.get("iframe")[0].proto.srcdoc  # type: ignore[attr-defined]
         assert "<img src=x" not in page and "<script>alert(1)" not in page
@@ -498,8 +633,8 @@ def test_payloads_are_escaped_everywhere(
         at = app(path, page_name)
         assert not at.exception
     at = app(path, "share")
-    at.selectbox(key="sh_pop").select("all").run()
-    at.selectbox(key="sh_by").select("org").run()
+    at.selectbox(key="population").select("all").run()
+    at.selectbox(key="by").select("org").run()
     assert ids["org_root"].split("/")[0] in at.dataframe[0].value.columns  # data, shown in a table
 
 
@@ -511,9 +646,11 @@ def test_select_view_cap_and_filters() -> None:
     edges += [("f0", "f0-child", "merge"), ("top", "base", "finetune")]
     lin = Lineage.from_edges(edges)
     base = lin.index["base"]
-    view = select_view(lin, base, ViewSpec(up=1, down=2, cap=10))
-    assert len(view.nodes) == 10 and view.ancestors == 1 and view.descendants == 36
-    assert view.hidden_total == 36 + 1 - 9 and sum(n for _, _, n in view.more) <= view.hidden_total
+    view = select_view(lin, base, ViewSpec(up=1, down=2, rows=1, width=300))
+    assert view.ancestors == 1 and view.descendants == 36
+    drawn_desc = int((view.level > 0).sum())
+    assert 0 < drawn_desc < 36 and view.hidden_total == 36 - drawn_desc
+    assert sum(c.total for c in view.clusters) == view.hidden_total  # every model drawn or counted
     assert set(view.level.tolist()) <= {-1, 0, 1, 2}
     drawn = set(view.nodes.tolist())
     assert all(int(lin.parent[e]) in drawn and int(lin.child[e]) in drawn for e in view.edges)
@@ -530,12 +667,13 @@ def test_network_page_is_offline_and_locked_down(xss_store: tuple[Path, dict[str
     lin = Lineage.load(path)
     view = select_view(lin, lin.index[ids["base"]], ViewSpec())
     page = network_html(build_network(lin, view, family_labels(lin, default_registry(), view.nodes)))
+    assert "<link" not in page and "src=" not in page.split("<body>")[1].split("<script")[0]
     assert "cdn.jsdelivr.net" not in page and "cdnjs" not in page  # everything inline
     csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page)
     assert csp and "default-src 'none'" in csp.group(1) and "script-src 'nonce-" in csp.group(1)
     nonce = re.search(r"'nonce-([0-9a-f]+)'", csp.group(1)).group(1)  # type: ignore[union-attr]
-    tags = re.findall(r"(?m)^\s*<script([^>]*)>", page)
-    assert tags and all(f'nonce="{nonce}"' in t for t in tags)
+    tags = re.findall(r"<script([^>]*)>", page.replace('"<script>"', ""))
+    assert len(tags) == 2 and all(f'nonce="{nonce}"' in t for t in tags)
     assert "<img src=x" not in page and "<script>alert" not in page
     assert "popup.innerHTML" not in page  # pyvis' HTML tooltip template is never used
     nodes = json.loads(re.search(r"nodes = new vis\.DataSet\((\[.*?\])\);", page).group(1))  # type: ignore[union-attr]
@@ -548,11 +686,9 @@ def test_legend_is_escaped() -> None:
     view = select_view(lin, 0, ViewSpec())
     evil = '"><img src=x onerror=alert(1)>'
     labels = [(evil, "unknown"), ("Qwen", "china")]
-    page = network_html(build_network(lin, view, labels), legend(labels, "family"))
+    page = network_html(build_network(lin, view, labels))
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
-    assert [text for text, _ in legend(labels, "relation")][1:] == [
-        f"{r} (link to its parent in view)" for r in RELATIONS
-    ]
+    assert [text for text, _, kind in legend(labels, "relation") if kind == "dot"] == list(RELATIONS)
 
 
 def test_top_roots_by_org(lin: Lineage) -> None:

@@ -120,7 +120,11 @@ def group_index(
 
 
 def node_groups(
-    lin: Lineage, nodes: IntArray, by: str = "family", registry: Registry | None = None, unlisted: bool = False
+    lin: Lineage,
+    nodes: IntArray,
+    by: str = "family",
+    registry: Registry | None = None,
+    unlisted: bool = False,
 ) -> tuple[IntArray, IntArray, list[str]]:
     """Distinct groups of each node in ``nodes``: ``(pair_node_pos, pair_group, labels)``.
 

@@ -135,7 +135,9 @@ def derivatives(lin: Lineage, node: int, scope: str = "children", relation: str 
         edges = edges[order]
         kids = lin.child[edges]
         first = np.concatenate(([True], kids[1:] != kids[:-1])) if len(kids) else np.zeros(0, bool)
-        return Derivatives(kids[first], np.ones(int(first.sum()), np.int64), lin.relation[edges[first]].astype(np.int64))
+        return Derivatives(
+            kids[first], np.ones(int(first.sum()), np.int64), lin.relation[edges[first]].astype(np.int64)
+        )
     w = walk(*lin.down_csr, [node], None, len(lin))
     rel = lin.relation[w.via].astype(np.int64)
     if code is None:
@@ -204,7 +206,9 @@ def derivative_rows(
             "model": lin.ids[int(x)],
             "downloads": int(lin.downloads[x]),
             "likes": int(lin.likes[x]),
-            "created": None if lin.created[x] == UNKNOWN_TIME or lin.legacy[x] else day_of(int(lin.created[x])),
+            "created": None
+            if lin.created[x] == UNKNOWN_TIME or lin.legacy[x]
+            else day_of(int(lin.created[x])),
             "relation": lin.relation_labels[int(r)],
             "depth": int(dp),
             "family": f,

@@ -32,7 +32,7 @@ from typing import Any
 
 from lineage.analytics.groups import NOT_ON_HUB
 
-__all__ = ["OTHER", "TopGroups", "period_bounds", "partial_periods", "top_overall"]
+__all__ = ["OTHER", "TopGroups", "partial_periods", "period_bounds", "top_overall"]
 
 OTHER = "(other)"
 _KEYS = ("period", "group")

@@ -6,11 +6,12 @@ graph's CSR adjacency, so a hub with hundreds of thousands of descendants costs 
 
 A drawing stays readable at any size: level by level, models are drawn only while their labels
 fit in ``spec.rows`` rows of ``spec.width`` pixels (below a drawn parent; the most downloaded
-first, favouring models the walk goes on from, so deeper levels show); the others are counted in *cluster* nodes hanging from their nearest
-drawn ancestor, one per relation ("+422 finetunes"), split by family when there is room, or
-coarser (one per parent, one per relation for the whole level) when there is not. Every model
-the walk kept is either drawn or counted in exactly one cluster. ``spec.expand`` opens clusters
-in place: their models are drawn first, with an extra row.
+first, favouring models the walk goes on from, so deeper levels show); the others are counted
+in *cluster* nodes hanging from their nearest drawn ancestor, one per relation ("+422
+finetunes"), split by family when there is room, or coarser (one per parent, one per relation
+for the whole level) when there is not. Every model the walk kept is either drawn or counted in
+exactly one cluster. ``spec.expand`` opens clusters in place: their models are drawn first,
+with an extra row.
 
 Filters (relation, pipeline tag, creation date, minimum downloads) apply to descendants and
 prune the walk: a model that fails them is left out together with whatever is reachable only
@@ -100,7 +101,9 @@ class Cluster:
         if self.level < 0:
             what = f"parents ({self.relation})" if self.relation else "more parents"
         head = f"+{self.direct:,} {what}" + (f" · {self.family}" if self.family else "")
-        return [head] if not self.below else [head, f"+{self.below:,} {'above' if self.level < 0 else 'below'}"]
+        return (
+            [head] if not self.below else [head, f"+{self.below:,} {'above' if self.level < 0 else 'below'}"]
+        )
 
 
 @dataclass
@@ -158,6 +161,20 @@ def _cluster_width(text_lines: Sequence[str]) -> float:
     return max(text_width(t, FONT) for t in text_lines) + 2 * BOX_PAD + GAP
 
 
+_GRAINS = ("family", "relation", "anchor", "level")
+
+
+@dataclass(frozen=True)
+class _Grain:
+    """Clusters at one grain: the key of each candidate, each key's (anchor, relation, family),
+    the keys' last candidate positions (sorted) and the width of the keys from each on."""
+
+    keys: IntArray
+    names: list[tuple[int, int, str]]
+    last: IntArray
+    tail: npt.NDArray[np.float64]
+
+
 class _Side:
     """One direction of the view (descendants ``sign=1``, ancestors ``sign=-1``)."""
 
@@ -170,9 +187,13 @@ class _Side:
         self.clusters: list[tuple[int, str, str, int]] = []  # (anchor, relation, family, level)
 
     def select(
-        self, drawn: BoolArray, pos: IntArray, spec: ViewSpec, boosted: Callable[[IntArray, IntArray], BoolArray],
+        self,
+        drawn: BoolArray,
+        pos: IntArray,
+        spec: ViewSpec,
+        boosted: Callable[[IntArray, IntArray], BoolArray],
         families: Callable[[IntArray], list[str]],
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Mark the models drawn level by level and put every other one in a cluster."""
         lin, labels = self.lin, self.lin.relation_labels
         deeper = self.hops > 1
@@ -204,50 +225,60 @@ class _Side:
         self, cand: IntArray, capacity: float, families: Callable[[IntArray], list[str]]
     ) -> tuple[int, IntArray, list[tuple[int, int, str]]]:
         """How many of ``cand`` (ranked) to draw, and the cluster of each: ``(k, key per
-        candidate, (anchor, relation code, family) per key)``. Finest clusters first; the most
-        models that leave room for the clusters of the rest."""
+        candidate, (anchor, relation code, family) per key)``. At least three models with the
+        finest clusters that leave them room; else fewer models; else one box per relation for
+        the whole level."""
         ids = self.lin.ids
         top = cand[:MAX_PER_LEVEL]
         widths = [max(text_width(short_label(ids[int(x)]), FONT), 40.0) + GAP for x in self.nodes[top]]
         drawn_w = np.concatenate([[0.0], np.cumsum(widths)])
+        grains: dict[str, _Grain | None] = {}
+        most = min(len(top), len(cand))
+        for lowest, names in ((min(3, most), _GRAINS[:3]), (min(1, most), _GRAINS[:3]), (0, _GRAINS)):
+            for grain in names:
+                if grain not in grains:
+                    grains[grain] = self._grain(grain, cand, families)
+                g = grains[grain]
+                if g is None:
+                    continue
+                for k in range(most, lowest - 1, -1):
+                    clusters_w = g.tail[np.searchsorted(g.last, k, side="left")] if k < len(cand) else 0.0
+                    if drawn_w[k] + clusters_w <= capacity:
+                        return k, g.keys, g.names
+        g = grains["level"]
+        assert g is not None
+        return 0, g.keys, g.names
+
+    def _grain(self, grain: str, cand: IntArray, families: Callable[[IntArray], list[str]]) -> _Grain | None:
+        """The clusters of ``cand`` at one grain: per anchor, relation and family; per anchor and
+        relation; per anchor; per relation for the whole level. None when it adds nothing."""
         src, rel = self.src[cand], self.rel[cand]
-        fam: list[str] | None = None
-        for grain in ("family", "relation", "anchor", "level"):
-            if grain == "family":
-                if len(cand) > 50_000:
-                    continue
-                fam = families(self.nodes[cand])
-                codes = {f: i for i, f in enumerate(dict.fromkeys(fam))}
-                if len(codes) < 2:
-                    continue
-                raw = (src * 8 + rel) * len(codes) + np.array([codes[f] for f in fam], dtype=np.int64)
-            elif grain == "relation":
-                raw = src * 8 + rel
-            elif grain == "anchor":
-                raw = src
-            else:
-                raw = rel
-            uniq, keys, counts = np.unique(raw, return_inverse=True, return_counts=True)
-            last = np.zeros(len(uniq), dtype=np.int64)
-            np.maximum.at(last, keys, np.arange(len(cand)))
-            names: list[tuple[int, int, str]] = []
-            cw = np.empty(len(uniq))
-            for j, member in enumerate(_first_positions(keys, len(uniq)).tolist()):
-                a = int(src[member]) if grain != "level" else -1
-                r = int(rel[member]) if grain in ("family", "relation", "level") else -1
-                f = fam[member] if grain == "family" and fam is not None else ""
-                names.append((a, r, f))
-                probe = Cluster(a, self.lin.relation_labels[r] if r >= 0 else "", f, self.sign, int(counts[j]), 0)
-                cw[j] = _cluster_width(probe.lines())
-            order = np.argsort(last, kind="stable")
-            tail = np.concatenate([np.cumsum(cw[order][::-1])[::-1], [0.0]])  # width of keys >= j
-            last_sorted = last[order]
-            lowest = min(3, len(cand)) if grain != "level" else 0
-            for k in range(min(len(top), len(cand)), lowest - 1, -1):
-                clusters_w = tail[np.searchsorted(last_sorted, k, side="left")] if k < len(cand) else 0.0
-                if drawn_w[k] + clusters_w <= capacity:
-                    return k, keys, names
-        return 0, keys, names
+        fam: list[str] = []
+        if grain == "family":
+            if len(cand) > 50_000:
+                return None
+            fam = families(self.nodes[cand])
+            codes = {f: i for i, f in enumerate(dict.fromkeys(fam))}
+            if len(codes) < 2:
+                return None
+            raw = (src * 8 + rel) * len(codes) + np.array([codes[f] for f in fam], dtype=np.int64)
+        else:
+            raw = {"relation": src * 8 + rel, "anchor": src, "level": rel}[grain]
+        uniq, keys, counts = np.unique(raw, return_inverse=True, return_counts=True)
+        last = np.zeros(len(uniq), dtype=np.int64)
+        np.maximum.at(last, keys, np.arange(len(cand)))
+        names: list[tuple[int, int, str]] = []
+        widths = np.empty(len(uniq))
+        for j, member in enumerate(_first_positions(keys, len(uniq)).tolist()):
+            a = int(src[member]) if grain != "level" else -1
+            r = int(rel[member]) if grain != "anchor" else -1
+            f = fam[member] if fam else ""
+            names.append((a, r, f))
+            label = self.lin.relation_labels[r] if r >= 0 else ""
+            widths[j] = _cluster_width(Cluster(a, label, f, self.sign, int(counts[j]), 0).lines())
+        order = np.argsort(last, kind="stable")
+        tail = np.concatenate([np.cumsum(widths[order][::-1])[::-1], [0.0]])  # width of keys >= j
+        return _Grain(keys, names, last[order], tail)
 
     def counts(self) -> list[Cluster]:
         hidden = self.key >= 0
@@ -358,9 +389,7 @@ def select_view(lin: Lineage, centre: int, spec: ViewSpec, registry: Registry | 
     )
 
 
-def family_labels(
-    lin: Lineage, registry: Registry, nodes: Sequence[int] | IntArray
-) -> list[tuple[str, str]]:
+def family_labels(lin: Lineage, registry: Registry, nodes: Sequence[int] | IntArray) -> list[tuple[str, str]]:
     """``(family, region)`` of each node, from its root ancestors ("Qwen + Llama" for a merge);
     placeholder roots the registry does not name are "(parent not on the Hub)".
 

@@ -31,8 +31,8 @@ from typing import Any, NoReturn, TypeVar, cast
 import streamlit as st
 
 from lineage.analytics import BY, PERIODS, ShareQuery, Table, family_summary, share_table
-from lineage.analytics.quality import quality_report
 from lineage.analytics.panel import Derivatives, RelationCounts, derivatives, relation_counts, top_roots
+from lineage.analytics.quality import quality_report
 from lineage.analytics.view import View, ViewSpec, select_view
 from lineage.families import Registry, default_registry
 from lineage.graph import UNKNOWN_TIME, Lineage
@@ -238,7 +238,9 @@ class Graph:
         return self.memo(("counts", node), lambda: relation_counts(self.lin, node))
 
     def derivatives(self, node: int, scope: str, relation: str | None) -> Derivatives:
-        return self.memo(("derivatives", node, scope, relation), lambda: derivatives(self.lin, node, scope, relation))
+        return self.memo(
+            ("derivatives", node, scope, relation), lambda: derivatives(self.lin, node, scope, relation)
+        )
 
 
 _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage-graph")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 import streamlit as st
@@ -30,7 +30,7 @@ from lineage.render.palette import relation_label
 
 __all__ = ["render"]
 
-PARAM = "query-params"
+PARAM: Final = "query-params"
 #: Clusters opened in place at most (the URL keeps the first ones).
 MAX_EXPAND = 12
 
@@ -39,10 +39,12 @@ def _ss() -> Any:
     return st.session_state
 
 
-def _set_centre(model_id: str) -> None:
-    """Centre the view on ``model_id`` (a new history entry: Back returns to the previous one)."""
+def _set_centre(model_id: str, show: bool = True) -> None:
+    """Centre the view on ``model_id`` (a new history entry: Back returns to the previous one);
+    ``show`` puts the id in the search box (else the box keeps what was typed)."""
     ss = _ss()
-    ss["ex_query"] = model_id
+    if show:
+        ss["ex_query"] = model_id
     ss["_ex_known"] = model_id
     qp = st.query_params
     for key in ("node", "list", "expand"):
@@ -51,26 +53,26 @@ def _set_centre(model_id: str) -> None:
     qp["model"] = model_id
 
 
-def _find(state: data.StoreState, text: str) -> str | None:
-    """The model ``text`` names: its id (any letter case, or a pasted Hub URL), else the only or
-    the most downloaded match."""
+def _find(state: data.StoreState, text: str) -> tuple[str | None, bool]:
+    """The model ``text`` names, and whether it named it exactly: its id (any letter case, or a
+    pasted Hub URL), else the only or the most downloaded match."""
     ref = model_ref(text)
     if not ref or state.key is None:
-        return None
+        return None, False
     with data.reader(state)() as store:
         row = store.model(ref)
     if row is not None:
-        return str(row["id"])
+        return str(row["id"]), True
     hits = data.search_models(state.path, state.key, ref, 1)
-    return hits[0] if hits else None
+    return (hits[0] if hits else None), False
 
 
 def _on_query() -> None:
     text = (_ss().get("ex_query") or "").strip()
     if text:
-        found = _find(data.store_state(), text)
+        found, exact = _find(data.store_state(), text)
         if found is not None:
-            _set_centre(found)
+            _set_centre(found, show=exact)  # a partial text stays, with its other matches beside
 
 
 def _on_pick() -> None:
@@ -97,7 +99,7 @@ def _search(state: data.StoreState) -> None:
             "the most downloaded match on Enter, and lists the others beside.",
         )
     text = model_ref(ss.get("ex_query") or "")
-    if text and text == centre:
+    if text and text.lower() == str(centre).lower():
         options = [text]  # the box shows the model in view: no search needed
     elif text:
         options = data.search_models(state.path, state.key, text)
@@ -230,7 +232,9 @@ def _summary(view: View, centre_id: str, spec: ViewSpec, in_all: int) -> str:
             f"The other {view.hidden_total:,} are counted in {_plural(len(view.clusters), 'box')} ({mix})."
         )
     if view.filtered:
-        parts.append(f"{view.filtered:,} descendants within {_plural(spec.down, 'level')} left out by the filters.")
+        parts.append(
+            f"{view.filtered:,} descendants within {_plural(spec.down, 'level')} left out by the filters."
+        )
     return " ".join(parts)
 
 
@@ -308,7 +312,12 @@ def render() -> None:
     html, height = _graph_html(state.key, node, spec, colour, size, graph, view, labels)
     st.iframe(html, height=height + 4, alt=f"Lineage graph around {centre_id}")
     if spec.expand:
-        st.button("Close the boxes opened in place", key="ex_collapse", on_click=_collapse, icon=":material/unfold_less:")
+        st.button(
+            "Close the boxes opened in place",
+            key="ex_collapse",
+            on_click=_collapse,
+            icon=":material/unfold_less:",
+        )
     render_panel(state, graph, view, centre_id)
 
 

@@ -65,7 +65,7 @@ def layout(lin: Lineage, view: View, spec: ViewSpec, by_downloads: bool = True) 
     """The layered positions of ``view`` (see the module docstring)."""
     levels: dict[int, list[tuple[str, int]]] = {}
     anchor: dict[tuple[str, int], int] = {}
-    for k, (node, lvl, via) in enumerate(zip(view.nodes.tolist(), view.level.tolist(), view.via.tolist(), strict=True)):
+    for k, (lvl, via) in enumerate(zip(view.level.tolist(), view.via.tolist(), strict=True)):
         levels.setdefault(lvl, []).append(("model", k))
         if via >= 0:
             anchor[("model", k)] = int(lin.child[via] if lvl < 0 else lin.parent[via])

@@ -199,7 +199,8 @@ def build_network(
             "relation": cluster.relation or "mixed",
             "family": cluster.family,
             "label": "\n".join(lines),
-            "title": title + ("\nclick: list them · double-click: draw them here" if cluster.level > 0 else ""),
+            "title": title
+            + ("\nclick: list them · double-click: draw them here" if cluster.level > 0 else ""),
             "shape": "box",
             "color": {"background": CLUSTER_FILL, "border": border},
             "borderWidth": 1.5,
@@ -253,7 +254,9 @@ def _legend_html(entries: Sequence[tuple[str, str, str]]) -> str:
     for text, colour, kind in entries:
         if not _COLOUR.fullmatch(colour):
             continue
-        items.append(f'<li class="{kind}"><span class="sw" style="--c:{colour}"></span>{html.escape(text)}</li>')
+        items.append(
+            f'<li class="{kind}"><span class="sw" style="--c:{colour}"></span>{html.escape(text)}</li>'
+        )
     return f'<aside id="lineage-legend"><ul>{"".join(items)}</ul></aside>'
 
 
@@ -292,7 +295,8 @@ _CSS = (
 _DRAW_JS = """
 var nodes = new vis.DataSet(__NODES__);
 var edges = new vis.DataSet(__EDGES__);
-var network = new vis.Network(document.getElementById("mynetwork"), {nodes: nodes, edges: edges}, __OPTIONS__);
+var network = new vis.Network(
+  document.getElementById("mynetwork"), {nodes: nodes, edges: edges}, __OPTIONS__);
 (function () {
   function go(set, add) {
     try {
@@ -302,7 +306,9 @@ var network = new vis.Network(document.getElementById("mynetwork"), {nodes: node
       Object.keys(set).forEach(function (k) {
         if (set[k] === null) { url.searchParams.delete(k); } else { url.searchParams.set(k, set[k]); }
       });
-      if (add && url.searchParams.getAll(add[0]).indexOf(add[1]) < 0) { url.searchParams.append(add[0], add[1]); }
+      if (add && url.searchParams.getAll(add[0]).indexOf(add[1]) < 0) {
+        url.searchParams.append(add[0], add[1]);
+      }
       w.history.pushState(null, "", url.toString());
       w.dispatchEvent(new w.PopStateEvent("popstate", {state: null}));
     } catch (e) { /* no access to the app's window: tooltips still work */ }
@@ -351,7 +357,7 @@ def network_html(drawing: Drawing) -> str:
         "img-src data: blob:; font-src data:; connect-src 'none'; base-uri 'none'; form-action 'none'"
     )
     return (
-        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
         f"<style>{_CSS}</style>\n"
         f'<script nonce="{nonce}">{_vis_js()}</script>\n'

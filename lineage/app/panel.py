@@ -13,7 +13,7 @@ table's filters are bound to ``find``, ``fam``, ``sort`` and ``desc``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 import streamlit as st
@@ -28,7 +28,7 @@ from lineage.render.palette import relation_label
 
 __all__ = ["TABLE_ROWS", "render_panel"]
 
-PARAM = "query-params"
+PARAM: Final = "query-params"
 #: Rows a derivative table shows at most (the CSV download has them all).
 TABLE_ROWS = 1000
 SCOPES = {"children": "direct", "descendants": "at any depth"}
@@ -90,7 +90,9 @@ def _counts(state: data.StoreState, graph: data.Graph, node: int, node_id: str) 
     )
     widths = [1.3, 1.2, 1.2, 1.0] if not simulated else [1.3, 1.2, 1.2]
     head = st.columns(widths, vertical_alignment="center")
-    for col, text in zip(head, ["relation", "direct children", "all descendants", "on the Hub"], strict=False):
+    for col, text in zip(
+        head, ["relation", "direct children", "all descendants", "on the Hub"], strict=False
+    ):
         col.caption(text)
     current = st.query_params.get("list") if st.query_params.get("node", node_id) == node_id else None
     for rel in [r for r in RELATIONS if counts.descendants.get(r)] + ["all"]:
@@ -169,7 +171,8 @@ def _table(state: data.StoreState, graph: data.Graph, node: int, node_id: str, l
     what = (
         ("direct children" if scope == "children" else "descendants")
         if rel == "all"
-        else relation_label(rel, 2).split(" ", 1)[1] + (" (direct)" if scope == "children" else " (any depth)")
+        else relation_label(rel, 2).split(" ", 1)[1]
+        + (" (direct)" if scope == "children" else " (any depth)")
     )
     head, close = st.columns([6, 1], vertical_alignment="bottom")
     head.subheader(f"{len(d.nodes):,} {what} of {md(node_id)}")
@@ -194,7 +197,9 @@ def _table(state: data.StoreState, graph: data.Graph, node: int, node_id: str, l
         lin, d, graph.registry, text=text or "", families=families, sort=str(sort), descending=bool(desc),
         limit=TABLE_ROWS,
     )  # fmt: skip
-    frame = pd.DataFrame(rows, columns=["model", "downloads", "likes", "created", "relation", "depth", "family"])
+    frame = pd.DataFrame(
+        rows, columns=["model", "downloads", "likes", "created", "relation", "depth", "family"]
+    )
     config: dict[str, Any] = {
         "downloads": st.column_config.NumberColumn("downloads (30 d)", format="localized"),
         "likes": st.column_config.NumberColumn(format="localized"),
@@ -206,7 +211,11 @@ def _table(state: data.StoreState, graph: data.Graph, node: int, node_id: str, l
     shown = min(matching, TABLE_ROWS)
     st.caption(
         f"{matching:,} models match"
-        + (f"; the first {shown:,} by {sort} are shown (click a column to re-sort them)" if matching > shown else "")
+        + (
+            f"; the first {shown:,} by {sort} are shown (click a column to re-sort them)"
+            if matching > shown
+            else ""
+        )
         + ". The CSV has every matching model."
     )
 
@@ -215,7 +224,9 @@ def _table(state: data.StoreState, graph: data.Graph, node: int, node_id: str, l
             lin, d, graph.registry, text=text or "", families=families, sort=str(sort),
             descending=bool(desc), limit=len(d.nodes),
         )  # fmt: skip
-        return render_rows(every, "csv", ["model", "downloads", "likes", "created", "relation", "depth", "family"])
+        return render_rows(
+            every, "csv", ["model", "downloads", "likes", "created", "relation", "depth", "family"]
+        )
 
     st.download_button(
         "Download CSV",

@@ -20,7 +20,7 @@ import hashlib
 import os
 import tempfile
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 import altair as alt
 import pandas as pd
@@ -37,7 +37,7 @@ from lineage.render import render as render_rows
 
 __all__ = ["VALUES", "render"]
 
-PARAM = "query-params"
+PARAM: Final = "query-params"
 FIRST_DAY, LAST_DAY = date(2015, 1, 1), date(2040, 12, 31)
 #: What the table shows: label -> (row field, kind).
 VALUES = {
@@ -118,7 +118,11 @@ def _options(graph: data.Graph) -> tuple[ShareQuery, int, Registry | None, str]:
     )
     a, b = st.columns(2)
     tags = a.multiselect(
-        "Pipeline tags", sorted(t for t in lin.pipeline_labels if t), key="pipeline", placeholder="any", bind=PARAM
+        "Pipeline tags",
+        sorted(t for t in lin.pipeline_labels if t),
+        key="pipeline",
+        placeholder="any",
+        bind=PARAM,
     )
     libraries = b.multiselect(
         "Libraries", sorted(t for t in lin.library_labels if t), key="library", placeholder="any", bind=PARAM
@@ -126,7 +130,9 @@ def _options(graph: data.Graph) -> tuple[ShareQuery, int, Registry | None, str]:
     registry: Registry | None = None
     registry_id = ""
     with st.expander("Family registry (`--registry`)"):
-        upload = st.file_uploader("Your registry TOML (extends the built-in one)", type=["toml"], key="sh_registry")
+        upload = st.file_uploader(
+            "Your registry TOML (extends the built-in one)", type=["toml"], key="sh_registry"
+        )
         if upload is not None:
             content = upload.getvalue()
             registry_id = hashlib.sha256(content).hexdigest()
@@ -184,7 +190,9 @@ def _chart(
             title=title,
             scale=alt.Scale(domain=[0, 1]) if stacked else alt.Undefined,
         ),
-        color=alt.Color("group:N", scale=colour_scale(top.groups, query.by, registry), sort=top.groups, legend=None),
+        color=alt.Color(
+            "group:N", scale=colour_scale(top.groups, query.by, registry), sort=top.groups, legend=None
+        ),
         order=alt.Order("rank:Q"),
         tooltip=[
             alt.Tooltip("period:N"),
@@ -203,14 +211,16 @@ def _chart(
             .mark_text(baseline="top", dy=4, fontSize=11, color="#4b5563")
             .encode(x=x, y=alt.value(0), text="label:N")
         )
-    chart: alt.LayerChart = alt.layer(*layers).properties(height=360, title=title, usermeta=SVG)
+    chart = alt.LayerChart(layer=layers, height=360, title=title, usermeta=SVG)
     return chart
 
 
 def _table(top: TopGroups, partial: list[str], values: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     field, kind = VALUES[values]
     df = pd.DataFrame(top.rows, columns=COLUMNS)
-    pivot = df.pivot_table(index="period", columns="group", values=field, aggfunc="sum", sort=True).fillna(0.0)
+    pivot = df.pivot_table(index="period", columns="group", values=field, aggfunc="sum", sort=True).fillna(
+        0.0
+    )
     pivot = pivot.iloc[::-1]  # the newest period first
     pivot = pivot[[g for g in top.groups if g in pivot.columns]]
     pivot.index = [f"{p} (partial)" if p in partial else p for p in pivot.index]
@@ -256,7 +266,7 @@ def render() -> None:
         options,
         key="focus",
         bind=PARAM,
-        placeholder=f"the top {n} over the whole range — or pick groups to compare, e.g. Qwen, Llama, DeepSeek",
+        placeholder=f"the top {n} over the whole range — or groups to compare: Qwen, Llama, DeepSeek…",
         help="Compare chosen groups; everything else is summed as “(other)”.",
     )
     top = top_overall(table.rows, n, focus)
@@ -284,7 +294,9 @@ def render() -> None:
     for note in table.notes:
         st.caption(f"Note: {md(note)}")
     if top.rows:
-        values = st.segmented_control("Table", list(VALUES), default="share of new models", key="values", bind=PARAM)
+        values = st.segmented_control(
+            "Table", list(VALUES), default="share of new models", key="values", bind=PARAM
+        )
         pivot, config = _table(top, partial, str(values or "share of new models"))
         st.dataframe(pivot, width="stretch", column_config=config)
         csv_text, json_text = _downloads(top.rows)

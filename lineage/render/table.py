@@ -63,7 +63,7 @@ def _csv_value(value: Any, key: str) -> Any:
     if _is_share(key):
         text = f"{value:.6f}"
     elif "downloads" in key:
-        return int(round(value))
+        return round(value)
     else:
         text = f"{value:.3f}"
     text = text.rstrip("0").rstrip(".")
