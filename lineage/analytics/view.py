@@ -161,9 +161,6 @@ def _cluster_width(text_lines: Sequence[str]) -> float:
     return max(text_width(t, FONT) for t in text_lines) + 2 * BOX_PAD + GAP
 
 
-_GRAINS = ("family", "relation", "anchor", "level")
-
-
 @dataclass(frozen=True)
 class _Grain:
     """Clusters at one grain: the key of each candidate, each key's (anchor, relation, family),
@@ -211,6 +208,12 @@ class _Side:
             boost = boosted(self.src[cand], self.rel[cand])
             order = np.lexsort((self.nodes[cand], -score[cand], ~boost))
             cand, boost = cand[order], boost[order]
+            # The best of each (parent, relation) first: every kind of derivative shows.
+            group = self.src[cand] * 8 + self.rel[cand]
+            leader = np.zeros(len(cand), dtype=bool)
+            leader[_first_positions(np.unique(group, return_inverse=True)[1], len(np.unique(group)))] = True
+            order = np.lexsort((np.arange(len(cand)), ~leader, ~boost))
+            cand, boost = cand[order], boost[order]
             opened = len(np.unique(self.src[cand][boost] * 8 + self.rel[cand][boost]))
             capacity = 0.9 * spec.width * (spec.rows + min(3, opened))
             k, keys, names = self._fit(cand, capacity, families)
@@ -225,29 +228,43 @@ class _Side:
         self, cand: IntArray, capacity: float, families: Callable[[IntArray], list[str]]
     ) -> tuple[int, IntArray, list[tuple[int, int, str]]]:
         """How many of ``cand`` (ranked) to draw, and the cluster of each: ``(k, key per
-        candidate, (anchor, relation code, family) per key)``. At least three models with the
-        finest clusters that leave them room; else fewer models; else one box per relation for
-        the whole level."""
+        candidate, (anchor, relation code, family) per key)``. The most models (at least three)
+        that leave room for one box per parent and relation, split by family if that costs no
+        model; else one box per parent; else fewer models; else one box per relation for the
+        whole level."""
         ids = self.lin.ids
         top = cand[:MAX_PER_LEVEL]
         widths = [max(text_width(short_label(ids[int(x)]), FONT), 40.0) + GAP for x in self.nodes[top]]
         drawn_w = np.concatenate([[0.0], np.cumsum(widths)])
-        grains: dict[str, _Grain | None] = {}
         most = min(len(top), len(cand))
-        for lowest, names in ((min(3, most), _GRAINS[:3]), (min(1, most), _GRAINS[:3]), (0, _GRAINS)):
-            for grain in names:
-                if grain not in grains:
-                    grains[grain] = self._grain(grain, cand, families)
-                g = grains[grain]
-                if g is None:
-                    continue
-                for k in range(most, lowest - 1, -1):
-                    clusters_w = g.tail[np.searchsorted(g.last, k, side="left")] if k < len(cand) else 0.0
-                    if drawn_w[k] + clusters_w <= capacity:
-                        return k, g.keys, g.names
-        g = grains["level"]
-        assert g is not None
-        return 0, g.keys, g.names
+
+        def fit(g: _Grain | None, lowest: int) -> int | None:
+            if g is None:
+                return None
+            for k in range(most, lowest - 1, -1):
+                clusters_w = g.tail[np.searchsorted(g.last, k, side="left")] if k < len(cand) else 0.0
+                if drawn_w[k] + clusters_w <= capacity:
+                    return k
+            return None
+
+        relation = self._grain("relation", cand, families)
+        for lowest in (min(3, most), min(1, most)):
+            k = fit(relation, lowest)
+            if k is not None:
+                by_family = self._grain("family", cand, families) if k < len(cand) else None
+                if fit(by_family, k) == k:
+                    assert by_family is not None
+                    return k, by_family.keys, by_family.names
+                assert relation is not None
+                return k, relation.keys, relation.names
+            anchor = self._grain("anchor", cand, families)
+            k = fit(anchor, lowest)
+            if k is not None:
+                assert anchor is not None
+                return k, anchor.keys, anchor.names
+        level = self._grain("level", cand, families)
+        assert level is not None
+        return fit(level, 0) or 0, level.keys, level.names
 
     def _grain(self, grain: str, cand: IntArray, families: Callable[[IntArray], list[str]]) -> _Grain | None:
         """The clusters of ``cand`` at one grain: per anchor, relation and family; per anchor and

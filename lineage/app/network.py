@@ -234,7 +234,11 @@ def build_network(
         },
         "layout": {"improvedLayout": False, "randomSeed": 0},
     }
-    present = [r for r in RELATION_ORDER if any(e.get("relation") == r for e in vis_edges)]
+    present = [
+        r
+        for r in RELATION_ORDER
+        if any(e.get("relation") == r for e in vis_edges) or any(c.relation == r for c in view.clusters)
+    ]
     entries = legend(labels, colour_by, registry, present or RELATION_ORDER[:1], bool(view.clusters))
     height = int(min(MAX_HEIGHT, max(MIN_HEIGHT, place.height * 0.8 + 160)))
     return Drawing(vis_nodes, vis_edges, options, height, entries)

@@ -113,7 +113,7 @@ def _counts(state: data.StoreState, graph: data.Graph, node: int, node_id: str) 
                 + ("" if rel == "all" else f" counted as {rel}"),
             )
         if not simulated and rel in HUB_RELATIONS and direct:
-            cols[3].markdown(f"[list ↗]({hub_listing(node_id, rel)})", help="The Hub's own listing")
+            cols[3].markdown(f"[list ↗]({hub_listing(node_id, rel)})")
 
 
 def _details(state: data.StoreState, graph: data.Graph, node: int, centre_id: str) -> None:

@@ -17,7 +17,7 @@ Relations have one colour and one order (:data:`RELATION_ORDER`, as in
 >>> group_colour("Qwen") == group_colour("Qwen", "org") == "#7c3aed"
 True
 >>> group_colour("china", "region"), group_colour(OTHER)
-('#dc2626', '#cbd5e1')
+('#dc2626', '#b0b7c3')
 >>> hashed_colour("someuser") == hashed_colour("someuser") != hashed_colour("otheruser")
 True
 """
@@ -65,7 +65,7 @@ REGION_COLOURS: dict[str, str] = {
     "other": "#16a34a",
     "unknown": "#6b7280",
 }
-_SPECIAL: dict[str, str] = {OTHER: "#cbd5e1", NOT_ON_HUB: "#a8a29e"}
+_SPECIAL: dict[str, str] = {OTHER: "#b0b7c3", NOT_ON_HUB: "#8d7f74"}
 #: The model a view is centred on (Explore).
 CENTRE_COLOUR = "#dc2626"
 
