@@ -504,14 +504,14 @@ def test_a_sent_link_restores_every_page(
     at = app(
         app_demo_store, model=BIG, node=child, list="children:finetune", down="1", up="0",
         rel=["finetune", "quantized"], min_dl="10", colour="relation", size="false", rows="1",
-        find="ft", sort="likes", desc="false",
+        find="ft", sort="likes, fewest first",
     )  # fmt: skip
     assert at.slider(key="down").value == 1 and at.slider(key="up").value == 0
     assert at.multiselect(key="rel").value == ["finetune", "quantized"]
     assert at.number_input(key="min_dl").value == 10 and at.radio(key="colour").value == "relation"
     assert at.toggle(key="size").value is False and at.slider(key="rows").value == 1
     assert at.selectbox(key="ex_node").value == child
-    assert at.text_input(key="find").value == "ft" and at.selectbox(key="sort").value == "likes"
+    assert at.text_input(key="find").value == "ft" and at.selectbox(key="sort").value == "likes, fewest first"
     table = at.dataframe[1].value  # the panel's table: the child's direct finetunes matching "ft"
     expected = {m for m in finetunes(lin.index[child]) if "ft" in m.lower()}
     assert len(expected) >= 2 and set(table["model"]) == expected

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.browser
 __all__ = ["big_store", "browser"]  # fixtures, imported
 
 IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
+SVG_TEXTS = "() => [...document.querySelectorAll('svg text')].map(e => e.textContent)"
 LEGEND = """(i) => {
   const c = document.querySelectorAll("[data-testid=stVegaLiteChart]")[i];
   return [...c.querySelectorAll(".role-legend-label text")].map(t => t.textContent)
@@ -287,7 +288,7 @@ def test_every_page_restores_its_state_from_the_url(browser: Any, app_url: str) 
                 box = target.get_by_test_id("stSelectbox").filter(has_text=label).first
                 assert box.locator("input").input_value() == value, (path, label)
             charts(target, 2)
-            texts = target.evaluate("() => [...document.querySelectorAll('svg text')].map(t => t.textContent)")
+            texts = target.evaluate(SVG_TEXTS)
             assert any(check in t for t in texts), (path, check)
         fresh.close()
     page.close()

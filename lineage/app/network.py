@@ -287,8 +287,8 @@ _CSS = (
     "#lineage-legend .line .sw{height:0;margin-top:8px;border-top:3px solid var(--c)}"
     "#lineage-legend .dash .sw{height:0;margin-top:8px;border-top:3px dashed var(--c)}"
     "#lineage-legend .box .sw{border:1.5px solid var(--c);background:#f8fafc;border-radius:2px}"
-    "@media (max-width:760px){#lineage{flex-direction:column}#mynetwork{flex:1 1 auto}"
-    "#lineage-legend{flex:0 0 auto;max-height:30%}"
+    "@media (max-width:760px){#lineage{flex-direction:column}#mynetwork{flex:1 1 0;min-height:0;height:auto}"
+    "#lineage-legend{flex:0 0 auto;max-height:28%}"
     "#lineage-legend ul{display:flex;flex-wrap:wrap;gap:2px 14px}}"
     "div.vis-tooltip{background:#f5f4ed;border:1px solid #808074;border-radius:3px;"
     "box-shadow:3px 3px 10px rgba(0,0,0,.2);color:#000;font:13px " + FONT_FACE + ";padding:5px;"
@@ -336,7 +336,8 @@ var network = new vis.Network(
     if (hit.length) { network.selectNodes(hit); }
   } catch (e) { /* ignore */ }
   network.once("afterDrawing", function () {
-    network.fit({animation: false});
+    network.fit({animation: false});  // fits the dots: leave room for the labels at the edges
+    network.moveTo({scale: network.getScale() * 0.9, animation: false});
     document.body.setAttribute("data-lineage-ready", "1");
   });
 })();

@@ -8,7 +8,7 @@
 
 Simulated stores get no Hub links at all: their ids are not on huggingface.co. The panel's model
 is ``?node=`` (default the centre); the open table is ``?list=<scope>:<relation|all>``; the
-table's filters are bound to ``find``, ``fam``, ``sort`` and ``desc``.
+table's filters are bound to ``find``, ``fam`` and ``sort`` (``downloads, most first``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,25 @@ PARAM: Final = "query-params"
 #: Rows a derivative table shows at most (the CSV download has them all).
 TABLE_ROWS = 1000
 SCOPES = {"children": "direct", "descendants": "at any depth"}
+_WORDS = {"created": ("newest", "oldest"), "depth": ("deepest", "nearest"), "model": ("Z to A", "A to Z")}
+
+
+def _order_name(key: str, desc: bool) -> str:
+    """How an order reads (and is written in the URL).
+
+    >>> _order_name("downloads", True), _order_name("depth", False), _order_name("model", False)
+    ('downloads, most first', 'depth, nearest first', 'model, A to Z')
+    """
+    most, least = _WORDS.get(key, ("most", "fewest"))
+    return f"{key}, {most if desc else least}" + ("" if key == "model" else " first")
+
+
+#: Table orders by name: (column, descending).
+ORDERS = {
+    _order_name(s, desc): (s, desc)
+    for s in SORTS
+    for desc in ((False, True) if s == "model" else (True, False))
+}
 
 
 def _open(node_id: str, listing: str | None) -> None:
@@ -88,17 +107,15 @@ def _counts(state: data.StoreState, graph: data.Graph, node: int, node_id: str) 
     st.markdown(
         f"**Derivatives:** {counts.total_children:,} direct, {counts.total_descendants:,} at any depth"
     )
-    widths = [1.3, 1.2, 1.2, 1.0] if not simulated else [1.3, 1.2, 1.2]
-    head = st.columns(widths, vertical_alignment="center")
-    for col, text in zip(
-        head, ["relation", "direct children", "all descendants", "on the Hub"], strict=False
-    ):
+    widths = [1.1, 1.1, 1.1, 0.8] if not simulated else [1.1, 1.1, 1.1]
+    head = st.columns(widths, vertical_alignment="center", gap="small")
+    for col, text in zip(head, ["", "direct", "any depth", "Hub"], strict=False):
         col.caption(text)
     current = st.query_params.get("list") if st.query_params.get("node", node_id) == node_id else None
     for rel in [r for r in RELATIONS if counts.descendants.get(r)] + ["all"]:
         direct = counts.total_children if rel == "all" else counts.children.get(rel, 0)
         deep = counts.total_descendants if rel == "all" else counts.descendants.get(rel, 0)
-        cols = st.columns(widths, vertical_alignment="center")
+        cols = st.columns(widths, vertical_alignment="center", gap="small")
         cols[0].markdown(f"**{rel}**" if rel == "all" else rel)
         for col, scope, n in ((cols[1], "children", direct), (cols[2], "descendants", deep)):
             listing = f"{scope}:{rel}"
@@ -174,14 +191,14 @@ def _table(state: data.StoreState, graph: data.Graph, node: int, node_id: str, l
         else relation_label(rel, 2).split(" ", 1)[1]
         + (" (direct)" if scope == "children" else " (any depth)")
     )
-    head, close = st.columns([6, 1], vertical_alignment="bottom")
+    head, close = st.columns([5, 1.3], vertical_alignment="bottom")
     head.subheader(f"{len(d.nodes):,} {what} of {md(node_id)}")
     close.button("Close", key="pl_close", on_click=_open, args=(node_id, None), icon=":material/close:")
     fam_counts = derivative_rows(lin, d, graph.registry, limit=0)[2]
     ss = st.session_state
     if "fam" in ss:  # a family not in this table (another model's): drop it
         ss["fam"] = [f for f in ss["fam"] if f in fam_counts]
-    a, b, c, e = st.columns([3, 3, 2, 1.2], vertical_alignment="bottom")
+    a, b, c = st.columns([3, 3, 2.4], vertical_alignment="bottom")
     text = a.text_input("Filter ids", key="find", bind=PARAM, placeholder="part of an id, e.g. gguf")
     families = b.multiselect(
         "Families",
@@ -189,12 +206,12 @@ def _table(state: data.StoreState, graph: data.Graph, node: int, node_id: str, l
         key="fam",
         bind=PARAM,
         placeholder="any",
-        format_func=lambda f: f"{f} ({fam_counts.get(f, 0):,})",
+        help="The families of these models, most models first.",
     )
-    sort = c.selectbox("Sort by", SORTS, key="sort", bind=PARAM)
-    desc = e.toggle("Descending", value=True, key="desc", bind=PARAM)
+    order = c.selectbox("Sort by", list(ORDERS), key="sort", bind=PARAM)
+    sort, desc = ORDERS[str(order)]
     rows, matching, _ = derivative_rows(
-        lin, d, graph.registry, text=text or "", families=families, sort=str(sort), descending=bool(desc),
+        lin, d, graph.registry, text=text or "", families=families, sort=sort, descending=desc,
         limit=TABLE_ROWS,
     )  # fmt: skip
     frame = pd.DataFrame(
@@ -221,8 +238,8 @@ def _table(state: data.StoreState, graph: data.Graph, node: int, node_id: str, l
 
     def csv() -> str:
         every, _, _ = derivative_rows(
-            lin, d, graph.registry, text=text or "", families=families, sort=str(sort),
-            descending=bool(desc), limit=len(d.nodes),
+            lin, d, graph.registry, text=text or "", families=families, sort=sort,
+            descending=desc, limit=len(d.nodes),
         )  # fmt: skip
         return render_rows(
             every, "csv", ["model", "downloads", "likes", "created", "relation", "depth", "family"]
@@ -261,7 +278,7 @@ def render_panel(state: data.StoreState, graph: data.Graph, view: View, centre_i
             on_change=_on_model,
             help="Click a model in the graph to show it here; double-click to re-centre.",
         )
-        left, right = st.columns([1, 1], gap="large")
+        left, right = st.columns([1.5, 1], gap="medium")
         with left:
             _chains(graph, node)
             _counts(state, graph, node, node_id)
