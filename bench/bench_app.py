@@ -8,16 +8,14 @@ starts ``streamlit run lineage/app/main.py`` on it, and measures with playwright
 * first page: from starting ``streamlit run`` to the Explore page rendered in chromium;
 * graph ready: until the whole graph is loaded (in the background) and the default tables are
   prepared (the sidebar says "Graph ready");
-* each interaction, from the action to its result on screen: search a model (its tree drawn),
-  search another, change the depth, change a filter, change the colouring, click a node
-  (details), double-click (re-centre), and switch to every page and back.
+* each interaction, from the action to its result on screen: search the biggest base (its
+  tree drawn, its panel counted), open the table of all its descendants, open one of its
+  clusters in place, search another model, paste a Hub URL, change the depth, change a filter,
+  change the colouring, click a node (its panel), double-click (re-centre), switch to every page
+  and back, and change options on Share and Families.
 
-Figures are printed and written to bench/out/bench_app.json. Measured on 2 cores (x86_64, 24 GB)
-with 1,000,000 models: first page 3.7-3.9 s; graph loaded and default tables prepared 16-24 s after
-start (in the background; the first page works meanwhile); interactions 0.15-0.9 s, drawing the
-tree of the biggest hub (83k children, 1,500 drawn) 0.7-1.1 s; Share and Families options whose
-tables are not prepared in the background (population "all", a growth window other than 90 days)
-are computed on demand: 0.8-0.9 s.
+Figures are printed and written to bench/out/bench_app.json. The store is cached under
+bench/out/ (``store-<N>-<seed>.sqlite``; copy one there to skip building it).
 """
 
 from __future__ import annotations
@@ -96,20 +94,21 @@ def main() -> None:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    from lineage.analytics.view import Adjacency, ViewSpec, select_view
+    from lineage.analytics.view import ViewSpec, select_view
     from lineage.app import streamlit_command
     from lineage.graph import Lineage
 
     store = args.store or simulated_store(args.models, args.seed)
     print(f"machine: {machine()}\nstore: {store}", flush=True)
     lin = Lineage.load(store)
-    adj = Adjacency.of(lin)
     hub = int(lin.out_degree.argmax())  # the model with the most derivatives
-    small = next(int(i) for i in lin.descendants(hub, 1).tolist() if 3 <= lin.out_degree[i] <= 40)
-    hub_id, small_id = lin.ids[hub], lin.ids[small]
+    mid_sized = [int(i) for i in lin.descendants(hub, 1).tolist() if 3 <= lin.out_degree[i] <= 40]
+    small, other = mid_sized[:2]
+    hub_id, small_id, other_id = lin.ids[hub], lin.ids[small], lin.ids[other]
+    total = len(lin.descendants(hub))
 
     def drawn(node: int, **spec: Any) -> int:
-        return len(select_view(lin, adj, node, ViewSpec(**spec)).nodes)
+        return len(select_view(lin, node, ViewSpec(**spec)).nodes)
 
     figures: dict[str, float] = {}
 
@@ -158,13 +157,44 @@ def main() -> None:
 
             box = page.get_by_role("textbox", name="Model id", exact=True)
 
-            def search(model: str, node: int) -> None:
+            def search(model: str, node: int, centre: str | None = None) -> None:
                 box.fill(model)
                 box.press("Enter")
-                wait_graph(page, model, drawn(node))
+                wait_graph(page, centre or model, drawn(node))
 
-            timed(f"search a hub ({hub_id}, {lin.out_degree[hub]:,} children)", lambda: search(hub_id, hub))
+            timed(
+                f"search the biggest base ({hub_id}, {lin.out_degree[hub]:,} children)",
+                lambda: search(hub_id, hub),
+            )
+            page.locator(".st-key-pl_descendants_all button").first.wait_for(timeout=60_000)
+
+            def table() -> None:
+                page.locator(".st-key-pl_descendants_all button").first.click()
+                page.get_by_role("heading", name=f"{total:,} descendants of").wait_for(timeout=60_000)
+                page.get_by_test_id("stDataFrame").last.wait_for()
+                page.wait_for_function(IDLE, timeout=60_000)
+
+            timed(f"its panel: open the table of all {total:,} descendants", table)
+
+            def expand() -> None:
+                before = page.evaluate(GRAPH)["models"]
+                page.evaluate(
+                    f"""() => {{ const w = document.querySelector("{FRAME}").contentWindow;
+                    const c = w.nodes.get().find(n => n.cluster && n.expand);
+                    w.network.emit("doubleClick", {{nodes: [c.id], edges: []}}); }}"""
+                )
+                page.wait_for_function(
+                    f"([b]) => {{ const g = ({GRAPH})(); return !!g && g.models > b; }}",
+                    arg=[before],
+                    timeout=60_000,
+                )
+
+            timed("double-click a cluster -> drawn in place", expand)
             timed(f"search another model ({small_id})", lambda: search(small_id, small))
+            timed(
+                "paste a Hub URL",
+                lambda: search(f"https://huggingface.co/{other_id}/tree/main", other, other_id),
+            )
             search(hub_id, hub)
             slider = page.get_by_role("slider", name="Descendant levels")
 
@@ -191,7 +221,7 @@ def main() -> None:
                 )
 
             timed("colour by relation", colour)
-            child = lin.ids[int(select_view(lin, adj, hub, ViewSpec(down=3, min_downloads=1000)).nodes[1])]
+            child = lin.ids[int(select_view(lin, hub, ViewSpec(down=3, min_downloads=1000)).nodes[1])]
 
             def click() -> None:
                 page.mouse.click(*node_point(page, child))
@@ -230,7 +260,7 @@ def main() -> None:
 
                 timed(f"switch page ({name})", switch)
             page.get_by_role("link", name="Share").click()
-            page.get_by_test_id("stVegaLiteChart").wait_for()
+            page.get_by_test_id("stVegaLiteChart").first.wait_for()
             page.wait_for_function(IDLE)
 
             def period() -> None:
@@ -252,7 +282,7 @@ def main() -> None:
 
             timed("Share: population all (computed on demand)", population)
             page.get_by_role("link", name="Families").click()
-            page.get_by_test_id("stVegaLiteChart").wait_for()
+            page.get_by_test_id("stVegaLiteChart").first.wait_for()
             page.wait_for_function(IDLE)
 
             def window() -> None:

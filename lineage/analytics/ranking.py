@@ -82,7 +82,8 @@ def top_overall(
     if other:
         groups.append(OTHER)
         totals[OTHER] = sum(float(o[value]) for o in other.values())
-    out.sort(key=lambda r: (r["period"], groups.index(r["group"])))
+    rank = {g: k for k, g in enumerate(groups)}
+    out.sort(key=lambda r: (r["period"], rank[r["group"]]))
     return TopGroups(out, groups, {g: totals[g] for g in groups})
 
 

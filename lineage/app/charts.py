@@ -17,10 +17,17 @@ import pandas as pd
 from lineage.families import Registry
 from lineage.render.palette import RELATION_COLOURS, RELATION_ORDER, group_colours
 
-__all__ = ["SVG", "colour_scale", "legend_strip", "relation_scale"]
+__all__ = ["SVG", "colour_scale", "legend_strip", "relation_scale", "show"]
 
 #: ``usermeta`` asking Streamlit's Vega embed to draw SVG (text legends, crisp at any zoom).
 SVG: dict[str, Any] = {"embedOptions": {"renderer": "svg"}}
+
+
+def show(where: Any, chart: alt.TopLevelMixin, key: str) -> None:
+    """Draw ``chart`` in ``where`` (``st`` or a column) at the container's width. The spec is
+    built here without Altair's schema validation (a tenth of a second per chart, on every
+    rerun); the charts are fixed code, checked by the tests."""
+    where.vega_lite_chart(chart.to_dict(validate=False), width="stretch", key=key)
 
 
 def colour_scale(groups: Sequence[str], by: str, registry: Registry | None = None) -> alt.Scale:

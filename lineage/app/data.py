@@ -287,6 +287,13 @@ class GraphLoader:
             log.info(
                 "tables of %s ready %.1f s after loading", self.path, self.warmed_at - (self.loaded_at or 0)
             )
+        try:  # then, still in the background, options users often pick next
+            for by in BY:
+                graph.share(ShareQuery(by=by, population="all", unlisted=True))
+            for days in (30, 180, 365):
+                graph.families("family", days)
+        except Exception:  # pragma: no cover - a page computes it again and shows the error
+            log.exception("warming more tables failed")
 
     def quality(self) -> dict[str, Any]:
         """:func:`lineage.analytics.quality.quality_report` of the store (once per store version)."""

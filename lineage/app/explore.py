@@ -276,6 +276,7 @@ def render() -> None:
         "A model's ancestors (above) and descendants (below). Click a model for its panel, "
         "double-click to centre on it; click a box to list its models, double-click to draw them."
     )
+    _remember()
     _search(state)
     centre = st.query_params.get("model")
     assert state.key is not None
@@ -319,6 +320,21 @@ def render() -> None:
             icon=":material/unfold_less:",
         )
     render_panel(state, graph, view, centre_id)
+
+
+_STATE = ("model", "node", "list", "expand")
+
+
+def _remember() -> None:
+    """Coming back to Explore from another page (whose links carry no ``?model=``): the view the
+    session last showed. Otherwise note the URL's view for then."""
+    qp, ss = st.query_params, _ss()
+    last = ss.get("_ex_last")
+    if not qp.get("model") and last:
+        for key, values in last.items():
+            qp[key] = values if key == "expand" else values[0]
+    elif qp.get("model"):
+        ss["_ex_last"] = {k: qp.get_all(k) for k in _STATE if qp.get_all(k)}
 
 
 def _collapse() -> None:

@@ -16,7 +16,7 @@ import streamlit as st
 
 from lineage.analytics import BY
 from lineage.app import data
-from lineage.app.charts import SVG, colour_scale, relation_scale
+from lineage.app.charts import SVG, colour_scale, relation_scale, show
 from lineage.app.text import md
 from lineage.records import RELATIONS
 
@@ -160,8 +160,8 @@ def render() -> None:
         return
     size, mix = _charts(rows, by, graph)
     left, right = st.columns([3, 2], gap="small")
-    left.altair_chart(size, width="stretch", key="fa_size")
-    right.altair_chart(mix, width="stretch", key="fa_mix")
+    show(left, size, "fa_size")
+    show(right, mix, "fa_mix")
     event = _table(rows, table.columns, by, window)
     ss = st.session_state
     picked = _selected_rows(event)

@@ -29,7 +29,7 @@ import streamlit as st
 from lineage.analytics import ATTRIBUTIONS, BY, PERIODS, POPULATIONS, ShareQuery
 from lineage.analytics.ranking import TopGroups, partial_periods, top_overall
 from lineage.app import data
-from lineage.app.charts import SVG, colour_scale, legend_strip
+from lineage.app.charts import SVG, colour_scale, legend_strip, show
 from lineage.app.text import md
 from lineage.families import Registry, RegistryError, load_registry
 from lineage.records import RELATIONS
@@ -276,15 +276,11 @@ def render() -> None:
         as_of = _as_of(state, graph, query)
         partial = partial_periods(sorted({r["period"] for r in top.rows}), query.period, as_of, query.since)
         full = _frame(top, partial)
-        st.altair_chart(legend_strip(top.groups, query.by, registry), width="stretch", key="sh_legend")
+        show(st, legend_strip(top.groups, query.by, registry), "sh_legend")
         left, right = st.columns(2)
-        left.altair_chart(
-            _chart(full, top, "share", "share of new models", query, registry, partial), width="stretch"
-        )
-        right.altair_chart(
-            _chart(full, top, "downloads_share", "share of their downloads (30 d)", query, registry, partial),
-            width="stretch",
-        )
+        show(left, _chart(full, top, "share", "share of new models", query, registry, partial), "sh_models")
+        title = "share of their downloads (30 d)"
+        show(right, _chart(full, top, "downloads_share", title, query, registry, partial), "sh_downloads")
         if partial:
             st.caption(
                 "Shaded: " + ", ".join(partial) + f" — data only up to {as_of or query.since} "
