@@ -186,6 +186,16 @@ def test_a_sent_link_restores_every_page(
     assert list(at.dataframe[0].value.columns)[:2] in (["china", "us"], ["us", "china"])
     assert all("-Q" in p for p in at.dataframe[0].value.index)
 
+    at = app(app_demo_store, "export", model=BIG, down="1", rel=["finetune"], scope="matched")
+    finetunes = {
+        int(lin.child[e])
+        for e in lin.child_edges(lin.index[BIG])
+        if lin.relation[e] == RELATIONS.index("finetune")
+    }
+    assert f"**{md(BIG)}**: 2 levels up, 1 down" in texts(at)
+    assert at.radio(key="scope").value == "matched"
+    assert any(f"all {len(finetunes) + 1:,} models" in str(c) for c in at.radio(key="scope").proto.captions)
+
     at = app(app_demo_store, "families", fam_by="region", fam_top="5", window="30", family="us")
     assert at.selectbox(key="fam_by").value == "region" and len(at.dataframe[0].value) <= 5
     assert at.selectbox(key="family").value == "us" and at.number_input(key="window").value == 30
@@ -204,7 +214,7 @@ def test_export_offers_every_format(app: Callable[..., AppTest], app_demo_store:
     at.switch_page("export.py").run()
     assert not at.exception
     assert {b.label for b in at.get("download_button")} == set(FORMATS)
-    at.radio(key="xp_scope").set_value("matched").run()
+    at.radio(key="scope").set_value("matched").run()
     assert {b.label for b in at.get("download_button")} == set(FORMATS)
 
 
@@ -239,7 +249,7 @@ def test_export_too_many_models(
     monkeypatch.setattr(page, "MATCHED_MAX", 10)
     at = explore(app, app_demo_store)
     at.switch_page("export.py").run()
-    at.radio(key="xp_scope").set_value("matched").run()
+    at.radio(key="scope").set_value("matched").run()
     assert "more than this page exports" in texts(at) and not at.get("download_button")
 
 

@@ -18,6 +18,7 @@ import streamlit as st
 from lineage.analytics.view import ViewSpec
 from lineage.app import data
 from lineage.app.text import md
+from lineage.app.viewurl import from_query, to_query
 from lineage.export import safe_filename
 
 __all__ = ["MATCHED_MAX", "export_module", "render"]
@@ -73,11 +74,19 @@ def render() -> None:
         )
         return
     current: Any = st.session_state.get("ex_view")
-    if not current:
-        st.info("Open a model on the Explore page first: the export is the subgraph shown there.")
-        st.page_link(data.PAGES / "explore.py", label="Go to Explore", icon=":material/account_tree:")
-        return
-    centre_id, spec = current
+    qp = st.query_params
+    if current:  # the view Explore shows, in this page's URL too (a link to this export)
+        centre_id, spec = current
+        for key, value in to_query(centre_id, spec).items():
+            if qp.get_all(key) != ([value] if isinstance(value, str) else value):
+                qp[key] = value
+    else:  # a sent link
+        model, spec = from_query(qp.get_all)
+        if not model:
+            st.info("Open a model on the Explore page first: the export is the subgraph shown there.")
+            st.page_link(data.PAGES / "explore.py", label="Go to Explore", icon=":material/account_tree:")
+            return
+        centre_id = model
     graph = data.require_graph(state)
     centre = graph.lin.find(centre_id)
     if centre is None:
@@ -88,11 +97,18 @@ def render() -> None:
         f"Subgraph around **{md(centre_id)}**: {spec.up} levels up, {spec.down} down, with the "
         "Explore page's filters."
     )
-    choices = {
-        "drawn": f"Drawn models ({len(view.nodes):,})",
-        "matched": f"Everything the view matched, without the drawing limit ({len(view.matched):,})",
-    }
-    scope = str(st.radio("Models", list(choices), format_func=choices.__getitem__, key="xp_scope"))
+    scope = str(
+        st.radio(
+            "Models",
+            ["drawn", "matched"],
+            key="scope",
+            bind="query-params",
+            captions=[
+                f"the {len(view.nodes):,} models drawn",
+                f"all {len(view.matched):,} models the view counts (drawn or in boxes)",
+            ],
+        )
+    )
     if scope == "matched" and len(view.matched) > MATCHED_MAX:
         st.warning(
             f"{len(view.matched):,} models is more than this page exports ({MATCHED_MAX:,}). Lower the "

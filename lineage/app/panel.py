@@ -140,15 +140,14 @@ def _details(state: data.StoreState, graph: data.Graph, node: int, centre_id: st
     d = describe(lin, graph.registry, node, row)
     parents = ", ".join(f"{rel} of {pid}" for pid, rel in d["parents"]) or "none (a base model)"
     rows = [
-        ("Model", d["id"]),
         ("Family", d["family"]),
         ("Region", d["region"]),
         ("Parents", parents),
         ("Children", f"{d['children']:,}"),
-        ("Created", d.get("created_at", "unknown")),
-        ("Last modified", d.get("last_modified", "unknown")),
-        ("Downloads (30 days)", f"{d.get('downloads', 0):,}"),
-        ("Downloads (all time)", f"{d['downloads_all_time']:,}" if "downloads_all_time" in d else "unknown"),
+        ("Created", str(d.get("created_at", "unknown"))[:10]),
+        ("Modified", str(d.get("last_modified", "unknown"))[:10]),
+        ("Downloads 30 d", f"{d.get('downloads', 0):,}"),
+        ("Downloads, all", f"{d['downloads_all_time']:,}" if "downloads_all_time" in d else "unknown"),
         ("Likes", f"{d.get('likes', 0):,}"),
         ("Pipeline tag", d.get("pipeline_tag", "")),
         ("Library", d.get("library_name", "")),
@@ -164,6 +163,7 @@ def _details(state: data.StoreState, graph: data.Graph, node: int, centre_id: st
         hide_index=True,
         width="stretch",
         height=35 * (len(rows) + 1) + 3,
+        column_config={"field": st.column_config.TextColumn(width="small")},
     )
     if state.simulated:
         st.caption("Simulated data: this model is not on huggingface.co.")
