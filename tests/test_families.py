@@ -462,7 +462,8 @@ BAD = [
     ("[[family]]\nname = 'A'\norgs = 'a'\n", ["'A'", "`orgs` must be a list"]),
     ("[[family]]\nname = 'A'\norgs = ['a/b']\n", ["'A'", "org must be a Hub namespace", "'a/b'"]),
     ("[[family]]\nname = 'A'\n", ["'A'", "no `orgs` and no `rules`"]),
-    ("[[family]]\nname = 'A'\norgs = ['a']\ncolour = 'red'\n", ["'A'", "unknown key", "colour"]),
+    ("[[family]]\nname = 'A'\norgs = ['a']\ncolor = '#ff0000'\n", ["'A'", "unknown key", "color"]),
+    ("[[family]]\nname = 'A'\norgs = ['a']\ncolour = 'red'\n", ["'A'", "`colour` must be", "'red'"]),
     ("[[family]]\nname = 'A'\norgs = ['a']\n[[family]]\nname = 'a'\norgs = ['b']\n", ["duplicate family"]),
     (
         "[[family]]\nname = 'A'\norgs = ['x']\n[[family]]\nname = 'B'\norgs = ['X']\n",
