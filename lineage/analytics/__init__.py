@@ -4,7 +4,10 @@ groups.py     root -> family/org/region (GroupIndex), nodes of a group
 share.py      share of new models by group per period (lineage share)
 downloads.py  downloads by group, now and over crawl snapshots
 summary.py    the top families (lineage families)
-view.py       what the explorer draws around a model
+ranking.py    which groups a share chart shows (top N over the range), partial periods
+view.py       what the explorer draws around a model (drawn models, clusters of the rest)
+panel.py      a model's chains to its roots, children and descendants per relation, their tables
+textwidth.py  how wide a drawn label is
 quality.py    the data-quality report
 """
 
