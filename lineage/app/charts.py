@@ -68,7 +68,7 @@ def legend_strip(groups: Sequence[str], by: str, registry: Registry | None = Non
                 ),
             )
         )
-        .properties(height=24 * rows + 36, usermeta=SVG)
+        .properties(height=20 * rows + 20, usermeta=SVG)
         .configure_view(stroke=None)
     )
     return chart

@@ -208,8 +208,8 @@ def _chart(
         layers.insert(0, alt.Chart(band).mark_rect(color="#9ca3af", opacity=0.18).encode(x=x))
         layers.append(
             alt.Chart(band)
-            .mark_text(baseline="top", dy=4, fontSize=11, color="#4b5563")
-            .encode(x=x, y=alt.value(0), text="label:N")
+            .mark_text(baseline="bottom", align="right", dx=6, fontSize=11, color="#4b5563")
+            .encode(x=x, y=alt.value(-3), text="label:N")
         )
     chart = alt.LayerChart(layer=layers, height=360, title=title, usermeta=SVG)
     return chart
@@ -297,7 +297,7 @@ def render() -> None:
         st.dataframe(pivot, width="stretch", column_config=config)
         csv_text, json_text = _downloads(top.rows)
         name = f"share-by-{query.by}-per-{query.period}"
-        a, b, c = st.columns([1, 1, 3], vertical_alignment="center")
+        a, b, c = st.columns([0.8, 0.9, 5], vertical_alignment="center")
         a.download_button(
             "CSV", csv_text, file_name=f"{name}.csv", mime="text/csv", key="sh_csv",
             on_click="ignore", icon=":material/download:",
