@@ -194,7 +194,10 @@ def _table(state: data.StoreState, graph: data.Graph, node: int, node_id: str, l
     head, close = st.columns([5, 1.3], vertical_alignment="bottom")
     head.subheader(f"{len(d.nodes):,} {what} of {md(node_id)}")
     close.button("Close", key="pl_close", on_click=_open, args=(node_id, None), icon=":material/close:")
-    fam_counts = derivative_rows(lin, d, graph.registry, limit=0)[2]
+    key = (node, scope, rel)
+    fam_counts = graph.memo(
+        ("families of", *key), lambda: derivative_rows(lin, d, graph.registry, limit=0)[2]
+    )
     ss = st.session_state
     if "fam" in ss:  # a family not in this table (another model's): drop it
         ss["fam"] = [f for f in ss["fam"] if f in fam_counts]
@@ -210,9 +213,12 @@ def _table(state: data.StoreState, graph: data.Graph, node: int, node_id: str, l
     )
     order = c.selectbox("Sort by", list(ORDERS), key="sort", bind=PARAM)
     sort, desc = ORDERS[str(order)]
-    rows, matching, _ = derivative_rows(
-        lin, d, graph.registry, text=text or "", families=families, sort=sort, descending=desc,
-        limit=TABLE_ROWS,
+    rows, matching, _ = graph.memo(
+        ("rows of", *key, text, tuple(families), sort, desc),
+        lambda: derivative_rows(
+            lin, d, graph.registry, text=text or "", families=families, sort=sort, descending=desc,
+            limit=TABLE_ROWS,
+        ),
     )  # fmt: skip
     frame = pd.DataFrame(
         rows, columns=["model", "downloads", "likes", "created", "relation", "depth", "family"]
