@@ -128,7 +128,7 @@ def main() -> None:
         start = time.perf_counter()
         proc = subprocess.Popen(
             streamlit_command(port, "--server.fileWatcherType", "none"),
-            env={**os.environ, "LINEAGE_STORE": str(store)},
+            env={**os.environ, "LINEAGE_STORE": str(store), "LINEAGE_TIMING": "1"},
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,

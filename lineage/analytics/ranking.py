@@ -32,7 +32,7 @@ from typing import Any
 
 from lineage.analytics.groups import NOT_ON_HUB
 
-__all__ = ["OTHER", "TopGroups", "partial_periods", "period_bounds", "top_overall"]
+__all__ = ["OTHER", "TopGroups", "group_order", "partial_periods", "period_bounds", "top_overall"]
 
 OTHER = "(other)"
 _KEYS = ("period", "group")
@@ -85,6 +85,18 @@ def top_overall(
     rank = {g: k for k, g in enumerate(groups)}
     out.sort(key=lambda r: (r["period"], rank[r["group"]]))
     return TopGroups(out, groups, {g: totals[g] for g in groups})
+
+
+def group_order(rows: Sequence[dict[str, Any]], value: str = "models") -> list[str]:
+    """Every group, largest ``value`` over all periods first (``NOT_ON_HUB`` last).
+
+    >>> group_order([{"group": "a", "models": 1.0}, {"group": "b", "models": 2.0}])
+    ['b', 'a']
+    """
+    totals: dict[str, float] = {}
+    for r in rows:
+        totals[r["group"]] = totals.get(r["group"], 0.0) + float(r[value])
+    return sorted(totals, key=lambda g: (g == NOT_ON_HUB, -totals[g], g))
 
 
 def period_bounds(label: str, period: str) -> tuple[date, date]:

@@ -33,6 +33,7 @@ import streamlit as st
 from lineage.analytics import BY, PERIODS, ShareQuery, Table, family_summary, share_table
 from lineage.analytics.panel import Derivatives, RelationCounts, derivatives, relation_counts, top_roots
 from lineage.analytics.quality import quality_report
+from lineage.analytics.ranking import TopGroups, group_order, top_overall
 from lineage.analytics.view import View, ViewSpec, select_view
 from lineage.families import Registry, default_registry
 from lineage.graph import UNKNOWN_TIME, Lineage
@@ -56,6 +57,7 @@ __all__ = [
     "search_models",
     "store_info",
     "store_state",
+    "timed",
 ]
 
 T = TypeVar("T")
@@ -209,6 +211,21 @@ class Graph:
             ("share", query, registry_id), lambda: share_table(self.lin, query, reg, downloads=True)
         )
 
+    def share_groups(
+        self, query: ShareQuery, registry: Registry | None = None, registry_id: str = ""
+    ) -> list[str]:
+        """Every group of :meth:`share`, largest over the whole range first."""
+        rows = self.share(query, registry, registry_id).rows
+        return self.memo(("share groups", query, registry_id), lambda: group_order(rows))
+
+    def share_top(
+        self, query: ShareQuery, n: int, focus: tuple[str, ...] = (), registry: Registry | None = None,
+        registry_id: str = "",
+    ) -> TopGroups:  # fmt: skip
+        """:meth:`share` cut to the top ``n`` groups over the range (or ``focus``) and "(other)"."""
+        rows = self.share(query, registry, registry_id).rows
+        return self.memo(("share top", query, registry_id, n, focus), lambda: top_overall(rows, n, focus))
+
     def families(self, by: str, window_days: int) -> Table:
         return self.memo(
             ("families", by, window_days),
@@ -279,7 +296,7 @@ class GraphLoader:
                 graph.top_roots(by)
             for period in PERIODS:
                 for by in BY:
-                    graph.share(ShareQuery(period=period, by=by, unlisted=True))
+                    graph.share_top(ShareQuery(period=period, by=by, unlisted=True), 10)
         except Exception:  # pragma: no cover - a page computes it again and shows the error
             log.exception("warming the tables failed")
         finally:
@@ -287,11 +304,11 @@ class GraphLoader:
             log.info(
                 "tables of %s ready %.1f s after loading", self.path, self.warmed_at - (self.loaded_at or 0)
             )
-        try:  # then, still in the background, options users often pick next
-            for by in BY:
-                graph.share(ShareQuery(by=by, population="all", unlisted=True))
-            for days in (30, 180, 365):
-                graph.families("family", days)
+        try:  # then, still in the background, the options users most often pick next
+            everything = ShareQuery(population="all", unlisted=True)
+            graph.share_groups(everything)
+            graph.share_top(everything, 10)
+            graph.families("family", 30)
         except Exception:  # pragma: no cover - a page computes it again and shows the error
             log.exception("warming more tables failed")
 
@@ -321,6 +338,17 @@ class GraphLoader:
 def graph_loader(path: str, key: StoreKey) -> GraphLoader:
     """The (background) graph load of one store version; starts it on first call."""
     return GraphLoader(path)
+
+
+@contextmanager
+def timed(what: str) -> Iterator[None]:
+    """With ``$LINEAGE_TIMING`` set, print how long ``what`` took (benchmarks read it)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        if os.environ.get("LINEAGE_TIMING"):
+            print(f"timing {what} {time.perf_counter() - start:.3f} s", flush=True)
 
 
 def quality(state: StoreState) -> dict[str, Any]:

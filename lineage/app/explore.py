@@ -345,4 +345,5 @@ def _collapse() -> None:
 if __name__ == "__main__":  # st.navigation runs this file as a script: render the imported module
     from lineage.app import explore as page
 
-    page.render()
+    with data.timed("explore"):
+        page.render()

@@ -141,4 +141,5 @@ def render() -> None:
 if __name__ == "__main__":  # st.navigation runs this file as a script: render the imported module
     from lineage.app import export as page
 
-    page.render()
+    with data.timed("export"):
+        page.render()

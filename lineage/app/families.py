@@ -199,4 +199,5 @@ def render() -> None:
 if __name__ == "__main__":  # st.navigation runs this file as a script: render the imported module
     from lineage.app import families as page
 
-    page.render()
+    with data.timed("families"):
+        page.render()

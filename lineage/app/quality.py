@@ -83,4 +83,5 @@ def render() -> None:
 if __name__ == "__main__":  # st.navigation runs this file as a script: render the imported module
     from lineage.app import quality as page
 
-    page.render()
+    with data.timed("quality"):
+        page.render()

@@ -27,7 +27,7 @@ import pandas as pd
 import streamlit as st
 
 from lineage.analytics import ATTRIBUTIONS, BY, PERIODS, POPULATIONS, ShareQuery
-from lineage.analytics.ranking import TopGroups, partial_periods, top_overall
+from lineage.analytics.ranking import TopGroups, partial_periods
 from lineage.app import data
 from lineage.app.charts import SVG, colour_scale, legend_strip, show
 from lineage.app.text import md
@@ -256,8 +256,7 @@ def render() -> None:
     except ValueError as exc:
         st.error(md(exc))
         return
-    ranked = top_overall(table.rows, 10**9)
-    options = [g for g in ranked.groups if g != "(other)"]
+    options = graph.share_groups(query, registry, registry_id)
     ss = st.session_state
     if "focus" in ss:  # groups of another grouping: drop them
         ss["focus"] = [g for g in ss["focus"] if g in options]
@@ -269,7 +268,7 @@ def render() -> None:
         placeholder=f"the top {n} over the whole range — or groups to compare: Qwen, Llama, DeepSeek…",
         help="Compare chosen groups; everything else is summed as “(other)”.",
     )
-    top = top_overall(table.rows, n, focus)
+    top = graph.share_top(query, n, tuple(focus), registry, registry_id)
     if not top.rows:
         st.info("No models match these options: widen the dates or clear some filters.")
     else:
@@ -325,4 +324,5 @@ def _as_of(state: data.StoreState, graph: data.Graph, query: ShareQuery) -> str 
 if __name__ == "__main__":  # st.navigation runs this file as a script: render the imported module
     from lineage.app import share as page
 
-    page.render()
+    with data.timed("share"):
+        page.render()
