@@ -47,6 +47,8 @@ VALUES = {
     "downloads (30 d)": ("downloads", "count"),
 }
 COLUMNS = ["period", "group", "models", "share", "downloads", "downloads_share"]
+#: Groups the focus picker offers (the largest; "population all" has one per root org).
+FOCUS_OPTIONS = 300
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -256,7 +258,7 @@ def render() -> None:
     except ValueError as exc:
         st.error(md(exc))
         return
-    options = graph.share_groups(query, registry, registry_id)
+    options = graph.share_groups(query, registry, registry_id)[:FOCUS_OPTIONS]
     ss = st.session_state
     if "focus" in ss:  # groups of another grouping: drop them
         ss["focus"] = [g for g in ss["focus"] if g in options]
@@ -266,7 +268,8 @@ def render() -> None:
         key="focus",
         bind=PARAM,
         placeholder=f"the top {n} over the whole range — or groups to compare: Qwen, Llama, DeepSeek…",
-        help="Compare chosen groups; everything else is summed as “(other)”.",
+        help=f"Compare chosen groups (the {FOCUS_OPTIONS} largest are offered); everything else is "
+        "summed as “(other)”.",
     )
     top = graph.share_top(query, n, tuple(focus), registry, registry_id)
     if not top.rows:
