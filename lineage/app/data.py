@@ -305,10 +305,12 @@ class GraphLoader:
                 "tables of %s ready %.1f s after loading", self.path, self.warmed_at - (self.loaded_at or 0)
             )
         try:  # then, still in the background, the options users most often pick next
-            everything = ShareQuery(population="all", unlisted=True)
-            graph.share_groups(everything)
-            graph.share_top(everything, 10)
-            graph.families("family", 30)
+            with timed("warming more tables"):
+                graph.families("family", 30)
+                for period in PERIODS:
+                    everything = ShareQuery(period=period, population="all", unlisted=True)
+                    graph.share_groups(everything)
+                    graph.share_top(everything, 10)
         except Exception:  # pragma: no cover - a page computes it again and shows the error
             log.exception("warming more tables failed")
 
