@@ -344,17 +344,16 @@ def select_view(lin: Lineage, centre: int, spec: ViewSpec, registry: Registry | 
     drawn = np.zeros(n, dtype=bool)
     drawn[centre] = True
     pos = np.full(n, -1, dtype=np.int64)
-    wanted = {(m, r) for m, r in spec.expand}
-    expand_nodes = {lin.find(m): r for m, r in spec.expand if m and lin.find(m) is not None}
     rel_code = {r: k for k, r in enumerate(lin.relation_labels)}
+    opened = [(-1 if not m else lin.find(m), rel_code.get(r, -1)) for m, r in spec.expand]
 
     def boosted(src: IntArray, rel: IntArray) -> BoolArray:
+        """Candidates of an opened cluster: (anchor or any, relation or any)."""
         out = np.zeros(len(src), dtype=bool)
-        for node, r in expand_nodes.items():
-            out |= (src == node) & ((rel == rel_code[r]) if r in rel_code else True)
-        for m, r in wanted:
-            if not m and r in rel_code:
-                out |= rel == rel_code[r]
+        for node, code in opened:
+            if node is None or (node < 0 and code < 0):  # a model not in the store, or nothing
+                continue
+            out |= ((src == node) if node >= 0 else True) & ((rel == code) if code >= 0 else True)
         return out
 
     def families(nodes: IntArray) -> list[str]:
