@@ -198,6 +198,13 @@ def test_opening_a_cluster_draws_its_models(lin: Lineage) -> None:
     assert next(c for c in opened.clusters if c.relation == "finetune").direct == box.direct - (
         after - before
     )
+    both = select_view(lin, node, ViewSpec(expand=((BIG, "finetune"), (BIG, "quantized"))))
+    level_one = [(int(e), int(lvl)) for e, lvl in zip(both.via, both.level, strict=True) if lvl == 1]
+    drawn = [lin.relation_labels[int(lin.relation[e])] for e, _ in level_one]
+    quantized = sum(
+        1 for e, lvl in zip(view.via, view.level, strict=True) if lvl == 1 and lin.relation[e] == 2
+    )
+    assert drawn.count("finetune") > before + 3 and drawn.count("quantized") > quantized + 3  # both opened
 
 
 @pytest.mark.parametrize("model,down", [(BIG, 2), (QWEN, 4)])
