@@ -208,11 +208,14 @@ class _Side:
             boost = boosted(self.src[cand], self.rel[cand])
             order = np.lexsort((self.nodes[cand], -score[cand], ~boost))
             cand, boost = cand[order], boost[order]
-            # The best of each (parent, relation) first: every kind of derivative shows.
-            group = self.src[cand] * 8 + self.rel[cand]
-            leader = np.zeros(len(cand), dtype=bool)
-            leader[_first_positions(np.unique(group, return_inverse=True)[1], len(np.unique(group)))] = True
-            order = np.lexsort((np.arange(len(cand)), ~leader, ~boost))
+            # Round robin over the (parent, relation) groups: the best of each, then the second
+            # best of each...: every kind of derivative shows, and opened boxes share the room.
+            _, group = np.unique(self.src[cand] * 8 + self.rel[cand], return_inverse=True)
+            by_group = np.lexsort((np.arange(len(cand)), group))
+            first = np.concatenate(([0], np.flatnonzero(np.diff(group[by_group])) + 1))
+            rank = np.empty(len(cand), dtype=np.int64)
+            rank[by_group] = np.arange(len(cand)) - np.repeat(first, np.diff(np.append(first, len(cand))))
+            order = np.lexsort((np.arange(len(cand)), rank, ~boost))
             cand, boost = cand[order], boost[order]
             opened = len(np.unique(self.src[cand][boost] * 8 + self.rel[cand][boost]))
             capacity = 0.9 * spec.width * (spec.rows + min(3, opened))
