@@ -304,12 +304,15 @@ class GraphLoader:
             log.info(
                 "tables of %s ready %.1f s after loading", self.path, self.warmed_at - (self.loaded_at or 0)
             )
-        try:  # then, still in the background, the options users most often pick next
+        try:  # then, while nobody waits for a page, the options users most often pick next
             with timed("warming more tables"):
+                _when_idle()
                 graph.families("family", 30)
                 for period in PERIODS:
                     everything = ShareQuery(period=period, population="all", unlisted=True)
+                    _when_idle()
                     graph.share_groups(everything)
+                    _when_idle()
                     graph.share_top(everything, 10)
         except Exception:  # pragma: no cover - a page computes it again and shows the error
             log.exception("warming more tables failed")
@@ -342,13 +345,27 @@ def graph_loader(path: str, key: StoreKey) -> GraphLoader:
     return GraphLoader(path)
 
 
+#: When a page last ran (background work waits for a quiet moment: it would slow the page down).
+_LAST_RUN = [0.0]
+#: Seconds without a page run before background work goes on.
+QUIET = 2.0
+
+
+def _when_idle() -> None:
+    while time.monotonic() - _LAST_RUN[0] < QUIET:
+        time.sleep(0.25)
+
+
 @contextmanager
 def timed(what: str) -> Iterator[None]:
-    """With ``$LINEAGE_TIMING`` set, print how long ``what`` took (benchmarks read it)."""
+    """A page run: noted (see :func:`_when_idle`), and with ``$LINEAGE_TIMING`` set, how long it
+    took is printed (benchmarks read it)."""
     start = time.perf_counter()
+    _LAST_RUN[0] = time.monotonic()
     try:
         yield
     finally:
+        _LAST_RUN[0] = time.monotonic()
         if os.environ.get("LINEAGE_TIMING"):
             print(f"timing {what} {time.perf_counter() - start:.3f} s", flush=True)
 
