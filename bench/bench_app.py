@@ -176,15 +176,21 @@ def main() -> None:
 
             timed(f"its panel: open the table of all {total:,} descendants", table)
 
-            def expand() -> None:
-                before = page.evaluate(GRAPH)["models"]
+            box_label = f"""() => {{ const f = document.querySelector("{FRAME}");
+                const w = f && f.contentWindow;
+                if (!w || !w.nodes) {{ return null; }}
+                const c = w.nodes.get().find(n => n.cluster && n.expand);
+                return c ? c.label : null; }}"""
+
+            def expand() -> None:  # the box's count goes down: its models are drawn
+                before = page.evaluate(box_label)
                 page.evaluate(
                     f"""() => {{ const w = document.querySelector("{FRAME}").contentWindow;
                     const c = w.nodes.get().find(n => n.cluster && n.expand);
                     w.network.emit("doubleClick", {{nodes: [c.id], edges: []}}); }}"""
                 )
                 page.wait_for_function(
-                    f"([b]) => {{ const g = ({GRAPH})(); return !!g && g.models > b; }}",
+                    f"([b]) => {{ const l = ({box_label})(); return l !== null && l !== b; }}",
                     arg=[before],
                     timeout=60_000,
                 )
