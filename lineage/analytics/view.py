@@ -60,6 +60,7 @@ RELATION_PLURAL: dict[str, str] = {
     "merge": "merges",
     "unknown": "other links",
 }
+_SINGULAR = {"finetune": "finetune", "adapter": "adapter", "quantized": "quantization", "merge": "merge"}
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,19 @@ class Cluster:
         return self.direct + self.below
 
     def lines(self) -> list[str]:
-        """The label, one or two lines: ``+422 finetunes`` / ``+1,203 below``."""
-        what = RELATION_PLURAL.get(self.relation, "more") if self.relation else "more"
+        """The label, one or two lines: ``+422 finetunes`` / ``+1,203 below``.
+
+        >>> Cluster(0, "quantized", "", 1, 1, 0).lines(), Cluster(0, "merge", "", -1, 2, 5).lines()
+        (['+1 quantization'], ['+2 parents (merge)', '+5 above'])
+        """
+        plural = RELATION_PLURAL.get(self.relation, "more") if self.relation else "more"
+        what = plural if self.direct != 1 or plural == "more" else _SINGULAR.get(self.relation, plural)
         if self.level < 0:
-            what = f"parents ({self.relation})" if self.relation else "more parents"
+            what = (
+                f"{'parent' if self.direct == 1 else 'parents'} ({self.relation})"
+                if self.relation
+                else "more parents"
+            )
         head = f"+{self.direct:,} {what}" + (f" · {self.family}" if self.family else "")
         return (
             [head] if not self.below else [head, f"+{self.below:,} {'above' if self.level < 0 else 'below'}"]
