@@ -28,7 +28,7 @@ import numpy as np
 
 from lineage.errors import InputError
 from lineage.families import Registry, default_registry
-from lineage.graph import IntArray, Lineage, ragged_offsets, unique_ints
+from lineage.graph import IntArray, Lineage, ragged_offsets, snapshot, unique_ints
 
 __all__ = ["BY", "GroupIndex", "group_index", "group_nodes", "node_groups", "node_labels"]
 
@@ -88,14 +88,35 @@ _INDEXES: weakref.WeakKeyDictionary[Lineage, dict[tuple[str, int], GroupIndex]] 
 
 def group_index(lin: Lineage, by: str = "family", registry: Registry | None = None) -> GroupIndex:
     """The shared :class:`GroupIndex` of ``lin`` for ``by`` and ``registry`` (default: the
-    built-in registry)."""
+    built-in registry).
+
+    For a graph read from a store, the classification of every root is cached beside the
+    graph snapshot (per grouping and registry), so the next process starts with it.
+    """
     reg = registry or default_registry()
     per_graph = _INDEXES.setdefault(lin, {})
     key = (by, id(reg))
     index = per_graph.get(key)
     if index is None or index.registry is not reg:
         index = per_graph[key] = GroupIndex(lin, by, reg)
+        if lin.data_version is not None:
+            _with_cache(index, f"groups-{by}-{'none' if by == 'org' else reg.fingerprint}")
     return index
+
+
+def _with_cache(index: GroupIndex, name: str) -> None:
+    """Fill ``index`` for every root from the cache beside the snapshot, or classify every
+    root now and write the cache."""
+    lin = index.lin
+    cached = snapshot.load_extra(lin, name)
+    if cached is not None:
+        arrays, meta = cached
+        index.labels = list(meta["labels"])
+        index._index = {name: k for k, name in enumerate(index.labels)}
+        index._codes = np.array(arrays["codes"], dtype=np.int64)
+        return
+    index.codes(np.flatnonzero(lin.in_degree == 0))
+    snapshot.save_extra(lin, name, {"codes": index._codes.astype(np.int32)}, {"labels": index.labels})
 
 
 def node_groups(

@@ -31,6 +31,7 @@ import numpy.typing as npt
 from lineage import times
 from lineage.errors import LineageError
 from lineage.graph.attrs import model_attributes, placeholder_attributes
+from lineage.graph.snapshot import IdColumn
 from lineage.graph.walk import IntArray, neighbourhood, ragged_offsets, unique_ints, walk
 from lineage.records import RELATIONS
 from lineage.store import Store, open_store
@@ -48,16 +49,23 @@ class CycleError(LineageError, ValueError):
 
 def _codes(values: Sequence[str | None]) -> tuple[npt.NDArray[np.int32], list[str | None]]:
     """Factorize strings: codes (index into the returned labels; labels[0] is None)."""
-    table: dict[str | None, int] = {None: 0}
-    labels: list[str | None] = [None]
-    out = np.empty(len(values), dtype=np.int32)
-    for k, v in enumerate(values):
-        c = table.get(v)
-        if c is None:
-            c = table[v] = len(labels)
-            labels.append(v)
-        out[k] = c
-    return out, labels
+    labels: list[str | None] = [None, *(v for v in dict.fromkeys(values) if v is not None)]
+    index = {v: k for k, v in enumerate(labels)}
+    return np.fromiter(map(index.__getitem__, values), dtype=np.int32, count=len(values)), labels
+
+
+def _seconds(values: Sequence[str | None]) -> IntArray:
+    """``YYYY-MM-DDTHH:MM:SS`` strings as seconds since the epoch (UNKNOWN_TIME: none or bad)."""
+    try:
+        out = np.array([v or "NaT" for v in values], dtype="datetime64[s]").astype(np.int64)
+    except ValueError:  # a malformed date somewhere: parse one by one
+        out = np.empty(len(values), dtype=np.int64)
+        for k, v in enumerate(values):
+            try:
+                out[k] = np.datetime64(v or "NaT", "s").astype(np.int64)
+            except ValueError:
+                out[k] = UNKNOWN_TIME
+    return out  # NaT is int64's minimum, which is UNKNOWN_TIME
 
 
 @dataclass(eq=False)  # compared (and hashed, for caches) by identity
@@ -65,7 +73,7 @@ class Lineage:
     """Columnar lineage graph. Node ``i`` is ``ids[i]``; edge ``k`` is
     ``parent[k] -> child[k]`` with ``relation_labels[relation[k]]``."""
 
-    ids: list[str]
+    ids: Sequence[str]  # a list, or an IdColumn (snapshot: decoded on demand)
     created: IntArray  # seconds since epoch; UNKNOWN_TIME when unknown
     legacy: npt.NDArray[np.bool_]
     deleted: npt.NDArray[np.bool_]
@@ -83,31 +91,48 @@ class Lineage:
     relation_labels: tuple[str, ...] = RELATIONS
     store_path: str | None = None
     simulated: bool = False
+    rowid: IntArray | None = None  # the store's rowid of each model (-1: placeholder)
+    data_version: int | None = None  # the store state this graph was read from
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, store: Store | str | os.PathLike[str] | None = None) -> Lineage:
-        """Load the whole store (a :class:`Store`, a path, or the default store).
+    def load(
+        cls,
+        store: Store | str | os.PathLike[str] | None = None,
+        *,
+        snapshot: bool | None = None,
+        verify: bool = True,
+    ) -> Lineage:
+        """The whole store's graph (a :class:`Store`, a path, or the default store).
 
-        Deleted (tombstoned) models stay as nodes — their descendants still descend through
-        them — flagged ``deleted``; analytics leave them out of populations.
+        With ``snapshot`` (the default; ``$LINEAGE_SNAPSHOT=off`` turns it off), the graph
+        comes from the store's snapshot when it is up to date — a memory map, in a fraction of
+        a second — else it is read from the store and the snapshot is written for next time
+        (:mod:`lineage.graph.snapshot`; ``verify`` checks its checksums). Deleted
+        (tombstoned) models stay as nodes — their descendants still descend through them —
+        flagged ``deleted``; analytics leave them out of populations.
         """
+        from lineage.graph import snapshot as snap
+
+        use = snapshot if snapshot is not None else os.environ.get("LINEAGE_SNAPSHOT", "on") != "off"
         if isinstance(store, Store):
-            return cls._from_store(store)
+            return snap.load(store, use, verify) if use else cls._from_store(store)
         with open_store(store, readonly=True) as st:
-            return cls._from_store(st)
+            return snap.load(st, use, verify) if use else cls._from_store(st)
 
     @classmethod
     def _from_store(cls, st: Store) -> Lineage:
-        cols, link_rows = st.graph_columns()
+        g = st.graph_columns()
+        cols, link_rows = g.models, g.links
         n = len(cols[0])
         rowid = np.fromiter(cols[0], dtype=np.int64, count=n)
-        ids: list[str] = list(cols[1])
+        node_of = np.full(int(rowid.max(initial=0)) + 1, -1, dtype=np.int64)  # rowid -> node
+        node_of[rowid] = np.arange(n)
         pipeline, pipeline_labels = _codes(cols[8])
         library, library_labels = _codes(cols[9])
         rel_index = {r: k for k, r in enumerate(RELATIONS)}
         e = len(link_rows)
-        child = np.searchsorted(rowid, np.fromiter((r[0] for r in link_rows), dtype=np.int64, count=e))
+        child = node_of[np.fromiter((r[0] for r in link_rows), dtype=np.int64, count=e)]
         parent = np.empty(e, dtype=np.int64)
         rel = np.empty(e, dtype=np.int8)
         placeholders: dict[str, int] = {}
@@ -125,15 +150,22 @@ class Lineage:
                 parent[k] = j
         del link_rows
         resolved = parent < 0
-        parent[resolved] = np.searchsorted(rowid, -1 - parent[resolved])
+        parent[resolved] = node_of[-1 - parent[resolved]]
         m = len(ph_ids)
 
         def pad(a: npt.NDArray[Any], fill: Any) -> npt.NDArray[Any]:
             return np.concatenate([a, np.full(m, fill, dtype=a.dtype)]) if m else a
 
+        created = _seconds(cols[2])
+        ids = IdColumn.build(
+            [*cols[1], *ph_ids],
+            order=node_of[np.asarray(g.order, dtype=np.int64)],
+            lower_order=node_of[np.asarray(g.lower_order, dtype=np.int64)],
+            split=n,
+        )
         return cls(
-            ids=ids + ph_ids,
-            created=pad(np.fromiter(cols[2], dtype=np.int64, count=n), UNKNOWN_TIME),
+            ids=ids,
+            created=pad(created, UNKNOWN_TIME),
             legacy=pad(np.fromiter(cols[3], dtype=np.bool_, count=n), False),
             deleted=pad(np.fromiter(cols[4], dtype=np.bool_, count=n), False),
             placeholder=np.concatenate([np.zeros(n, dtype=bool), np.ones(m, dtype=bool)]),
@@ -149,6 +181,8 @@ class Lineage:
             relation=rel,
             store_path=str(st.path),
             simulated=st.is_simulated(),
+            rowid=pad(rowid, -1),
+            data_version=g.version,
         )
 
     @classmethod
@@ -212,6 +246,8 @@ class Lineage:
 
     def find(self, model_id: str) -> int | None:
         """Node number of ``model_id`` (exact, else case-insensitive), or None."""
+        if isinstance(self.ids, IdColumn):  # binary search in the snapshot's sorted ids
+            return self.ids.find(model_id)
         k = self.index.get(model_id)
         if k is None:
             k = self._lower_index.get(model_id.lower())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["EDGE_LINK", "MODEL_COLUMNS", "MODEL_SELECT", "UNKNOWN_SECONDS", "GraphData"]
@@ -36,33 +37,53 @@ EDGE_LINK = "l.resolution IS NOT NULL AND l.resolution != 'cycle'"
 UNKNOWN_SECONDS = -(2**63)
 
 
+@dataclass
+class GraphColumns:
+    """What :meth:`GraphData.graph_columns` reads.
+
+    ``models``: columns in rowid order — rowid, id, created (``YYYY-MM-DDTHH:MM:SS`` or None),
+    legacy_date, deleted, downloads, downloads_all_time (-1 when unknown), likes,
+    pipeline_tag, library_name. ``links``: rows (child rowid, parent rowid or None for a
+    parent not in the store, parent id, relation). ``order`` / ``lower_order``: the rowids
+    sorted by id and by ``lower(id)``. ``version``: the store's ``data_version``.
+    """
+
+    version: int
+    models: list[Sequence[Any]]
+    links: list[tuple[int, int | None, str, str]]
+    order: list[int]
+    lower_order: list[int]
+
+
 class GraphData:
     """Graph reads, a part of :class:`~lineage.store.Store`."""
 
     conn: sqlite3.Connection
 
-    def graph_columns(self) -> tuple[list[Sequence[Any]], list[tuple[int, int | None, str, str]]]:
-        """Every model and every graph link.
-
-        Models, as columns in rowid order: rowid, id, created (seconds since the epoch, or
-        :data:`UNKNOWN_SECONDS`), legacy_date, deleted, downloads, downloads_all_time (-1 when
-        unknown), likes, pipeline_tag, library_name. Links, as rows: (child rowid, parent
-        rowid or None for a parent not in the store, parent id, relation).
-        """
-        rows = self.conn.execute(
-            "SELECT rowid, id, coalesce(CAST(strftime('%s', substr(created_at, 1, 19)) AS INTEGER), ?), "
-            "legacy_date, deleted_at IS NOT NULL, downloads, coalesce(downloads_all_time, -1), likes, "
-            "pipeline_tag, library_name FROM models ORDER BY rowid",
-            (UNKNOWN_SECONDS,),
-        ).fetchall()
-        cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 10
-        del rows
-        links = self.conn.execute(
-            "SELECT c.rowid, p.rowid, l.parent, l.relation FROM links l "
-            "JOIN models c ON c.id = l.child LEFT JOIN models p ON p.id = l.parent "
-            f"WHERE {EDGE_LINK}"
-        ).fetchall()
-        return cols, links
+    def graph_columns(self) -> GraphColumns:
+        """Every model and every graph link, read in one read transaction (a crawl writing at
+        the same time is seen entirely before or entirely after a commit)."""
+        self.conn.execute("BEGIN")
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+            rows = self.conn.execute(
+                "SELECT rowid, id, substr(created_at, 1, 19), legacy_date, deleted_at IS NOT NULL, "
+                "downloads, coalesce(downloads_all_time, -1), likes, pipeline_tag, library_name "
+                "FROM models ORDER BY rowid"
+            ).fetchall()
+            models: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 10
+            del rows
+            links = self.conn.execute(
+                "SELECT c.rowid, p.rowid, l.parent, l.relation FROM links l "
+                "JOIN models c ON c.id = l.child LEFT JOIN models p ON p.id = l.parent "
+                f"WHERE {EDGE_LINK}"
+            ).fetchall()
+            # Both come from indexes (the primary key and lower(id)), without a sort.
+            order = [r[0] for r in self.conn.execute("SELECT rowid FROM models ORDER BY id")]
+            lower = [r[0] for r in self.conn.execute("SELECT rowid FROM models ORDER BY lower(id)")]
+        finally:
+            self.conn.execute("COMMIT")
+        return GraphColumns(int(row[0]) if row else 0, models, links, order, lower)
 
     def model_rows(self, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
         """The rows (:data:`MODEL_COLUMNS`) of the models ``ids`` that are in the store, by id."""
