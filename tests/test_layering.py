@@ -16,11 +16,12 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lineage"
 
-BASE = {"errors", "times", "records"}
+BASE = {"errors", "times", "records", "files"}
 #: package -> the lineage packages it may import (besides itself).
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "times": {"errors"},
+    "files": {"errors"},
     "records": {"errors", "times"},
     "families": {"errors", "records"},
     "store": BASE,

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from lineage.cli import cli
-from lineage.cli.options import emit_json, format_option, read_store, store_option
+from lineage.cli.options import emit_json, format_option, read_store, refresh_snapshot, store_option
 from lineage.store import open_store
 
 
@@ -66,6 +66,7 @@ def crawl(
         emit_json(summary.as_dict())
     else:
         click.echo(crawl_text(summary))
+    refresh_snapshot(store.path)
 
 
 @cli.command()
@@ -73,10 +74,12 @@ def crawl(
 @format_option("table", "json")
 def info(store_path: Path | None, fmt: str) -> None:
     """What is in the store: models, links, crawls, watermark."""
+    from lineage.graph import snapshot
     from lineage.render.summaries import info_text
 
     with read_store(store_path) as store:
         data = store.info()
+        data["graph_snapshot"] = snapshot.status(store)
     if fmt == "json":
         emit_json(data)
     else:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from lineage.cli import cli
-from lineage.cli.options import store_option, store_path_to_read
+from lineage.cli.options import refresh_snapshot, store_option, store_path_to_read
 from lineage.store import default_store_path, open_store
 
 _PORT = click.option("--port", type=int, default=8501, show_default=True, help="Port on 127.0.0.1.")
@@ -47,6 +47,7 @@ def _build_demo(store_path: Path | None, models: int, seed: int, force: bool) ->
         )
 
     build_demo_store(path, models, seed, on_crawl=report)
+    refresh_snapshot(path)
     return path
 
 
@@ -109,6 +110,7 @@ def start(store_path: Path | None, limit: int, port: int, no_app: bool) -> None:
         click.echo(f"{endpoint} is reachable: crawling it into {path} (newest {limit:,} first)", err=True)
         with open_store(path) as store, crawl_progress() as on_page:
             Crawler(store, CrawlConfig(), on_page=on_page).refresh(limit)
+        refresh_snapshot(path)
     else:
         click.echo(
             f"The Hub ({endpoint}) is not reachable from here: running the offline demo on a "

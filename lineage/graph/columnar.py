@@ -35,7 +35,7 @@ from lineage.graph.snapshot import IdColumn
 from lineage.graph.walk import IntArray, neighbourhood, ragged_offsets, unique_ints, walk
 from lineage.records import RELATIONS
 from lineage.store import Store, open_store
-from lineage.store.graphdata import UNKNOWN_SECONDS
+from lineage.store.graphdata import UNKNOWN_SECONDS, GraphColumns
 
 __all__ = ["UNKNOWN_TIME", "CycleError", "Lineage"]
 
@@ -45,27 +45,6 @@ UNKNOWN_TIME = UNKNOWN_SECONDS
 
 class CycleError(LineageError, ValueError):
     """The links form a cycle (the store's links were not resolved)."""
-
-
-def _codes(values: Sequence[str | None]) -> tuple[npt.NDArray[np.int32], list[str | None]]:
-    """Factorize strings: codes (index into the returned labels; labels[0] is None)."""
-    labels: list[str | None] = [None, *(v for v in dict.fromkeys(values) if v is not None)]
-    index = {v: k for k, v in enumerate(labels)}
-    return np.fromiter(map(index.__getitem__, values), dtype=np.int32, count=len(values)), labels
-
-
-def _seconds(values: Sequence[str | None]) -> IntArray:
-    """``YYYY-MM-DDTHH:MM:SS`` strings as seconds since the epoch (UNKNOWN_TIME: none or bad)."""
-    try:
-        out = np.array([v or "NaT" for v in values], dtype="datetime64[s]").astype(np.int64)
-    except ValueError:  # a malformed date somewhere: parse one by one
-        out = np.empty(len(values), dtype=np.int64)
-        for k, v in enumerate(values):
-            try:
-                out[k] = np.datetime64(v or "NaT", "s").astype(np.int64)
-            except ValueError:
-                out[k] = UNKNOWN_TIME
-    return out  # NaT is int64's minimum, which is UNKNOWN_TIME
 
 
 @dataclass(eq=False)  # compared (and hashed, for caches) by identity
@@ -122,68 +101,56 @@ class Lineage:
 
     @classmethod
     def _from_store(cls, st: Store) -> Lineage:
-        g = st.graph_columns()
-        cols, link_rows = g.models, g.links
-        n = len(cols[0])
-        rowid = np.fromiter(cols[0], dtype=np.int64, count=n)
-        node_of = np.full(int(rowid.max(initial=0)) + 1, -1, dtype=np.int64)  # rowid -> node
-        node_of[rowid] = np.arange(n)
-        pipeline, pipeline_labels = _codes(cols[8])
-        library, library_labels = _codes(cols[9])
-        rel_index = {r: k for k, r in enumerate(RELATIONS)}
-        e = len(link_rows)
-        child = node_of[np.fromiter((r[0] for r in link_rows), dtype=np.int64, count=e)]
-        parent = np.empty(e, dtype=np.int64)
-        rel = np.empty(e, dtype=np.int8)
-        placeholders: dict[str, int] = {}
-        ph_ids: list[str] = []
-        unknown = rel_index["unknown"]
-        for k, (_, prow, pid, relation) in enumerate(link_rows):
-            rel[k] = rel_index.get(relation, unknown)
-            if prow is not None:
-                parent[k] = -1 - int(prow)  # a rowid, mapped to a node number below
+        return cls._from_columns(st, st.graph_columns())
+
+    @classmethod
+    def around(
+        cls, store: Store | str | os.PathLike[str] | None, model_id: str
+    ) -> tuple[Lineage, int] | None:
+        """The family of one model read from the store without the rest of the graph: the model,
+        its descendants and all their ancestors (:meth:`Store.graph_columns_around`), and the
+        model's node in it; None if the store does not know the id. Memory and time follow
+        the size of the family, not of the Hub."""
+        if not isinstance(store, Store):
+            with open_store(store, readonly=True) as st:
+                return cls.around(st, model_id)
+        found = store.graph_columns_around(model_id)
+        if found is None:
+            return None
+        centre, g = found
+        lin = cls._from_columns(store, g, whole=False)
+        node = lin.find(centre)
+        assert node is not None
+        return lin, node
+
+    @classmethod
+    def for_model(
+        cls, store: Store | str | os.PathLike[str] | None, model_id: str
+    ) -> tuple[Lineage, int] | None:
+        """The cheapest graph that answers questions about one model, and its node: the
+        whole graph when its snapshot is up to date (a memory map: only the pages the question
+        touches are read), else the model's family read from the store (:meth:`around`).
+        None if the store does not know the id."""
+        from lineage.graph import snapshot as snap
+
+        if not isinstance(store, Store):
+            with open_store(store, readonly=True) as st:
+                return cls.for_model(st, model_id)
+        if os.environ.get("LINEAGE_SNAPSHOT", "on") != "off" and snap.status(store) == "up to date":
+            try:
+                lin = snap.open_snapshot(store)
+            except snap.SnapshotError:
+                pass
             else:
-                j = placeholders.get(pid)
-                if j is None:
-                    j = placeholders[pid] = n + len(ph_ids)
-                    ph_ids.append(pid)
-                parent[k] = j
-        del link_rows
-        resolved = parent < 0
-        parent[resolved] = node_of[-1 - parent[resolved]]
-        m = len(ph_ids)
+                node = lin.find(model_id)
+                return None if node is None else (lin, node)
+        return cls.around(store, model_id)
 
-        def pad(a: npt.NDArray[Any], fill: Any) -> npt.NDArray[Any]:
-            return np.concatenate([a, np.full(m, fill, dtype=a.dtype)]) if m else a
+    @classmethod
+    def _from_columns(cls, st: Store, g: GraphColumns, whole: bool = True) -> Lineage:
+        from lineage.graph.build import from_columns
 
-        created = _seconds(cols[2])
-        ids = IdColumn.build(
-            [*cols[1], *ph_ids],
-            order=node_of[np.asarray(g.order, dtype=np.int64)],
-            lower_order=node_of[np.asarray(g.lower_order, dtype=np.int64)],
-            split=n,
-        )
-        return cls(
-            ids=ids,
-            created=pad(created, UNKNOWN_TIME),
-            legacy=pad(np.fromiter(cols[3], dtype=np.bool_, count=n), False),
-            deleted=pad(np.fromiter(cols[4], dtype=np.bool_, count=n), False),
-            placeholder=np.concatenate([np.zeros(n, dtype=bool), np.ones(m, dtype=bool)]),
-            downloads=pad(np.fromiter(cols[5], dtype=np.int64, count=n), 0),
-            downloads_all_time=pad(np.fromiter(cols[6], dtype=np.int64, count=n), -1),
-            likes=pad(np.fromiter(cols[7], dtype=np.int64, count=n), 0),
-            pipeline=pad(pipeline, 0),
-            pipeline_labels=pipeline_labels,
-            library=pad(library, 0),
-            library_labels=library_labels,
-            parent=parent.astype(np.int64),
-            child=child.astype(np.int64),
-            relation=rel,
-            store_path=str(st.path),
-            simulated=st.is_simulated(),
-            rowid=pad(rowid, -1),
-            data_version=g.version,
-        )
+        return from_columns(st, g, whole)
 
     @classmethod
     def from_edges(

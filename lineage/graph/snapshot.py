@@ -24,7 +24,6 @@ import contextlib
 import json
 import logging
 import os
-import tempfile
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -32,6 +31,8 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import numpy.typing as npt
+
+from lineage.files import atomic_write
 
 if TYPE_CHECKING:
     from lineage.graph.columnar import Lineage
@@ -102,21 +103,12 @@ def write_arrays(path: Path, arrays: dict[str, npt.NDArray[Any]], meta: dict[str
     header = json.dumps({"format": FORMAT, "meta": meta, "arrays": specs, "size": offset}).encode()
     if len(MAGIC) + 8 + len(header) > start:
         raise AssertionError("snapshot header outgrew its room")  # pragma: no cover
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(MAGIC + len(header).to_bytes(8, "little") + header)
-            for name, spec in specs.items():
-                fh.seek(spec["offset"])
-                fh.write(arrays[name].data.cast("B"))
-            fh.truncate(offset)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as fh:
+        fh.write(MAGIC + len(header).to_bytes(8, "little") + header)
+        for name, spec in specs.items():
+            fh.seek(spec["offset"])
+            fh.write(arrays[name].data.cast("B"))
+        fh.truncate(offset)
 
 
 def _aligned(n: int) -> int:

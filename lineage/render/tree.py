@@ -49,7 +49,7 @@ def _label(lin: Lineage, i: int, reg: Registry, counts: bool) -> str:
         parts.append(f"  ↓{int(lin.downloads[i]):,}  ♥{int(lin.likes[i]):,}")
         n_desc = len(lin.descendants(i))
         if n_desc:
-            parts.append(f"  ({n_desc:,} descendants)")
+            parts.append(f"  ({n_desc:,} descendant{'s' if n_desc != 1 else ''})")
     if lin.placeholder[i]:
         parts.append("  (not on the Hub)")
     elif lin.deleted[i]:

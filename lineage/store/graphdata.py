@@ -85,6 +85,57 @@ class GraphData:
             self.conn.execute("COMMIT")
         return GraphColumns(int(row[0]) if row else 0, models, links, order, lower)
 
+    def graph_columns_around(self, model_id: str) -> tuple[str, GraphColumns] | None:
+        """The part of the graph a family tree of ``model_id`` needs, without reading the rest:
+        the model, every descendant, and every ancestor of those (so roots are true roots).
+        Returns the model's id as stored (the declared spelling for a placeholder parent) and
+        the columns, as :meth:`graph_columns` gives them; None if the id is unknown. Cost: the
+        size of the model's family, not of the store."""
+        self.conn.execute("BEGIN")
+        try:
+            centre = self.canonical_id(model_id)
+            if centre is None:
+                return None
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+            self.conn.execute("DROP TABLE IF EXISTS temp.around")
+            self.conn.execute(
+                "CREATE TEMP TABLE around AS WITH RECURSIVE "
+                "down(id) AS (SELECT ? UNION SELECT l.child FROM links l "
+                f"JOIN down ON l.parent = down.id WHERE {EDGE_LINK}), "
+                "up(id) AS (SELECT id FROM down UNION SELECT l.parent FROM links l "
+                f"JOIN up ON l.child = up.id WHERE {EDGE_LINK}) SELECT id FROM up",
+                (centre,),
+            )
+            self.conn.execute("CREATE UNIQUE INDEX temp.around_id ON around (id)")
+            rows = self.conn.execute(
+                "SELECT rowid, id, substr(created_at, 1, 19), legacy_date, deleted_at IS NOT NULL, "
+                "downloads, coalesce(downloads_all_time, -1), likes, pipeline_tag, library_name "
+                "FROM models WHERE id IN (SELECT id FROM temp.around) ORDER BY rowid"
+            ).fetchall()
+            models: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 10
+            links = self.conn.execute(
+                "SELECT c.rowid, p.rowid, l.parent, l.relation FROM links l "
+                "JOIN models c ON c.id = l.child LEFT JOIN models p ON p.id = l.parent "
+                f"WHERE l.child IN (SELECT id FROM temp.around) AND {EDGE_LINK}"
+            ).fetchall()
+            self.conn.execute("DROP TABLE temp.around")
+        finally:
+            self.conn.execute("COMMIT")
+        return centre, GraphColumns(int(row[0]) if row else 0, models, links, [], [])
+
+    def canonical_id(self, model_id: str) -> str | None:
+        """``model_id`` as the store has it: a model (exact id, else case-insensitive, a live
+        model first), else a parent that is not on the Hub (as its placeholder is named)."""
+        for sql in (
+            "SELECT id FROM models WHERE id = ?",
+            "SELECT id FROM models WHERE lower(id) = lower(?) ORDER BY deleted_at IS NOT NULL, id LIMIT 1",
+            "SELECT parent FROM links WHERE resolution = 'unresolved' AND lower(ref) = lower(?) LIMIT 1",
+        ):
+            found = self.conn.execute(sql, (model_id,)).fetchone()
+            if found is not None:
+                return str(found[0])
+        return None
+
     def model_rows(self, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
         """The rows (:data:`MODEL_COLUMNS`) of the models ``ids`` that are in the store, by id."""
         out: dict[str, tuple[Any, ...]] = {}
