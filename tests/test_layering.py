@@ -81,7 +81,7 @@ def _runtime_imports(tree: ast.Module) -> list[str]:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 out.append(node.module)
                 if node.module == "lineage":  # from lineage import store -> lineage.store
-                    out.extend(f"lineage.{a.name}" for a in node.names)
+                    out.extend(f"lineage.{a.name}" for a in node.names if not a.name.startswith("__"))
             for field in ("body", "orelse", "finalbody", "handlers"):
                 child = getattr(node, field, None)
                 if isinstance(child, list):
