@@ -136,7 +136,11 @@ class Lineage:
         if not isinstance(store, Store):
             with open_store(store, readonly=True) as st:
                 return cls.for_model(st, model_id)
-        if os.environ.get("LINEAGE_SNAPSHOT", "on") != "off" and snap.status(store) == "up to date":
+        if os.environ.get("LINEAGE_SNAPSHOT", "on") == "off":  # the old way: the whole graph from SQL
+            lin = cls._from_store(store)
+            node = lin.find(model_id)
+            return None if node is None else (lin, node)
+        if snap.status(store) == "up to date":
             try:
                 lin = snap.open_snapshot(store)
             except snap.SnapshotError:

@@ -27,7 +27,7 @@ import os
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import IO, TYPE_CHECKING, Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -115,82 +115,94 @@ def _aligned(n: int) -> int:
     return (n + _ALIGN - 1) // _ALIGN * _ALIGN
 
 
+def _header(fh: IO[bytes], path: Path) -> dict[str, Any]:
+    head = fh.read(len(MAGIC) + 8)
+    if len(head) < len(MAGIC) + 8 or head[: len(MAGIC)] != MAGIC:
+        raise SnapshotError(f"{path} is not a lineage graph snapshot")
+    size = int.from_bytes(head[len(MAGIC) :], "little")
+    if size > 64 << 20:
+        raise SnapshotError(f"{path}: damaged header")
+    try:
+        header: dict[str, Any] = json.loads(fh.read(size))
+    except ValueError as exc:
+        raise SnapshotError(f"{path}: unreadable header ({exc})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise SnapshotError(f"{path}: not a snapshot of format {FORMAT}")
+    return header
+
+
 def read_header(path: Path) -> dict[str, Any]:
     """The JSON header of a snapshot file; :class:`SnapshotError` if it is not one."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(len(MAGIC) + 8)
-            if len(head) < len(MAGIC) + 8 or head[: len(MAGIC)] != MAGIC:
-                raise SnapshotError(f"{path} is not a lineage graph snapshot")
-            size = int.from_bytes(head[len(MAGIC) :], "little")
-            if size > 64 << 20:
-                raise SnapshotError(f"{path}: damaged header")
-            header: dict[str, Any] = json.loads(fh.read(size))
+            return _header(fh, path)
     except FileNotFoundError:
         raise SnapshotError(f"no snapshot at {path}") from None
-    except (OSError, ValueError) as exc:
-        raise SnapshotError(f"{path}: unreadable header ({exc})") from None
-    if header.get("format") != FORMAT:
-        raise SnapshotError(f"{path}: snapshot format {header.get('format')}, this lineage writes {FORMAT}")
-    return header
-
-
-def _stamp(path: Path) -> dict[str, int]:
-    st = path.stat()
-    return {"inode": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    except OSError as exc:
+        raise SnapshotError(f"{path}: unreadable ({exc})") from None
 
 
 def _verified_path(path: Path) -> Path:
     return path.with_name(path.name + ".verified")
 
 
-def verify_file(path: Path, header: dict[str, Any]) -> None:
-    """Check every array's checksum, reading the file in chunks (no memory map: the process
-    does not grow by the file's size). Remembers a success beside the file, keyed by the
-    file's inode, size and modification time, so an unchanged file is checked once."""
-    stamp = _stamp(path)
+def _verify(fh: IO[bytes], path: Path, header: dict[str, Any]) -> None:
+    """Check every array's checksum, reading the open file in chunks (no memory map: the
+    process does not grow by the file's size). A success is remembered beside the file, keyed
+    by the file's inode, size and modification time, so an unchanged file is checked once."""
+    st = os.fstat(fh.fileno())
+    stamp = {"inode": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
     try:
         if json.loads(_verified_path(path).read_text(encoding="utf-8")) == stamp:
             return
     except (OSError, ValueError):
         pass
     buf = bytearray(_CRC_CHUNK)
-    with open(path, "rb", buffering=0) as fh:
-        for name, spec in header["arrays"].items():
-            fh.seek(spec["offset"])
-            left, crc = spec["nbytes"], 0
-            while left:
-                got = fh.readinto(memoryview(buf)[: min(left, _CRC_CHUNK)])
-                if not got:
-                    raise SnapshotError(f"{path}: array {name!r} is truncated")
-                crc = zlib.crc32(memoryview(buf)[:got], crc)
-                left -= got
-            if crc != spec["crc32"]:
-                raise SnapshotError(f"{path}: array {name!r} is corrupted (checksum mismatch)")
+    for name, spec in header["arrays"].items():
+        fh.seek(spec["offset"])
+        left, crc = spec["nbytes"], 0
+        while left:
+            got = fh.readinto(memoryview(buf)[: min(left, _CRC_CHUNK)])  # type: ignore[attr-defined]
+            if not got:
+                raise SnapshotError(f"{path}: array {name!r} is truncated")
+            crc = zlib.crc32(memoryview(buf)[:got], crc)
+            left -= got
+        if crc != spec["crc32"]:
+            raise SnapshotError(f"{path}: array {name!r} is corrupted (checksum mismatch)")
     with contextlib.suppress(OSError):  # a read-only folder: verify again next time
-        _verified_path(path).write_text(json.dumps(stamp), encoding="utf-8")
+        tmp = _verified_path(path).with_name(f".{_verified_path(path).name}.{os.getpid()}")
+        tmp.write_text(json.dumps(stamp), encoding="utf-8")
+        os.replace(tmp, _verified_path(path))
 
 
 def read_arrays(path: Path, *, verify: bool = True) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
     """Memory-map every array of a snapshot file: ``(arrays, meta)``.
 
-    Raises :class:`SnapshotError` if the file is missing, truncated or (``verify``) corrupted.
+    Everything is read through one open file, so a snapshot renamed into place meanwhile
+    cannot mix with it. Raises :class:`SnapshotError` if the file is missing, truncated or
+    (``verify``) corrupted.
     """
-    header = read_header(path)
-    actual = path.stat().st_size
-    if actual != header.get("size"):
-        raise SnapshotError(f"{path} is truncated or padded ({actual} bytes, not {header.get('size')})")
-    if verify:
-        verify_file(path, header)
-    arrays: dict[str, npt.NDArray[Any]] = {}
-    for name, spec in header["arrays"].items():
-        shape = tuple(spec["shape"])
-        if spec["nbytes"] == 0:
-            arrays[name] = np.empty(shape, dtype=np.dtype(spec["dtype"]))
-            continue
-        arrays[name] = np.memmap(
-            path, dtype=np.dtype(spec["dtype"]), mode="r", offset=spec["offset"], shape=shape
-        )
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 (the memory maps keep the file open after this)
+    except FileNotFoundError:
+        raise SnapshotError(f"no snapshot at {path}") from None
+    except OSError as exc:
+        raise SnapshotError(f"{path}: unreadable ({exc})") from None
+    with fh:
+        header = _header(fh, path)
+        actual = os.fstat(fh.fileno()).st_size
+        if actual != header.get("size"):
+            raise SnapshotError(f"{path} is truncated or padded ({actual} bytes, not {header.get('size')})")
+        if verify:
+            _verify(fh, path, header)
+        arrays: dict[str, npt.NDArray[Any]] = {}
+        for name, spec in header["arrays"].items():
+            shape = tuple(spec["shape"])
+            dtype = np.dtype(spec["dtype"])
+            if spec["nbytes"] == 0:
+                arrays[name] = np.empty(shape, dtype=dtype)
+            else:
+                arrays[name] = np.memmap(fh, dtype=dtype, mode="r", offset=spec["offset"], shape=shape)
     return arrays, dict(header["meta"])
 
 
