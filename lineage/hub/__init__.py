@@ -1,17 +1,20 @@
 """The Hub: the only package that talks to the Hugging Face Hub (through ``huggingface_hub``).
 
-:mod:`lineage.hub.crawler` lists the Hub's models page by page, turns each item into a
-:class:`~lineage.records.ModelRecord` and commits pages to the store.
+:mod:`lineage.hub.http` makes the requests (endpoint, headers, timeouts, retries, rate-limit
+pacing, page parsing); :mod:`lineage.hub.crawler` lists the Hub's models page by page, turns
+each item into a :class:`~lineage.records.ModelRecord` and commits pages to the store.
 """
 
 from lineage.hub.crawler import (
     EXPAND_FIELDS,
-    Clock,
     CrawlConfig,
     Crawler,
-    CrawlError,
     CrawlProgress,
     CrawlSummary,
+)
+from lineage.hub.http import (
+    Clock,
+    CrawlError,
     SystemClock,
     hub_reachable,
     resolve_endpoint,
