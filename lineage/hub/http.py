@@ -1,12 +1,18 @@
 """HTTP to the Hub: one bounded, retried, paced GET per listing page.
 
 The crawler pages the listing itself through huggingface_hub's shared HTTP session
-(``get_session``: proxies and client factories users configure there apply), its headers
-(``HF_TOKEN``) and rate-limit parser, because ``list_models`` has no timeout. This module owns
-everything between a query and a parsed page:
+(``get_session``: proxies and client factories users configure there apply) and rate-limit
+parser, because ``list_models`` has no timeout. This module owns everything between a query
+and a parsed page:
 
 * **which host**: :func:`resolve_endpoint` validates the endpoint (``--endpoint``, else
-  ``HF_ENDPOINT``, else the public Hub);
+  ``HF_ENDPOINT``, else the public Hub) and the crawl talks to that host only. Headers are
+  built here (:func:`hub_headers`), not by ``huggingface_hub.utils.build_hf_headers``: its
+  user-agent code (``_http_user_agent``, unless ``HF_HUB_DISABLE_TELEMETRY``) calls
+  ``utils._detect_agent.detect_agent()``, which fetches ``{HF_ENDPOINT or
+  https://huggingface.co}/api/agent-harnesses`` (3-second timeout, cached a day in
+  ``HF_HOME``) whatever endpoint the request itself goes to: traffic to a host the user did
+  not name, and a 3-second stall where huggingface.co is unreachable;
 * **bounded requests**: every request has a timeout (connect, read, write, pool);
 * **retries** with exponential backoff on 408/429/5xx, timeouts, cut connections and
   truncated JSON — the first page included;
@@ -22,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import platform
 import re
 import threading
 import time
@@ -29,17 +36,15 @@ from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 import httpx2
+import huggingface_hub
 import orjson
-from huggingface_hub import constants
+from huggingface_hub import constants, get_token
 
 # Public, documented helpers (huggingface_hub "Utilities" reference); its lazy __init__ hides
 # them from mypy's explicit-export check.
-from huggingface_hub.utils import (  # type: ignore[attr-defined]
-    build_hf_headers,
-    get_session,
-    parse_ratelimit_headers,
-)
+from huggingface_hub.utils import get_session, parse_ratelimit_headers  # type: ignore[attr-defined]
 
+from lineage import __version__
 from lineage.errors import LineageError
 
 __all__ = [
@@ -48,6 +53,7 @@ __all__ = [
     "FetchedPage",
     "HubClient",
     "SystemClock",
+    "hub_headers",
     "hub_reachable",
     "resolve_endpoint",
 ]
@@ -115,11 +121,43 @@ def resolve_endpoint(endpoint: str | None) -> str:
     return url
 
 
+def _token_to_send(token: str | bool | None) -> str | None:
+    """The token as huggingface_hub picks it (``build_hf_headers``' rules)."""
+    if isinstance(token, str):
+        return token
+    if token is False or (token is None and constants.HF_HUB_DISABLE_IMPLICIT_TOKEN):
+        return None
+    found = get_token()
+    if found is None and token is True:
+        raise CrawlError("a token is required but none was found: set HF_TOKEN or run `hf auth login`")
+    return found
+
+
+def user_agent() -> str:
+    """``lineage/<v>; hf_hub/<v>; python/<v>``: huggingface_hub's format, without its agent
+    detection (which makes a request to huggingface.co)."""
+    ua = f"lineage/{__version__}; hf_hub/{huggingface_hub.__version__}; python/{platform.python_version()}"
+    if constants.HF_HUB_USER_AGENT_ORIGIN:
+        ua += f"; origin/{constants.HF_HUB_USER_AGENT_ORIGIN}"
+    return ua
+
+
+def hub_headers(endpoint: str, *, token: str | bool | None = None) -> dict[str, str]:
+    """Request headers for ``endpoint``: user-agent and token. ``token``: a token, ``False``
+    (none), ``True`` (required) or ``None`` (``HF_TOKEN`` or the saved login, as huggingface_hub
+    does). Never logs the token."""
+    headers = {"user-agent": user_agent(), "Accept": "application/json"}
+    found = _token_to_send(token)
+    if found:
+        headers["authorization"] = f"Bearer {found}"
+    return headers
+
+
 def hub_reachable(endpoint: str | None = None, timeout: float = 5.0) -> bool:
     """True if the Hub answers a one-model listing within ``timeout`` seconds."""
-    url = resolve_endpoint(endpoint) + "/api/models?limit=1"
+    url = resolve_endpoint(endpoint)
     try:
-        response = get_session().get(url, headers=build_hf_headers(library_name="lineage"), timeout=timeout)
+        response = get_session().get(url + "/api/models?limit=1", headers=hub_headers(url), timeout=timeout)
     except (httpx2.TimeoutException, httpx2.TransportError):
         return False
     return response.status_code == 200
@@ -152,8 +190,7 @@ class HubClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.clock = clock or SystemClock()
-        self.headers = build_hf_headers(token=token, library_name="lineage")
-        self.headers["Accept"] = "application/json"
+        self.headers = hub_headers(self.endpoint, token=token)
         self.simulated: bool | None = None  # the server said it is lineage's simulated hub
         self.stop_event = threading.Event()
         self._window_empty_until: float | None = None
