@@ -19,9 +19,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from click.testing import CliRunner
 from conftest import FakeClock, SimData
 
-from lineage.hub import CrawlConfig, Crawler
+from lineage.hub import CrawlConfig, Crawler, CrawlError
 from lineage.sim.server import SimHub
 from lineage.store import Store
 
@@ -119,6 +120,95 @@ def record_connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]
 def run_crawl(store: Store, url: str, clock: FakeClock | None = None, **config: Any) -> Any:
     cfg = CrawlConfig(endpoint=url, timeout=config.pop("timeout", 10.0), **config)
     return Crawler(store, cfg, clock=clock or FakeClock()).run()
+
+
+# -- S3: the token goes only to the Hub or to an endpoint the user trusts ---------------------------
+def test_s3_token_not_sent_to_plain_http_endpoint(
+    hf_env: Any, recording_hub: RecordingHub, tmp_store: Store
+) -> None:
+    summary = run_crawl(tmp_store, recording_hub.url)
+    assert summary.models == 3  # the crawl works, anonymously
+    assert len(recording_hub.requests) == 2
+    assert recording_hub.authorizations() == [None, None]
+    assert all(TOKEN not in str(headers) for _, headers in recording_hub.requests)
+
+
+@pytest.mark.parametrize("how", ["HF_ENDPOINT", "LINEAGE_TRUST_ENDPOINT", "trust_endpoint"])
+def test_s3_token_sent_to_a_loopback_endpoint_the_user_trusts(
+    hf_env: pytest.MonkeyPatch, recording_hub: RecordingHub, tmp_store: Store, how: str
+) -> None:
+    config: dict[str, Any] = {}
+    if how == "HF_ENDPOINT":
+        hf_env.setenv("HF_ENDPOINT", recording_hub.url + "/")
+    elif how == "LINEAGE_TRUST_ENDPOINT":
+        hf_env.setenv("LINEAGE_TRUST_ENDPOINT", "1")
+    else:
+        config["trust_endpoint"] = True
+    run_crawl(tmp_store, recording_hub.url, **config)
+    assert recording_hub.authorizations() == [f"Bearer {TOKEN}"] * 2
+
+
+def test_s3_trust_endpoint_option_on_the_crawl_command(
+    hf_env: Any, recording_hub: RecordingHub, tmp_path: Path
+) -> None:
+    from lineage.cli import cli
+
+    store = str(tmp_path / "s.sqlite")
+    runner = CliRunner()
+    plain = runner.invoke(
+        cli, ["crawl", "--store", store, "--endpoint", recording_hub.url, "--format", "json"]
+    )
+    assert plain.exit_code == 0, plain.output
+    trusted = runner.invoke(
+        cli, ["crawl", "--store", store, "--endpoint", recording_hub.url, "--trust-endpoint", "--full"]
+    )
+    assert trusted.exit_code == 0, trusted.output
+    assert recording_hub.authorizations() == [None, None, f"Bearer {TOKEN}", f"Bearer {TOKEN}"]
+    assert TOKEN not in plain.output + trusted.output
+    assert "--trust-endpoint" in runner.invoke(cli, ["crawl", "--help"]).output
+
+
+@pytest.mark.parametrize("how", ["HF_ENDPOINT", "trust_endpoint"])
+def test_s3_token_never_sent_over_plain_http_to_a_remote_host(
+    hf_env: pytest.MonkeyPatch, tmp_store: Store, how: str
+) -> None:
+    """A trusted endpoint on plain http to a host that is not loopback: refused before any
+    request (the token would cross the network in clear text)."""
+    remote = "http://mirror.invalid:8080"
+    config: dict[str, Any] = {}
+    if how == "HF_ENDPOINT":
+        hf_env.setenv("HF_ENDPOINT", remote)
+    else:
+        config["trust_endpoint"] = True
+    connections = record_connections(hf_env)
+    with pytest.raises(CrawlError, match="plain http") as err:
+        run_crawl(tmp_store, remote, **config)
+    assert TOKEN not in str(err.value)
+    assert connections == []
+    # Anonymous crawls of the same endpoint are allowed (nothing to protect).
+    Crawler(tmp_store, CrawlConfig(endpoint=remote, token=False, **config))
+
+
+def test_s3_token_policy_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lineage.hub.http import token_decision
+
+    for name in ("HF_ENDPOINT", "LINEAGE_TRUST_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    assert token_decision("https://huggingface.co") == "send"
+    assert token_decision("https://hf.co") == "send"
+    assert token_decision("https://HuggingFace.co:443") == "send"
+    assert token_decision("http://huggingface.co") == "withhold"  # the Hub, but in clear text
+    assert token_decision("https://huggingface.co.evil.example") == "withhold"
+    assert token_decision("https://huggingface.co:8443") == "withhold"
+    assert token_decision("https://mirror.example") == "withhold"
+    assert token_decision("http://127.0.0.1:8000") == "withhold"
+    assert token_decision("https://mirror.example", trust_endpoint=True) == "send"
+    assert token_decision("http://localhost:8000", trust_endpoint=True) == "send"
+    assert token_decision("http://[::1]:8000", trust_endpoint=True) == "send"
+    assert token_decision("http://10.0.0.5:8000", trust_endpoint=True) == "refuse"
+    monkeypatch.setenv("HF_ENDPOINT", "https://mirror.example/")
+    assert token_decision("https://mirror.example") == "send"
+    assert token_decision("https://other.example") == "withhold"
 
 
 # -- S4: a crawl reaches only the host the user named --------------------------------------------

@@ -84,6 +84,9 @@ class CrawlConfig:
     overlap_seconds: float = 6 * 3600  # incremental crawls re-read this much before the watermark
     expand: tuple[str, ...] = EXPAND_FIELDS
     token: str | bool | None = None  # None: HF_TOKEN / the saved login, as huggingface_hub does
+    # Send the token to this endpoint although it is not huggingface.co (https, or plain http to
+    # a loopback host only): see lineage.hub.http.token_decision.
+    trust_endpoint: bool = False
     prefetch: bool = True  # full crawls fetch the next page while storing this one
     # A durable point every N pages or every few seconds, whichever comes first: a crash
     # re-fetches at most the pages since (a few seconds of work); bigger commits are cheaper.
@@ -198,6 +201,7 @@ class Crawler:
             backoff_base=cfg.backoff_base,
             backoff_max=cfg.backoff_max,
             token=cfg.token,
+            trust_endpoint=cfg.trust_endpoint,
             clock=self.clock,
         )
         self.endpoint = self.client.endpoint
