@@ -190,7 +190,7 @@ def test_s3_token_never_sent_over_plain_http_to_a_remote_host(
 
 
 def test_s3_token_policy_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lineage.hub.http import token_decision
+    from lineage.hub.endpoint import token_decision
 
     for name in ("HF_ENDPOINT", "LINEAGE_TRUST_ENDPOINT"):
         monkeypatch.delenv(name, raising=False)

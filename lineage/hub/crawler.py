@@ -26,31 +26,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from lineage import times
-from lineage.hub.http import (
-    Clock,
-    CrawlError,
-    FetchedPage,
-    HubClient,
-    SystemClock,
-    hub_reachable,
-    resolve_endpoint,
-)
+from lineage.hub.endpoint import CrawlError
+from lineage.hub.http import Clock, FetchedPage, HubClient, SystemClock
 from lineage.records import ModelRecord, Repair, normalize_item
 from lineage.store import CrawlState, Store
 from lineage.store.resolve import ResolveStats, resolve_links
 
-__all__ = [
-    "EXPAND_FIELDS",
-    "Clock",
-    "CrawlConfig",
-    "CrawlError",
-    "CrawlProgress",
-    "CrawlSummary",
-    "Crawler",
-    "SystemClock",
-    "hub_reachable",
-    "resolve_endpoint",
-]
+__all__ = ["EXPAND_FIELDS", "CrawlConfig", "CrawlProgress", "CrawlSummary", "Crawler"]
 
 log = logging.getLogger("lineage.hub")
 
