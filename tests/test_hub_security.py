@@ -5,6 +5,7 @@ a refused connection, an empty ``--since``). Each test is named after its defect
 from __future__ import annotations
 
 import http.server
+import itertools
 import json
 import os
 import socket
@@ -20,9 +21,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
-from conftest import FakeClock, SimData
+from conftest import FakeClock, SimData, store_ids
 
-from lineage.hub import CrawlConfig, Crawler, CrawlError
+from lineage.hub import CrawlConfig, Crawler, CrawlError, CrawlProgress
 from lineage.sim.server import SimHub
 from lineage.store import Store
 
@@ -263,3 +264,80 @@ def test_s4_crawl_connects_only_to_the_named_endpoint(sim5k: SimData, tmp_path: 
     hosts = {(host, p) for _, host, p in result["seen"]}
     assert hosts == {("127.0.0.1", port)}, hosts
     assert elapsed < 30
+
+
+# -- C2: pagination that never ends ----------------------------------------------------------------
+def endless_guard(limit: int = 500) -> Callable[[CrawlProgress], None]:
+    """An on_page callback that stops a runaway crawl (the test fails instead of hanging)."""
+
+    def on_page(progress: CrawlProgress) -> None:
+        assert progress.requests < limit, f"endless pagination: {progress.requests} requests"
+
+    return on_page
+
+
+def test_c2_empty_pages_with_a_next_link_forever_stop_with_a_clear_error(
+    sim5k: SimData, tmp_store: Store
+) -> None:
+    clock = FakeClock()
+    with SimHub(sim5k.items, faults="empty:1", clock=clock) as hub:
+        crawler = Crawler(tmp_store, CrawlConfig(endpoint=hub.url, timeout=10.0), clock=clock)
+        crawler.on_page = endless_guard()
+        with pytest.raises(CrawlError, match="empty pages in a row") as err:
+            crawler.run()
+        log = list(hub.request_log)
+        # Bounded, and backing off between consecutive empty pages (the simulated hub shares
+        # the clock: request times show the waits).
+        assert 10 <= len(log) <= 30
+        gaps = [b.time - a.time for a, b in itertools.pairwise(log)]
+        assert all(g > 0 for g in gaps) and gaps == sorted(gaps)
+        assert "resume" in str(err.value)
+        state = tmp_store.unfinished_crawl()
+        assert state is not None and state.status == "failed"
+        # The hub recovers: `lineage crawl` resumes and completes.
+        hub.faults = None
+        summary = Crawler(tmp_store, CrawlConfig(endpoint=hub.url, timeout=10.0), clock=clock).run()
+    assert summary.resumed and summary.complete
+    assert store_ids(tmp_store) == set(sim5k.truth)
+
+
+def _looping(kind: str) -> Callable[[str | None], Reply]:
+    """Listings whose next link loops: to the page itself, or back to the first page."""
+
+    def pages(cursor: str | None) -> Reply:
+        if cursor is None:
+            return [item(1), item(2)], "2"
+        if cursor == "2":
+            return [item(3), item(4)], "3"
+        return [item(5)], ("3" if kind == "self" else "2")
+
+    return pages
+
+
+@pytest.mark.parametrize("kind", ["self", "earlier"])
+def test_c2_next_link_that_loops_stops_with_a_clear_error(tmp_store: Store, kind: str) -> None:
+    hub = RecordingHub(_looping(kind))
+    try:
+        clock = FakeClock()
+        crawler = Crawler(tmp_store, CrawlConfig(endpoint=hub.url, timeout=10.0), clock=clock)
+        crawler.on_page = endless_guard()
+        with pytest.raises(CrawlError, match="loops"):
+            crawler.run()
+        assert len(hub.requests) <= 5
+    finally:
+        hub.close()
+    assert store_ids(tmp_store) == {"user/model-1", "user/model-2", "user/model-3", "user/model-4"}
+    state = tmp_store.unfinished_crawl()
+    assert state is not None and state.status == "failed"
+
+
+def test_c2_a_few_spurious_empty_pages_are_still_retried(sim5k: SimData, tmp_store: Store) -> None:
+    """The guard must not stop a crawl that meets an empty page now and then (the empty:0.08
+    fault), even several in a row."""
+    clock = FakeClock()
+    with SimHub(sim5k.items, faults="empty@2,empty@3,empty@4,empty@5,empty@9", clock=clock) as hub:
+        summary = run_crawl(tmp_store, hub.url, clock=clock, page_size=500)
+        injected = hub.faults_injected()
+    assert injected["empty"] == 5
+    assert summary.complete and summary.requests == 10 + 5
+    assert store_ids(tmp_store) == set(sim5k.truth)

@@ -6,6 +6,8 @@ One request per 1000 models (``GET /api/models?limit=1000&expand=...``), followi
 
 * **a page generator**: :meth:`Crawler._pages` yields each page's records (prefetching the
   next page of a full crawl while this one is stored); :meth:`Crawler._store_pages` commits them;
+* **a loop guard** (:mod:`lineage.hub.paging`): empty pages in a row are retried with backoff,
+  then reported, and a next link back to a page already fetched stops the crawl at once;
 * **resumable**: pages, their repairs, their snapshot rows and the next cursor commit in
   one store transaction (every few pages); a crawl killed at any instant resumes from its
   last committed page;
@@ -28,6 +30,7 @@ from urllib.parse import urlencode
 from lineage import times
 from lineage.hub.endpoint import CrawlError
 from lineage.hub.http import Clock, FetchedPage, HubClient, SystemClock
+from lineage.hub.paging import LoopGuard
 from lineage.records import ModelRecord, Repair, normalize_item
 from lineage.store import CrawlState, Store
 from lineage.store.resolve import ResolveStats, resolve_links
@@ -61,6 +64,7 @@ class CrawlConfig:
     timeout: float = 60.0  # seconds per request (connect, read, write, pool)
     max_retries: int = 8  # per page, for errors other than 429
     max_rate_limit_waits: int = 50  # per page, for 429s
+    max_empty_pages: int = 20  # empty pages in a row (each with a next link) before giving up
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     overlap_seconds: float = 6 * 3600  # incremental crawls re-read this much before the watermark
@@ -391,6 +395,10 @@ class Crawler:
         prefetch = self.config.prefetch and stop_before is None
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage-fetch") if prefetch else None
         pending: Future[FetchedPage] | None = None
+        cfg = self.config
+        guard = LoopGuard(
+            cfg.max_empty_pages, backoff_base=cfg.backoff_base, backoff_max=min(cfg.backoff_max, 10.0)
+        )
         self.client.stop_event.clear()
         try:
             while query is not None:
@@ -403,6 +411,17 @@ class Crawler:
                     fetched = self.client.fetch(query, progress)
                 items, next_query = fetched.items, fetched.next_query
                 more = limit is None or already + len(items) < limit
+                if more:  # a page that reaches the limit ends the crawl wherever its link goes
+                    wait = guard.check(query, len(items), next_query)
+                    if wait:  # empty pages in a row: back off before asking again
+                        log.warning(
+                            "empty page %d/%d in a row (with a next link); next request in %.1f s",
+                            guard.empty_in_a_row,
+                            guard.max_empty,
+                            wait,
+                        )
+                        self.client.sleep(wait)
+                        progress.waited_seconds += wait
                 if pool is not None and next_query is not None and more:
                     pending = pool.submit(self.client.fetch, next_query, progress)
                 records: list[ModelRecord] = []
