@@ -341,3 +341,56 @@ def test_c2_a_few_spurious_empty_pages_are_still_retried(sim5k: SimData, tmp_sto
     assert injected["empty"] == 5
     assert summary.complete and summary.requests == 10 + 5
     assert store_ids(tmp_store) == set(sim5k.truth)
+
+
+# -- minor items ---------------------------------------------------------------------------------
+BAD_ENDPOINTS = [
+    "http://127.0.0.1:8000/\r\nX-Injected: 1",
+    "http://127.0.0.1:8000/api\nmore",
+    "http://127.0.0.1:8000/\x1b[2Jcleared",
+    "http://exa\tmple.com",
+    "http://127.0.0.1:8000/a b",
+    "http://127.0.0.1:8000/\x00",
+]
+
+
+@pytest.mark.parametrize("endpoint", BAD_ENDPOINTS)
+def test_minor_endpoint_with_control_characters_is_rejected(endpoint: str, tmp_path: Path) -> None:
+    from lineage.cli import cli
+    from lineage.hub import resolve_endpoint
+
+    with pytest.raises(CrawlError, match="control characters") as err:
+        resolve_endpoint(endpoint)
+    message = str(err.value)
+    assert not any(ord(c) < 32 or c == "\x7f" for c in message), repr(message)
+    result = CliRunner().invoke(cli, ["crawl", "--store", str(tmp_path / "s.sqlite"), "--endpoint", endpoint])
+    assert result.exit_code == 1 and "control characters" in result.output
+    assert not any(ord(c) < 32 and c != "\n" for c in result.output), repr(result.output)
+
+
+def test_minor_connection_refused_fails_fast_naming_the_endpoint(tmp_store: Store) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    url = f"http://127.0.0.1:{port}"
+    clock = FakeClock()
+    started = time.monotonic()
+    with pytest.raises(CrawlError, match=f"nothing is listening at {url}"):
+        run_crawl(tmp_store, url, clock=clock)
+    assert time.monotonic() - started < 5
+    assert clock.slept <= 5  # a couple of quick retries, not minutes of backoff
+    state = tmp_store.unfinished_crawl()
+    assert state is not None and state.status == "failed"
+
+
+def test_minor_empty_since_is_a_usage_error(tmp_path: Path) -> None:
+    from lineage.cli import cli
+
+    store = tmp_path / "s.sqlite"
+    for value in ("", "   "):
+        result = CliRunner().invoke(
+            cli, ["crawl", "--store", str(store), "--endpoint", "http://127.0.0.1:9", "--since", value]
+        )
+        assert result.exit_code == 2, result.output
+        assert "--since" in result.output
+    assert not store.exists()  # refused before anything was opened or requested

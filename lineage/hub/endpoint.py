@@ -53,10 +53,22 @@ class CrawlError(LineageError, RuntimeError):
 def resolve_endpoint(endpoint: str | None) -> str:
     """The endpoint to crawl: the argument, else ``HF_ENDPOINT``, else the public Hub.
 
-    Raises :class:`CrawlError` for a URL that is not ``http(s)://host[:port][/path]`` or that
-    carries credentials (those belong in ``HF_TOKEN``, never in a URL that gets displayed).
+    Raises :class:`CrawlError` for a URL that is not ``http(s)://host[:port][/path]``, that
+    carries credentials (those belong in ``HF_TOKEN``, never in a URL that gets displayed), or
+    that holds spaces or control characters (a CR/LF would reach later messages raw; Python's
+    URL parser silently drops tabs and newlines, so the URL checked is not the one displayed).
+    Surrounding whitespace is dropped.
+
+    >>> resolve_endpoint(" http://127.0.0.1:8000/ ")
+    'http://127.0.0.1:8000'
+    >>> resolve_endpoint("http://127.0.0.1:8000/\\r\\nX-Injected: 1")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    lineage.hub.endpoint.CrawlError: the endpoint 'http://127.0.0.1:8000/\\r\\nX-Injected: 1' contains ...
     """
     url = (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).strip().rstrip("/")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise CrawlError(f"the endpoint {url!r} contains spaces or control characters")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (validates the port)

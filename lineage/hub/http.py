@@ -9,7 +9,8 @@ and a parsed page:
   token policy, headers built without huggingface_hub's side request to huggingface.co);
 * **bounded requests**: every request has a timeout (connect, read, write, pool);
 * **retries** with exponential backoff on 408/429/5xx, timeouts, cut connections and
-  truncated JSON — the first page included;
+  truncated JSON — the first page included; a refused connection (nothing listening) is
+  retried twice, quickly (1 s, 2 s), then reported as such rather than after minutes of backoff;
 * **pacing**: the ``RateLimit``/``RateLimit-Policy`` headers say how many requests are left
   in the current window; when none are left we sleep until the window resets instead of
   provoking 429s, and a 429 is answered by waiting ``Retry-After`` (or the reset);
@@ -51,6 +52,8 @@ log = logging.getLogger("lineage.hub")
 
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+#: A refused connection (nothing listening) is retried this many times, then reported.
+_REFUSED_RETRIES = 2
 
 
 class Clock(Protocol):
@@ -138,13 +141,14 @@ class HubClient:
         the page cannot be had; counts rate-limit waits and waited seconds in ``waits``."""
         url = self.endpoint + query
         requests = retries = 0
-        failures = rate_waits = 0
+        failures = rate_waits = refused = 0
         delay = self.backoff_base
         while True:
             self.pace(waits)
             requests += 1
             problem: str
             wait: float | None = None
+            budget = (failures + 1, self.max_retries)  # this retry, of how many (for the log)
             try:
                 response = get_session().get(
                     url, headers=self.headers, timeout=self.timeout, follow_redirects=True
@@ -200,6 +204,16 @@ class HubClient:
                 raise CrawlError(f"cannot request {self.endpoint}: {exc}") from exc
             except (httpx2.TimeoutException, httpx2.TransportError) as exc:
                 problem = f"{type(exc).__name__}: {exc}"[:200]
+                if _refused(exc):
+                    refused += 1
+                    if refused > _REFUSED_RETRIES:
+                        raise CrawlError(
+                            f"nothing is listening at {self.endpoint} (connection refused, {refused} "
+                            "attempts): check --endpoint / HF_ENDPOINT, or start the server. Everything "
+                            "fetched so far is saved: run `lineage crawl` again to resume."
+                        ) from exc
+                    wait = self.backoff_base * refused  # a server restarting: try again soon
+                    budget = (refused, _REFUSED_RETRIES)
             failures += 1
             if failures > self.max_retries:
                 raise CrawlError(
@@ -207,7 +221,7 @@ class HubClient:
                     "Everything before it is saved: run `lineage crawl` again to resume."
                 )
             sleep = min(self.backoff_max, wait if wait is not None else delay)
-            log.warning("%s; retry %d/%d in %.1f s", problem, failures, self.max_retries, sleep)
+            log.warning("%s; retry %d/%d in %.1f s", problem, *budget, sleep)
             self.sleep(sleep)
             waits.waited_seconds += sleep
             delay = min(self.backoff_max, delay * 2)
@@ -249,6 +263,18 @@ class HubClient:
         if retry_after is not None:
             return retry_after
         return 60.0
+
+
+def _refused(exc: BaseException) -> bool:
+    """True if ``exc`` (an httpx2 error) was caused by a refused TCP connection."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # the chain is httpx2 -> httpcore2 -> ConnectionRefusedError
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 # -- parsing ------------------------------------------------------------------------------------
