@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import huggingface_hub
 from huggingface_hub import constants, get_token
 
-from lineage import __version__
+import lineage  # the root package (its version), not a stage
 from lineage.errors import LineageError
 
 __all__ = [
@@ -178,7 +178,8 @@ def _token_to_send(token: str | bool | None) -> str | None:
 def user_agent() -> str:
     """``lineage/<v>; hf_hub/<v>; python/<v>``: huggingface_hub's format, without its agent
     detection (which makes a request to huggingface.co)."""
-    ua = f"lineage/{__version__}; hf_hub/{huggingface_hub.__version__}; python/{platform.python_version()}"
+    versions = (lineage.__version__, huggingface_hub.__version__, platform.python_version())
+    ua = "lineage/{}; hf_hub/{}; python/{}".format(*versions)
     if constants.HF_HUB_USER_AGENT_ORIGIN:
         ua += f"; origin/{constants.HF_HUB_USER_AGENT_ORIGIN}"
     return ua
