@@ -314,12 +314,16 @@ def _looping(kind: str) -> Callable[[str | None], Reply]:
     return pages
 
 
+@pytest.mark.parametrize("prefetch", [True, False])
 @pytest.mark.parametrize("kind", ["self", "earlier"])
-def test_c2_next_link_that_loops_stops_with_a_clear_error(tmp_store: Store, kind: str) -> None:
+def test_c2_next_link_that_loops_stops_with_a_clear_error(
+    tmp_store: Store, kind: str, prefetch: bool
+) -> None:
     hub = RecordingHub(_looping(kind))
     try:
         clock = FakeClock()
-        crawler = Crawler(tmp_store, CrawlConfig(endpoint=hub.url, timeout=10.0), clock=clock)
+        config = CrawlConfig(endpoint=hub.url, timeout=10.0, prefetch=prefetch)
+        crawler = Crawler(tmp_store, config, clock=clock)
         crawler.on_page = endless_guard()
         with pytest.raises(CrawlError, match="loops"):
             crawler.run()

@@ -411,18 +411,8 @@ class Crawler:
                     fetched = self.client.fetch(query, progress)
                 items, next_query = fetched.items, fetched.next_query
                 more = limit is None or already + len(items) < limit
-                if more:  # a page that reaches the limit ends the crawl wherever its link goes
-                    wait = guard.check(query, len(items), next_query)
-                    if wait:  # empty pages in a row: back off before asking again
-                        log.warning(
-                            "empty page %d/%d in a row (with a next link); next request in %.1f s",
-                            guard.empty_in_a_row,
-                            guard.max_empty,
-                            wait,
-                        )
-                        self.client.sleep(wait)
-                        progress.waited_seconds += wait
                 if pool is not None and next_query is not None and more:
+                    self._no_loop(guard, query, len(items), next_query, progress)
                     pending = pool.submit(self.client.fetch, next_query, progress)
                 records: list[ModelRecord] = []
                 repairs: list[Repair] = []
@@ -441,12 +431,23 @@ class Crawler:
                     oldest = min((r.last_modified or "" for r in records), default="")
                     if oldest and oldest < stop_before:
                         next_query = None
+                if pending is None and next_query is not None:  # not checked before a prefetch
+                    self._no_loop(guard, query, len(items), next_query, progress)
                 yield _Page(records, repairs, skipped, fetched.requests, fetched.retries, next_query)
                 query = next_query
         finally:
             self.client.stop_event.set()  # wakes a prefetch thread waiting out a rate-limit window
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
+
+    def _no_loop(
+        self, guard: LoopGuard, query: str, items: int, next_query: str, waits: CrawlProgress
+    ) -> None:
+        """Before following ``next_query``: stop a listing that loops, back off after empty pages."""
+        wait = guard.check(query, items, next_query)
+        if wait:
+            self.client.sleep(wait)
+            waits.waited_seconds += wait
 
     def _commit(
         self, crawl: CrawlState, progress: CrawlProgress, batch: _Batch, next_query: str | None

@@ -198,7 +198,7 @@ class HubClient:
                     )
                 else:
                     raise CrawlError(
-                        f"unexpected HTTP {status} from {self.endpoint}{query[:80]}: {response.text[:200]}"
+                        f"unexpected HTTP {status} from {self.endpoint}{query[:80]}: {response.text[:200]!r}"
                     )
             except (httpx2.UnsupportedProtocol, httpx2.InvalidURL) as exc:
                 raise CrawlError(f"cannot request {self.endpoint}: {exc}") from exc

@@ -19,11 +19,14 @@ it, so ``lineage crawl`` resumes at the page where the loop showed.
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qs, urlsplit
 
 from lineage.hub.endpoint import CrawlError
 
 __all__ = ["LoopGuard"]
+
+log = logging.getLogger("lineage.hub")
 
 
 class LoopGuard:
@@ -71,7 +74,14 @@ class LoopGuard:
                 f"{self.empty_in_a_row} empty pages in a row, each with a next link: the listing "
                 "makes no progress. Everything before is saved: run `lineage crawl` later to resume"
             )
-        return float(min(self.backoff_max, self.backoff_base * 2 ** (self.empty_in_a_row - 1)))
+        wait = float(min(self.backoff_max, self.backoff_base * 2 ** (self.empty_in_a_row - 1)))
+        log.warning(
+            "empty page %d/%d in a row (with a next link); next request in %.1f s",
+            self.empty_in_a_row,
+            self.max_empty,
+            wait,
+        )
+        return wait
 
 
 def _page(query: str) -> str:
