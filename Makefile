@@ -2,6 +2,7 @@
 #   make run    install, crawl the live Hub if reachable (else the offline simulated demo), open the app
 #   make test   install (incl. Debian chromium for the browser test) and run the whole test suite
 PYTHON ?= python3
+PORT   ?= 8501
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
@@ -9,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 .PHONY: run test install browser cypher-lint lint bench demo clean
 
 run: install
-	$(BIN)/lineage start
+	$(BIN)/lineage start --port $(PORT)
 
 test: install browser cypher-lint
 	$(BIN)/python -m pytest
@@ -43,7 +44,7 @@ demo: install
 	$(BIN)/lineage demo
 
 bench: install
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(if $(MODELS),--models $(MODELS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info test-artifacts

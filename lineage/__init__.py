@@ -6,16 +6,40 @@ The public API, for notebooks and scripts::
     lin = lineage.Lineage.load("lineage.sqlite")         # the whole store, columnar
     table = lineage.share_table(lin, by="region")          # share of new models per month
     g = lin.to_networkx(lineage.group_nodes(lin, "Qwen"))  # a family as a networkx DiGraph
+    lineage.export.export(g, "graphml", "qwen.graphml")    # subpackages are attributes too
 
-Names are imported on first use, so ``import lineage`` stays fast.
+The packages follow the data flow: ``hub`` (crawl) -> ``records`` -> ``store`` -> ``graph`` ->
+``analytics`` -> ``render`` / ``export`` / ``neo4j``; ``cli`` and ``app`` are the front ends,
+``sim`` the simulated Hub. Names are imported on first use, so ``import lineage`` stays fast.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+if TYPE_CHECKING:  # what type checkers see; at run time the same names load lazily below
+    from lineage import analytics, app, cli, export, families, graph, hub, neo4j, records, render, sim, store
+    from lineage.analytics import (
+        ShareQuery,
+        Table,
+        downloads_by_group,
+        downloads_over_time,
+        family_summary,
+        group_nodes,
+        node_groups,
+        share_table,
+        top_groups,
+    )
+    from lineage.analytics.quality import quality_report
+    from lineage.errors import InputError, LineageError
+    from lineage.families import default_registry, load_registry
+    from lineage.graph import Lineage, ancestors, descendants, load_graph, neighbourhood, roots
+    from lineage.hub import CrawlConfig, Crawler
+    from lineage.render.tree import render_tree
+    from lineage.store import Store, default_store_path, open_store
 
 _EXPORTS = {
     "open_store": "lineage.store",
@@ -42,15 +66,33 @@ _EXPORTS = {
     "quality_report": "lineage.analytics.quality",
     "Crawler": "lineage.hub",
     "CrawlConfig": "lineage.hub",
+    "LineageError": "lineage.errors",
+    "InputError": "lineage.errors",
 }
-__all__ = sorted([*_EXPORTS, "__version__"])
+_SUBPACKAGES = (
+    "analytics",
+    "app",
+    "cli",
+    "export",
+    "families",
+    "graph",
+    "hub",
+    "neo4j",
+    "records",
+    "render",
+    "sim",
+    "store",
+)
+__all__ = sorted([*_EXPORTS, *_SUBPACKAGES, "__version__"])
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
+    if name in _SUBPACKAGES:
+        value = importlib.import_module(f"lineage.{name}")
+    elif name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    else:
         raise AttributeError(f"module 'lineage' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

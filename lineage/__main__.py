@@ -1,3 +1,6 @@
+"""``python -m lineage``: the command line."""
+
 from lineage.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

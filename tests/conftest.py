@@ -81,8 +81,8 @@ def ingest_items(
     finished_at: str = "2025-10-07T00:00:00.000Z",
 ) -> None:
     """Write listing items into ``store`` as one completed crawl, without HTTP, and resolve."""
+    from lineage.families import default_registry
     from lineage.records import normalize_item
-    from lineage.store.resolve import resolve_links
 
     records, repairs = [], []
     for item in items:
@@ -100,7 +100,7 @@ def ingest_items(
     )
     store.write_page(crawl.id, records, repairs, next_query=None, requests=1)
     store.update_crawl(crawl.id, status="done", finished_at=finished_at)
-    resolve_links(store)
+    store.resolve_links(default_registry().aliases)
 
 
 def store_edges(store: Store) -> set[tuple[str, str, str]]:

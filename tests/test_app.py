@@ -20,7 +20,7 @@ import networkx as nx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lineage.analytics.view import Adjacency, ViewSpec, family_labels, select_view, top_roots
+from lineage.analytics.view import ViewSpec, family_labels, select_view, top_roots
 from lineage.app.network import build_network, legend, network_html
 from lineage.app.text import hub_url, md
 from lineage.families import default_registry
@@ -416,7 +416,7 @@ def test_export_files_parse(app_demo_store: Path, lin: Lineage) -> None:
 
     module = export_module()
     assert module is not None, "lineage.export is missing"
-    graph = data.Graph(lin, Adjacency.of(lin), default_registry())
+    graph = data.Graph(lin, default_registry())
     spec = ViewSpec(down=1)
     centre = lin.index[BIG]
     expected = {lin.ids[i] for i in lin.children(centre)} | {BIG}
@@ -510,26 +510,25 @@ def test_select_view_cap_and_filters() -> None:
     ]
     edges += [("f0", "f0-child", "merge"), ("top", "base", "finetune")]
     lin = Lineage.from_edges(edges)
-    adj = Adjacency.of(lin)
     base = lin.index["base"]
-    view = select_view(lin, adj, base, ViewSpec(up=1, down=2, cap=10))
+    view = select_view(lin, base, ViewSpec(up=1, down=2, cap=10))
     assert len(view.nodes) == 10 and view.ancestors == 1 and view.descendants == 36
     assert view.hidden_total == 36 + 1 - 9 and sum(n for _, _, n in view.more) <= view.hidden_total
     assert set(view.level.tolist()) <= {-1, 0, 1, 2}
     drawn = set(view.nodes.tolist())
     assert all(int(lin.parent[e]) in drawn and int(lin.child[e]) in drawn for e in view.edges)
-    view = select_view(lin, adj, base, ViewSpec(up=0, down=2, relations=("finetune", "merge")))
+    view = select_view(lin, base, ViewSpec(up=0, down=2, relations=("finetune", "merge")))
     assert {lin.ids[i] for i in view.nodes} == {"base", "f0", "f1", "f2", "f3", "f4", "f0-child"}
-    view = select_view(lin, adj, base, ViewSpec(up=0, down=2, relations=("merge",)))
+    view = select_view(lin, base, ViewSpec(up=0, down=2, relations=("merge",)))
     assert [lin.ids[i] for i in view.nodes] == ["base"]
-    view = select_view(lin, adj, base, ViewSpec(up=1, down=2, follow_none=True))
+    view = select_view(lin, base, ViewSpec(up=1, down=2, follow_none=True))
     assert {lin.ids[i] for i in view.nodes} == {"base", "top"}
 
 
 def test_network_page_is_offline_and_locked_down(xss_store: tuple[Path, dict[str, str]]) -> None:
     path, ids = xss_store
     lin = Lineage.load(path)
-    view = select_view(lin, Adjacency.of(lin), lin.index[ids["base"]], ViewSpec())
+    view = select_view(lin, lin.index[ids["base"]], ViewSpec())
     page = network_html(build_network(lin, view, family_labels(lin, default_registry(), view.nodes)))
     assert "cdn.jsdelivr.net" not in page and "cdnjs" not in page  # everything inline
     csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page)
@@ -546,7 +545,7 @@ def test_network_page_is_offline_and_locked_down(xss_store: tuple[Path, dict[str
 
 def test_legend_is_escaped() -> None:
     lin = Lineage.from_edges([("Qwen/Qwen2.5-7B", "a/ft", "finetune")])
-    view = select_view(lin, Adjacency.of(lin), 0, ViewSpec())
+    view = select_view(lin, 0, ViewSpec())
     evil = '"><img src=x onerror=alert(1)>'
     labels = [(evil, "unknown"), ("Qwen", "china")]
     page = network_html(build_network(lin, view, labels), legend(labels, "family"))

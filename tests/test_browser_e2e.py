@@ -27,7 +27,7 @@ from urllib.parse import quote
 import networkx as nx
 import pytest
 
-from lineage.analytics.view import Adjacency, ViewSpec, select_view
+from lineage.analytics.view import ViewSpec, select_view
 from lineage.app import streamlit_command
 from lineage.graph import Lineage
 
@@ -175,7 +175,6 @@ class Timer:
 
 def test_explore_filter_and_export(browser: Any, app_demo_store: Path) -> None:
     lin = Lineage.load(app_demo_store)
-    adj = Adjacency.of(lin)
     big = lin.index[BIG]
     timer = Timer()
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
@@ -192,7 +191,7 @@ def test_explore_filter_and_export(browser: Any, app_demo_store: Path) -> None:
             box = page.get_by_role("textbox", name="Model id", exact=True)
             box.fill(BIG)
             box.press("Enter")
-            expected = select_view(lin, adj, big, ViewSpec())
+            expected = select_view(lin, big, ViewSpec())
             g = wait_graph(page, BIG, models=len(expected.nodes))
         assert g["count"] > 0 and g["models"] == len(expected.nodes)
         assert page.evaluate(f"""() => document.querySelector("{FRAME}").contentWindow.nodes.get()
@@ -212,7 +211,7 @@ def test_explore_filter_and_export(browser: Any, app_demo_store: Path) -> None:
         with timer("double-click a node -> re-centred"):
             page.mouse.dblclick(*node_point(page, child))
             g = wait_graph(page, child)
-        assert g["models"] == len(select_view(lin, adj, lin.index[child], ViewSpec()).nodes)
+        assert g["models"] == len(select_view(lin, lin.index[child], ViewSpec()).nodes)
         shot(page, "e2e-04-recentred")
 
         box.fill(BIG)
@@ -222,7 +221,7 @@ def test_explore_filter_and_export(browser: Any, app_demo_store: Path) -> None:
             mindl = page.get_by_label("Minimum downloads (30 days)", exact=True)
             mindl.fill("1000")
             mindl.press("Enter")
-            filtered = select_view(lin, adj, big, ViewSpec(min_downloads=1000))
+            filtered = select_view(lin, big, ViewSpec(min_downloads=1000))
             g = wait_graph(page, BIG, models=len(filtered.nodes))
         assert len(filtered.nodes) < len(expected.nodes)
         shot(page, "e2e-05-filtered")
@@ -231,7 +230,7 @@ def test_explore_filter_and_export(browser: Any, app_demo_store: Path) -> None:
             slider = page.get_by_role("slider", name="Descendant levels")
             slider.focus()
             slider.press("ArrowLeft")
-            one = select_view(lin, adj, big, ViewSpec(down=1, min_downloads=1000))
+            one = select_view(lin, big, ViewSpec(down=1, min_downloads=1000))
             wait_graph(page, BIG, models=len(one.nodes))
         slider.press("ArrowRight")
         wait_graph(page, BIG, models=len(filtered.nodes))

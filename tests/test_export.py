@@ -292,7 +292,8 @@ class CypherLiterals:
 
 
 def read_cypher(path: Path) -> nx.DiGraph[Any]:
-    from lineage.export.cypher import CONSTRAINT, MERGE_EDGES, MERGE_NODES
+    from lineage.export.cypher import CONSTRAINT_STATEMENT as CONSTRAINT
+    from lineage.export.cypher import MERGE_EDGES, MERGE_NODES
 
     text = path.read_text(encoding="utf-8")
     g: nx.DiGraph[Any] = nx.DiGraph()

@@ -34,6 +34,7 @@ from test_export import DIRTY_IDS, LINT, build_store, dirty_items
 import lineage.neo4j.push as sync
 from lineage.cli import cli
 from lineage.export.sources import NODE_ATTRS, StoreSource
+from lineage.families import default_registry
 from lineage.neo4j.push import (
     Q_CONSTRAINT,
     Q_COUNT_MODELS,
@@ -49,7 +50,6 @@ from lineage.neo4j.push import (
 )
 from lineage.records import normalize_item
 from lineage.store import Store, open_store
-from lineage.store.resolve import resolve_links
 from lineage.times import now_iso as store_now
 
 
@@ -279,7 +279,7 @@ def write_crawl(store: Store, items: list[dict[str, Any]], mode: str = "full") -
         crawl.id, [r for r, _ in pairs if r is not None], [x for _, rs in pairs for x in rs], next_query=None
     )
     store.update_crawl(crawl.id, status="done", finished_at="2026-01-01T00:00:00.000Z")
-    resolve_links(store)
+    store.resolve_links(default_registry().aliases)
     return crawl.id
 
 
@@ -590,9 +590,9 @@ def test_push_statements_parse(tmp_path: Path) -> None:
 
 
 def test_readme_queries_parse(tmp_path: Path) -> None:
-    doc = sync.__doc__ or ""
-    block = doc.split("Useful queries", 1)[1].split("::\n", 1)[1].split("\nCredentials", 1)[0]
-    text = "\n".join(line[4:] for line in block.splitlines())
+    from lineage.neo4j.queries import EXAMPLES
+
+    text = EXAMPLES
     report = lint(text, tmp_path)
     assert report["statements"] == 5
     assert report["errors"] == 0 and report["warnings"] == 0, report["diagnostics"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from lineage.families import default_registry
 from lineage.graph import Lineage
 from lineage.records import normalize_item
 from lineage.store import Store
-from lineage.store.resolve import resolve_links
 
 
 def write(store: Store, items: list[dict[str, Any]]) -> None:
@@ -53,7 +53,7 @@ def test_resolution_kinds(tmp_store: Store) -> None:
             m("openai-community/gpt2-ft", "2025-01-06", "openai-community/gpt2"),
         ],
     )
-    stats = resolve_links(tmp_store)
+    stats = tmp_store.resolve_links(default_registry().aliases)
     got = links(tmp_store)
     assert got[("a/case", "qwen/qwen2.5-7b")] == ("Qwen/Qwen2.5-7B", "case")
     assert got[("b/alias", "gpt2")] == ("openai-community/gpt2", "alias")
@@ -79,7 +79,7 @@ def test_cycles_are_broken_at_the_newest_parent(tmp_store: Store) -> None:
             m("x/f", "2024-06-01", "x/c", "x/e", rel="merge"),
         ],
     )
-    stats = resolve_links(tmp_store)
+    stats = tmp_store.resolve_links(default_registry().aliases)
     assert sorted(stats.cycle_links) == [("x/a", "x/c"), ("x/d", "x/e")]
     got = links(tmp_store)
     assert got[("x/a", "x/c")][1] == "cycle" and got[("x/d", "x/e")][1] == "cycle"
@@ -88,22 +88,22 @@ def test_cycles_are_broken_at_the_newest_parent(tmp_store: Store) -> None:
     assert f is not None
     assert sorted(lin.ids[int(r)] for r in lin.roots_of(f)) == ["x/a", "x/d"]
     # Resolving again changes nothing (idempotent), and the set-aside links are kept.
-    again = resolve_links(tmp_store)
+    again = tmp_store.resolve_links(default_registry().aliases)
     assert sorted(again.cycle_links) == sorted(stats.cycle_links)
     assert links(tmp_store) == got
 
 
 def test_self_reference_through_an_alias(tmp_store: Store) -> None:
     write(tmp_store, [m("openai-community/gpt2", "2022-03-02", "gpt2")])
-    stats = resolve_links(tmp_store)
+    stats = tmp_store.resolve_links(default_registry().aliases)
     assert stats.cycle == 1
     assert links(tmp_store)[("openai-community/gpt2", "gpt2")][1] == "cycle"
 
 
 def test_a_later_crawl_resolves_a_placeholder(tmp_store: Store) -> None:
     write(tmp_store, [m("u/child", "2025-01-01", "late/parent")])
-    resolve_links(tmp_store)
+    tmp_store.resolve_links(default_registry().aliases)
     assert links(tmp_store)[("u/child", "late/parent")][1] == "unresolved"
     write(tmp_store, [m("late/parent", "2024-12-01")])
-    stats = resolve_links(tmp_store)
+    stats = tmp_store.resolve_links(default_registry().aliases)
     assert stats.exact == 1 and links(tmp_store)[("u/child", "late/parent")] == ("late/parent", "exact")

@@ -35,35 +35,24 @@ The method (also printed under every CLI table and in the app):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from lineage.analytics.groups import BY, node_groups
+from lineage.analytics.table import Table
 from lineage.errors import InputError
-from lineage.families import Registry, default_registry
-from lineage.graph import UNKNOWN_TIME, IntArray, Lineage, ragged_offsets, unique_ints
+from lineage.families import Registry
+from lineage.graph import UNKNOWN_TIME, IntArray, Lineage
+from lineage.records import RELATIONS
 from lineage.times import day_start
 
-__all__ = [
-    "BY",
-    "METHOD",
-    "PERIODS",
-    "ShareQuery",
-    "Table",
-    "downloads_by_group",
-    "downloads_over_time",
-    "family_summary",
-    "group_nodes",
-    "node_groups",
-    "share_table",
-    "top_groups",
-]
+__all__ = ["ATTRIBUTIONS", "METHOD", "PERIODS", "POPULATIONS", "ShareQuery", "share_table", "top_groups"]
 
 PERIODS = ("month", "quarter", "week", "year")
-BY = ("family", "org", "region")
 POPULATIONS = ("derivatives", "all")
 ATTRIBUTIONS = ("fractional", "any")
 
@@ -82,22 +71,6 @@ _POPULATION_TEXT = {
     "derivatives": "with at least one parent",
     "all": "all models, roots included",
 }
-
-
-@dataclass
-class Table:
-    """Rows (dicts with the same keys, in ``columns`` order) plus notes and the method."""
-
-    rows: list[dict[str, Any]]
-    columns: list[str]
-    notes: list[str] = field(default_factory=list)
-    method: str = ""
-
-    def to_pandas(self) -> Any:
-        """The rows as a ``pandas.DataFrame`` (pandas is imported on demand)."""
-        import pandas as pd
-
-        return pd.DataFrame(self.rows, columns=self.columns)
 
 
 @dataclass(frozen=True)
@@ -130,87 +103,6 @@ class ShareQuery:
             attribution=self.attribution,
             attribution_text=_ATTRIBUTION_TEXT[self.attribution],
         )
-
-
-# -- groups ------------------------------------------------------------------------------------
-def _root_group_codes(
-    lin: Lineage, roots: IntArray, by: str, registry: Registry
-) -> tuple[IntArray, list[str]]:
-    """Group code of each root in ``roots`` and the labels."""
-    ids = [lin.ids[int(r)] for r in roots]
-    if by == "org":
-        names = [i.split("/", 1)[0] for i in ids]
-    else:
-        pairs = registry.classify(ids)
-        names = [f if by == "family" else g for f, g in pairs]
-    labels = sorted(set(names))
-    code = {name: k for k, name in enumerate(labels)}
-    return np.fromiter((code[nm] for nm in names), dtype=np.int64, count=len(names)), labels
-
-
-def _cached_root_codes(
-    lin: Lineage, roots: IntArray, by: str, registry: Registry
-) -> tuple[IntArray, list[str]]:
-    """Group codes of ``roots``, classifying each root at most once per (Lineage, by, registry).
-
-    Codes index the returned labels, which grow as new roots are classified (not sorted).
-    """
-    key = ("root_groups", by)
-    cache = lin._extra.get(key)
-    if cache is None or cache["registry"] is not registry:
-        cache = {
-            "registry": registry,
-            "codes": np.full(len(lin), -1, dtype=np.int64),
-            "labels": [],
-            "index": {},
-        }
-        lin._extra[key] = cache
-    codes: IntArray = cache["codes"]
-    need = unique_ints(roots[codes[roots] < 0])
-    if len(need):
-        new_codes, new_labels = _root_group_codes(lin, need, by, registry)
-        labels: list[str] = cache["labels"]
-        index: dict[str, int] = cache["index"]
-        remap = np.empty(len(new_labels), dtype=np.int64)
-        for k, name in enumerate(new_labels):
-            if name not in index:
-                index[name] = len(labels)
-                labels.append(name)
-            remap[k] = index[name]
-        codes[need] = remap[new_codes]
-    return codes[roots], list(cache["labels"])
-
-
-def node_groups(
-    lin: Lineage, nodes: IntArray, by: str = "family", registry: Registry | None = None
-) -> tuple[IntArray, IntArray, list[str]]:
-    """Distinct groups of each node in ``nodes``: ``(pair_node_pos, pair_group, labels)``.
-
-    ``pair_node_pos`` indexes into ``nodes``; pairs are sorted by node then group.
-    """
-    reg = registry or default_registry()
-    start, rts = lin.root_pairs
-    counts = start[nodes + 1] - start[nodes]
-    offs = ragged_offsets(start[nodes], counts)
-    pair_pos = np.repeat(np.arange(len(nodes)), counts)
-    pair_group, labels = _cached_root_codes(lin, rts[offs], by, reg)
-    g = max(1, len(labels))
-    key = unique_ints(pair_pos * g + pair_group)
-    return key // g, key % g, labels
-
-
-def group_nodes(lin: Lineage, group: str, by: str = "family", registry: Registry | None = None) -> IntArray:
-    """All nodes that descend from a root of ``group`` (the roots included), sorted."""
-    reg = registry or default_registry()
-    roots = np.flatnonzero(lin.in_degree == 0)
-    codes, labels = _cached_root_codes(lin, roots, by, reg)
-    if group not in labels:
-        lowered = {lab.lower(): lab for lab in labels}
-        if group.lower() not in lowered:
-            return np.empty(0, dtype=np.int64)
-        group = lowered[group.lower()]
-    mine = roots[codes == labels.index(group)]
-    return np.union1d(mine, lin.descendants(mine))
 
 
 # -- periods -------------------------------------------------------------------------------------
@@ -255,8 +147,6 @@ def _population(lin: Lineage, q: ShareQuery) -> tuple[IntArray, list[str]]:
     if q.libraries:
         mask &= np.isin(lin.library, _codes_for(lin.library_labels, q.libraries))
     if q.relations:
-        from lineage.records import RELATIONS
-
         bad = [r for r in q.relations if r not in RELATIONS]
         if bad:
             raise InputError(f"unknown relation {bad[0]!r}: use {', '.join(RELATIONS)}")
@@ -317,7 +207,6 @@ def share_table(
     return Table(rows, columns, notes, q.method())
 
 
-# -- downloads -----------------------------------------------------------------------------------
 def _attribute(
     lin: Lineage, nodes: IntArray, values: Sequence[npt.NDArray[Any]], by: str, registry: Registry | None
 ) -> tuple[list[str], list[npt.NDArray[Any]], npt.NDArray[Any]]:
@@ -406,98 +295,6 @@ def downloads_over_time(
         rows,
         ["snapshot", "group", "downloads_30d", "downloads_all_time"],
         ["one snapshot per crawl: downloads over time exist only from repeated crawls"],
-        "",
-    )
-
-
-# -- family summary ---------------------------------------------------------------------------------
-def family_summary(
-    lin: Lineage,
-    by: str = "family",
-    registry: Registry | None = None,
-    top: int | None = 20,
-    window_days: int = 90,
-    as_of: str | None = None,
-) -> Table:
-    """Top groups: derivative count, base models, downloads, growth and relation mix.
-
-    ``growth`` compares new derivatives in the last ``window_days`` before ``as_of`` (default:
-    the newest creation date) with the ``window_days`` before that.
-    """
-    from lineage.records import RELATIONS
-
-    reg = registry or default_registry()
-    live = ~lin.placeholder & ~lin.deleted
-    derived = np.flatnonzero(live & (lin.in_degree > 0))
-    pos, grp, labels = node_groups(lin, derived, by, reg)
-    per_node = np.bincount(pos, minlength=len(derived))
-    w = 1.0 / per_node[pos]
-    g = len(labels)
-    models = np.bincount(grp, weights=w, minlength=g)
-    dated = lin.created[derived] != UNKNOWN_TIME
-    dated &= ~lin.legacy[derived]
-    end = day_start(as_of, end=True) if as_of else int(lin.created[derived][dated].max(initial=0)) + 1
-    recent = dated & (lin.created[derived] >= end - window_days * 86400) & (lin.created[derived] < end)
-    before = (
-        dated
-        & (lin.created[derived] >= end - 2 * window_days * 86400)
-        & (lin.created[derived] < end - window_days * 86400)
-    )
-    cur = np.bincount(grp, weights=w * recent[pos], minlength=g)
-    prev = np.bincount(grp, weights=w * before[pos], minlength=g)
-    # Relation mix: each derivative's weight split over its incoming links' relations.
-    rel_share = np.zeros((len(RELATIONS), len(derived)))
-    indeg = lin.in_degree
-    node_pos = np.full(len(lin), -1, dtype=np.int64)
-    node_pos[derived] = np.arange(len(derived))
-    epos = node_pos[lin.child]
-    ok = epos >= 0
-    np.add.at(rel_share, (lin.relation[ok].astype(np.int64), epos[ok]), 1.0 / indeg[lin.child[ok]])
-    mix = np.stack(
-        [np.bincount(grp, weights=w * rel_share[r][pos], minlength=g) for r in range(len(RELATIONS))]
-    )
-    roots = np.flatnonzero(lin.in_degree == 0)
-    rcodes, rlabels = _cached_root_codes(lin, roots, by, reg)
-    root_count = {lab: 0 for lab in labels}
-    for lab, c in zip(rlabels, np.bincount(rcodes, minlength=len(rlabels)).tolist(), strict=True):
-        if lab in root_count:
-            root_count[lab] = c
-    dl = downloads_by_group(lin, by, reg)
-    dl_map = {r["group"]: r for r in dl.rows}
-    order = np.lexsort((np.array(labels, dtype=object), -models))
-    if top is not None:
-        order = order[:top]
-    rows = []
-    for k in order.tolist():
-        lab = labels[k]
-        row: dict[str, Any] = {
-            "group": lab,
-            "region": reg.region_of_family(lab)
-            if by == "family"
-            else (reg.region_of_org(lab) if by == "org" else lab),
-            "derivatives": float(models[k]),
-            "base_models": root_count.get(lab, 0),
-            "downloads_30d": dl_map.get(lab, {}).get("downloads_30d", 0.0),
-            "new_last_window": float(cur[k]),
-            "growth": float(cur[k] / prev[k] - 1) if prev[k] > 0 else None,
-        }
-        for r, name in enumerate(RELATIONS):
-            row[f"{name}_share"] = float(mix[r][k] / models[k]) if models[k] else 0.0
-        rows.append(row)
-    cols = [
-        "group",
-        "region",
-        "derivatives",
-        "base_models",
-        "downloads_30d",
-        "new_last_window",
-        "growth",
-        *[f"{r}_share" for r in RELATIONS],
-    ]
-    return Table(
-        rows,
-        cols,
-        [f"growth: new derivatives in the last {window_days} days vs the {window_days} days before"],
         "",
     )
 

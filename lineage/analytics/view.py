@@ -1,8 +1,9 @@
 """Which part of the lineage graph the explorer draws: a model, its ancestors and descendants.
 
 No Streamlit here: the page asks :func:`select_view` for a :class:`View` and hands it to
-:mod:`lineage.app.network`. The walk is vectorized over a CSR adjacency (:class:`Adjacency`), so
-a hub with hundreds of thousands of descendants costs milliseconds, and the drawing is capped:
+:mod:`lineage.app.network`. The walk (:func:`lineage.graph.walk`) is vectorized over the
+graph's CSR adjacency, so a hub with hundreds of thousands of descendants costs
+milliseconds, and the drawing is capped:
 the nearest and most downloaded models are drawn, the rest are counted per relation
 ("+3,412 quantized").
 
@@ -13,13 +14,12 @@ through it. Ancestors are always shown up to the chosen depth.
 >>> from lineage.graph import Lineage
 >>> lin = Lineage.from_edges([("base", "ft", "finetune"), ("ft", "q1", "quantized"),
 ...                           ("ft", "q2", "quantized"), ("ft", "lora", "adapter")])
->>> adj = Adjacency.of(lin)
->>> v = select_view(lin, adj, lin.index["ft"], ViewSpec(up=1, down=1, cap=3))
+>>> v = select_view(lin, lin.index["ft"], ViewSpec(up=1, down=1, cap=3))
 >>> [lin.ids[i] for i in v.nodes], v.hidden
 (['ft', 'base', 'q1'], {'adapter': 1, 'quantized': 1})
 >>> [(lin.ids[i], rel, n) for i, rel, n in v.more]
 [('ft', 'adapter', 1), ('ft', 'quantized', 1)]
->>> v = select_view(lin, adj, lin.index["ft"], ViewSpec(up=0, down=1, relations=("adapter",)))
+>>> v = select_view(lin, lin.index["ft"], ViewSpec(up=0, down=1, relations=("adapter",)))
 >>> [lin.ids[i] for i in v.nodes], v.filtered
 (['ft', 'lora'], 0)
 """
@@ -33,13 +33,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from lineage.analytics.groups import group_index, node_labels
 from lineage.families import Registry
-from lineage.graph import NODE_ATTRIBUTES, UNKNOWN_TIME, IntArray, Lineage, ragged_offsets
+from lineage.graph import UNKNOWN_TIME, IntArray, Lineage, model_attributes, ragged_offsets, walk
 from lineage.times import day_start
 
 __all__ = [
     "DEFAULT_CAP",
-    "Adjacency",
     "View",
     "ViewSpec",
     "describe",
@@ -57,31 +57,6 @@ DEFAULT_CAP = 1500
 MAX_SUMMARY_NODES = 40
 #: With more groups than this, groups of one hidden model get no summary node of their own.
 MIN_SUMMARY_GROUPS = 8
-
-
-@dataclass(frozen=True)
-class Adjacency:
-    """CSR adjacency of a :class:`Lineage` in both directions, with each entry's edge number.
-
-    The :class:`Lineage`'s own ``down_csr``/``up_csr`` arrays under named fields.
-    """
-
-    down_start: IntArray
-    down_nbr: IntArray
-    down_edge: IntArray
-    up_start: IntArray
-    up_nbr: IntArray
-    up_edge: IntArray
-
-    @classmethod
-    def of(cls, lin: Lineage) -> Adjacency:
-        return cls(*lin.down_csr, *lin.up_csr)  # the graph's own CSR arrays, not a second copy
-
-
-def _gather(start: IntArray, nodes: IntArray) -> tuple[IntArray, IntArray]:
-    """CSR offsets of every entry of ``nodes`` and the node each entry belongs to."""
-    counts = start[nodes + 1] - start[nodes]
-    return ragged_offsets(start[nodes], counts), np.repeat(nodes, counts)
 
 
 @dataclass(frozen=True)
@@ -150,59 +125,12 @@ def _node_filter(lin: Lineage, spec: ViewSpec) -> NodeFilter | None:
     return all_of
 
 
-def _walk(
-    start: IntArray,
-    nbr: IntArray,
-    eid: IntArray,
-    source: int,
-    depth: int,
-    n: int,
-    edge_ok: BoolArray | None,
-    node_ok: NodeFilter | None,
-) -> tuple[IntArray, IntArray, IntArray, int]:
-    """BFS from ``source``: ``(nodes, hops, via_edge, filtered)``, nearest first."""
-    seen = np.zeros(n, dtype=bool)
-    seen[source] = True
-    frontier = np.array([source], dtype=np.int64)
-    out: list[tuple[IntArray, IntArray, IntArray]] = []
-    filtered = 0
-    for hop in range(1, depth + 1):
-        if not len(frontier):
-            break
-        offs, _ = _gather(start, frontier)
-        nb, ed = nbr[offs], eid[offs]
-        keep = ~seen[nb]
-        if edge_ok is not None:
-            keep &= edge_ok[ed]
-        nb, ed = nb[keep], ed[keep]
-        if not len(nb):
-            break
-        uniq, first = np.unique(nb, return_index=True)
-        ed = ed[first]
-        seen[uniq] = True
-        if node_ok is not None:
-            ok = node_ok(uniq)
-            filtered += int(len(ok) - ok.sum())
-            uniq, ed = uniq[ok], ed[ok]
-        out.append((uniq, np.full(len(uniq), hop, dtype=np.int64), ed))
-        frontier = uniq
-    if not out:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, empty, filtered
-    return (
-        np.concatenate([o[0] for o in out]),
-        np.concatenate([o[1] for o in out]),
-        np.concatenate([o[2] for o in out]),
-        filtered,
-    )
-
-
 def _rank(lin: Lineage, nodes: IntArray, hops: IntArray) -> IntArray:
     """Order: nearest first, then most downloaded, then node number."""
     return np.lexsort((nodes, -lin.downloads[nodes], hops))
 
 
-def select_view(lin: Lineage, adj: Adjacency, centre: int, spec: ViewSpec) -> View:
+def select_view(lin: Lineage, centre: int, spec: ViewSpec) -> View:
     """The ancestors and descendants of ``centre`` that ``spec`` selects, capped for drawing."""
     n = len(lin)
     edge_ok: BoolArray | None = None
@@ -211,10 +139,11 @@ def select_view(lin: Lineage, adj: Adjacency, centre: int, spec: ViewSpec) -> Vi
     elif spec.relations:
         codes = [k for k, r in enumerate(lin.relation_labels) if r in spec.relations]
         edge_ok = np.isin(lin.relation, codes)
-    anc, anc_hops, anc_via, _ = _walk(adj.up_start, adj.up_nbr, adj.up_edge, centre, spec.up, n, None, None)
-    desc, desc_hops, desc_via, filtered = _walk(
-        adj.down_start, adj.down_nbr, adj.down_edge, centre, spec.down, n, edge_ok, _node_filter(lin, spec)
-    )
+    up, down = lin.up_csr, lin.down_csr
+    a = walk(*up, [centre], spec.up, n)
+    d = walk(*down, [centre], spec.down, n, edge_ok=edge_ok, node_ok=_node_filter(lin, spec))
+    anc, anc_hops, anc_via = a.nodes, a.hops, a.via
+    desc, desc_hops, desc_via, filtered = d.nodes, d.hops, d.via, d.filtered
     o = _rank(lin, anc, anc_hops)
     anc, anc_hops, anc_via = anc[o], anc_hops[o], anc_via[o]
     o = _rank(lin, desc, desc_hops)
@@ -251,8 +180,9 @@ def select_view(lin: Lineage, adj: Adjacency, centre: int, spec: ViewSpec) -> Vi
             for k in top.tolist()
         ]
 
-    offs, _ = _gather(adj.down_start, nodes)
-    edges = adj.down_edge[offs]
+    start, _, edge = down
+    counts = start[nodes + 1] - start[nodes]
+    edges = edge[ragged_offsets(start[nodes], counts)]
     edges = edges[drawn[lin.child[edges]]]
     if edge_ok is not None:
         sorted_nodes = np.sort(nodes)
@@ -282,23 +212,17 @@ def family_labels(lin: Lineage, registry: Registry, nodes: Sequence[int] | IntAr
     >>> family_labels(lin, default_registry(), [lin.index["a/m"], lin.index["Qwen/Qwen2.5-7B"]])
     [('Llama + Qwen', 'china + us'), ('Qwen', 'china')]
     """
-    roots = [lin.roots_of(int(i)) for i in nodes]
-    uniq = np.unique(np.concatenate(roots)) if roots else np.empty(0, dtype=np.int64)
-    pairs = dict(zip(uniq.tolist(), registry.classify([lin.ids[int(r)] for r in uniq]), strict=True))
-    out = []
-    for rs in roots:
-        fams = sorted({pairs[int(r)][0] for r in rs})
-        regions = sorted({pairs[int(r)][1] for r in rs})
-        out.append((" + ".join(fams), " + ".join(regions)))
-    return out
+    families = node_labels(lin, nodes, "family", registry)
+    regions = node_labels(lin, nodes, "region", registry)
+    return list(zip(families, regions, strict=True))
 
 
 # The owner is part of the id; the flags are set from the row below.
 _NOT_SHOWN = frozenset({"author", "legacy_date", "deleted", "placeholder"})
 
 
-def describe(lin: Lineage, registry: Registry, node: int, row: dict[str, Any] | None) -> dict[str, Any]:
-    """Everything the details panel shows about ``node``: its store row (``Store.model``; None
+def describe(lin: Lineage, registry: Registry, node: int, row: Sequence[Any] | None) -> dict[str, Any]:
+    """Everything the details panel shows about ``node``: its store row (``MODEL_COLUMNS``; None
     for a placeholder parent that is not in the store), family, region and links."""
     family, region = family_labels(lin, registry, [node])[0]
     parents = [
@@ -316,11 +240,10 @@ def describe(lin: Lineage, registry: Registry, node: int, row: dict[str, Any] | 
         "likes": int(lin.likes[node]),
     }
     if row is not None:
-        for k in NODE_ATTRIBUTES:  # the store's columns, as in exports
-            if k not in _NOT_SHOWN and row.get(k) is not None:
-                out[k] = row[k]
-        out["legacy_date"] = bool(row.get("legacy_date"))
-        out["deleted"] = row.get("deleted_at") is not None
+        attrs = model_attributes(row)  # the store's columns, as in exports
+        out.update({k: v for k, v in attrs.items() if k not in _NOT_SHOWN})
+        out["legacy_date"] = attrs["legacy_date"]
+        out["deleted"] = attrs["deleted"]
     return out
 
 
@@ -341,14 +264,11 @@ def top_roots(
     """
     roots = np.flatnonzero((lin.in_degree == 0) & (lin.out_degree > 0))
     roots = roots[np.lexsort((roots, -lin.downloads[roots], -lin.out_degree[roots]))]
-    ids = [lin.ids[int(r)] for r in roots]
-    if by == "org":
-        names = [i.split("/", 1)[0] for i in ids]
-    else:
-        names = [f if by == "family" else g for f, g in registry.classify(ids)]
+    index = group_index(lin, by, registry)
+    codes = index.codes(roots)
     out: dict[str, list[int]] = {}
-    for r, name in zip(roots.tolist(), names, strict=True):
-        group = out.setdefault(name, [])
+    for r, code in zip(roots.tolist(), codes.tolist(), strict=True):
+        group = out.setdefault(index.labels[code], [])
         if len(group) < per_group:
             group.append(int(r))
     return dict(sorted(out.items()))

@@ -32,10 +32,10 @@ import streamlit as st
 
 from lineage.analytics import BY, PERIODS, ShareQuery, Table, family_summary, share_table
 from lineage.analytics.quality import quality_report
-from lineage.analytics.view import Adjacency, top_roots
+from lineage.analytics.view import top_roots
 from lineage.families import Registry, default_registry
 from lineage.graph import Lineage
-from lineage.store import Store, StoreError, default_store_path, open_store
+from lineage.store import Store, StoreError, open_store, store_to_read
 
 __all__ = [
     "PAGES",
@@ -123,8 +123,8 @@ class StoreState:
 
 
 def store_path() -> Path:
-    """``$LINEAGE_STORE``, else the default per-user store."""
-    return default_store_path()
+    """``$LINEAGE_STORE``, else the default per-user store (the demo store when it is the only one)."""
+    return store_to_read(None)[0]
 
 
 def store_state(path: str | os.PathLike[str] | None = None) -> StoreState:
@@ -193,11 +193,10 @@ def search_models(path: str, key: StoreKey, text: str, limit: int = 25) -> list[
 
 
 class Graph:
-    """A loaded graph with its adjacency, the registry, and a table memo."""
+    """A loaded graph with the registry, and a table memo."""
 
-    def __init__(self, lin: Lineage, adj: Adjacency, registry: Registry) -> None:
+    def __init__(self, lin: Lineage, registry: Registry) -> None:
         self.lin = lin
-        self.adj = adj
         self.registry = registry
         self.memo = Memo()
 
@@ -235,7 +234,7 @@ class GraphLoader:
         _ = lin.index, lin.root_pairs, lin.in_degree, lin.out_degree  # once, here, not on a click
         if len(lin):
             lin.children(0), lin.parent_edges(0)  # the CSR adjacency the details panel reads
-        graph = Graph(lin, Adjacency.of(lin), default_registry())
+        graph = Graph(lin, default_registry())
         self.loaded_at = time.monotonic()
         log.info("graph of %s loaded in %.1f s", self.path, self.loaded_at - self.started)
         return graph

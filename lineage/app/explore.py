@@ -251,7 +251,7 @@ def _details(state: data.StoreState, graph: data.Graph, view: View, centre_id: s
     if node is None:
         return
     with data.reader(state)() as store:
-        row = None if lin.placeholder[node] else store.model(lin.ids[node])
+        row = None if lin.placeholder[node] else store.model_rows([lin.ids[node]]).get(lin.ids[node])
     d = describe(lin, graph.registry, node, row)
     parents = ", ".join(f"{rel} of {pid}" for pid, rel in d["parents"]) or "none (a base model)"
     rows = [
@@ -354,7 +354,7 @@ def render() -> None:
         return
     centre_id = lin.ids[node]
     _ss()["_ex_known"] = centre_id
-    view = graph.memo(("view", node, spec), lambda: select_view(lin, graph.adj, node, spec))
+    view = graph.memo(("view", node, spec), lambda: select_view(lin, node, spec))
     labels = graph.memo(("labels", node, spec), lambda: family_labels(lin, graph.registry, view.nodes))
     _ss()["ex_view"] = (centre_id, spec)
     if st.query_params.get("model") != centre_id:

@@ -17,7 +17,8 @@ import streamlit as st
 
 from lineage.analytics.view import ViewSpec, select_view
 from lineage.app import data
-from lineage.app.text import md, slug
+from lineage.app.text import md
+from lineage.export import safe_filename
 
 __all__ = ["MATCHED_MAX", "export_module", "render"]
 
@@ -49,7 +50,7 @@ def _producer(
     graph: data.Graph, module: ModuleType, centre: int, spec: ViewSpec, scope: str, fmt: str
 ) -> Callable[[], bytes]:
     def produce() -> bytes:
-        view = graph.memo(("view", centre, spec), lambda: select_view(graph.lin, graph.adj, centre, spec))
+        view = graph.memo(("view", centre, spec), lambda: select_view(graph.lin, centre, spec))
         nodes = view.nodes if scope == "drawn" else view.matched
         g = graph.memo(("nx", centre, spec, scope), lambda: graph.lin.to_networkx(nodes))
         payload, _, _ = module.export_bytes(g, fmt)
@@ -82,7 +83,7 @@ def render() -> None:
     if centre is None:
         st.info("The model shown on Explore is no longer in the store: pick another one there.")
         return
-    view = graph.memo(("view", centre, spec), lambda: select_view(graph.lin, graph.adj, centre, spec))
+    view = graph.memo(("view", centre, spec), lambda: select_view(graph.lin, centre, spec))
     st.markdown(
         f"Subgraph around **{md(centre_id)}**: {spec.up} levels up, {spec.down} down, with the "
         "Explore page's filters."
@@ -108,7 +109,7 @@ def render() -> None:
         column.download_button(
             str(fmt),
             _producer(graph, module, centre, spec, scope, str(fmt)),
-            file_name=f"{slug(centre_id)}-{scope}{suffix}",
+            file_name=safe_filename(f"{centre_id}-{scope}", suffix),
             mime=mime,
             key=f"xp_{fmt}",
             on_click="ignore",

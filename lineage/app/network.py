@@ -34,6 +34,7 @@ from pyvis.network import Network
 
 from lineage.analytics.view import View
 from lineage.graph import UNKNOWN_TIME, Lineage
+from lineage.times import day_of
 
 __all__ = ["LAYOUTS", "RELATION_COLOURS", "build_network", "legend", "network_html"]
 
@@ -117,7 +118,7 @@ def _short(model_id: str, limit: int = 40) -> str:
 
 
 def _date(ts: int) -> str:
-    return "unknown" if ts == UNKNOWN_TIME else str(np.datetime64(int(ts), "s"))[:10]
+    return "unknown" if ts == UNKNOWN_TIME else day_of(ts)
 
 
 def _family_colours(families: Sequence[str]) -> dict[str, str]:

@@ -21,7 +21,7 @@ import re
 import string
 from urllib.parse import quote
 
-__all__ = ["hub_url", "md", "slug"]
+__all__ = ["hub_url", "md"]
 
 _PUNCT = re.compile(
     "([" + re.escape(string.punctuation.replace("<", "").replace(">", "").replace("&", "")) + "])"
@@ -40,12 +40,3 @@ def md(text: object) -> str:
 def hub_url(model_id: str) -> str:
     """The model's page on the Hub (the id URL-quoted; ``/`` kept between org and name)."""
     return "https://huggingface.co/" + quote(model_id, safe="/")
-
-
-def slug(text: str, limit: int = 80) -> str:
-    """A file-name-safe form of ``text``.
-
-    >>> slug("Qwen/Qwen2.5-7B")
-    'Qwen_Qwen2.5-7B'
-    """
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[:limit] or "lineage"

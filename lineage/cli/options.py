@@ -3,7 +3,6 @@ the store, and writing results. Commands stay a few lines each."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,8 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from lineage.render import FORMATS, render
-from lineage.store import Store, default_store_path, open_store
+from lineage.render import FORMATS, jsontext, render
+from lineage.store import Store, default_store_path, open_store, store_to_read
 
 if TYPE_CHECKING:
     from lineage.analytics import Table
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
     from lineage.graph import Lineage
 
 F = TypeVar("F", bound=Callable[..., Any])
+_NOTED: set[str] = set()
 
 
 def store_option(f: F) -> F:
@@ -73,10 +73,19 @@ def registry(path: Path | None) -> Registry:
     return load_registry(path) if path else default_registry()
 
 
+def store_path_to_read(store_path: Path | None) -> Path:
+    """The store a reading command uses (the demo store when it is the only one, with a note)."""
+    path, note = store_to_read(store_path)
+    if note and note not in _NOTED:  # once per command, however often the store is opened
+        _NOTED.add(note)
+        click.echo(note, err=True)
+    return path
+
+
 @contextmanager
 def read_store(store_path: Path | None) -> Iterator[Store]:
     """The store, read-only (a clear error when there is none)."""
-    with open_store(store_path, readonly=True) as store:
+    with open_store(store_path_to_read(store_path), readonly=True) as store:
         yield store
 
 
@@ -105,7 +114,8 @@ def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None)
 
 
 def emit_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+    """``obj`` as indented JSON with sorted keys (any nesting depth: a deep tree is fine)."""
+    click.echo(jsontext.dumps(obj))
 
 
 def emit_table(

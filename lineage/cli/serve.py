@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from lineage.cli import cli
-from lineage.cli.options import store_option
+from lineage.cli.options import store_option, store_path_to_read
 from lineage.store import default_store_path, open_store
 
 _PORT = click.option("--port", type=int, default=8501, show_default=True, help="Port on 127.0.0.1.")
@@ -55,7 +55,7 @@ def _build_demo(store_path: Path | None, models: int, seed: int, force: bool) ->
 @_PORT
 def app(store_path: Path | None, port: int) -> None:
     """Open the Streamlit explorer on 127.0.0.1 (streamlit run app.py)."""
-    _serve(store_path or default_store_path(), port)
+    _serve(store_path_to_read(store_path), port)
 
 
 @cli.command()

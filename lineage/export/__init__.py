@@ -96,10 +96,9 @@ from lineage.export.sources import (
     LineageSource,
     Source,
     StoreSource,
-    open_reader,
 )
 from lineage.graph import IntArray, Lineage
-from lineage.store import Store, default_store_path
+from lineage.store import Store, open_store
 
 __all__ = [
     "EDGE_ATTRS",
@@ -398,11 +397,7 @@ def export_store(
         return _write(LineageSource(store, nodes, chunk), fmt, path, label, overwrite, progress)
     if nodes is not None:
         raise InputError("a node selection needs a Lineage, not a store")
-    path_of = (
-        store.path if isinstance(store, Store) else (store if store is not None else default_store_path())
-    )
-    conn = open_reader(path_of)  # our own read-only connection: the caller's settings stay as they are
-    try:
-        return _write(StoreSource(conn, chunk), fmt, path, label, overwrite, progress)
-    finally:
-        conn.close()
+    path_of = store.path if isinstance(store, Store) else store
+    # A streaming connection of our own: the caller's settings stay as they are.
+    with open_store(path_of, streaming=True) as reader:
+        return _write(StoreSource(reader, chunk), fmt, path, label, overwrite, progress)

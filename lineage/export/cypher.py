@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from lineage.export.sources import Attr, Source
+from lineage.neo4j.queries import CONSTRAINT, LABEL, REL_TYPE
 
 NAME = "cypher"
 SUFFIX = ".cypher"
@@ -29,11 +30,12 @@ MIME = "text/plain"
 #: Rows per ``UNWIND`` statement.
 BATCH = 500
 
-CONSTRAINT = "CREATE CONSTRAINT model_id_unique IF NOT EXISTS FOR (m:Model) REQUIRE m.id IS UNIQUE;\n"
-MERGE_NODES = "] AS row\nMERGE (m:Model {id: row.id})\nSET m += row;\n"
+# The data model of ``lineage neo4j push`` (lineage.neo4j.queries), as a script.
+CONSTRAINT_STATEMENT = CONSTRAINT + ";\n"
+MERGE_NODES = f"] AS row\nMERGE (m:{LABEL} {{id: row.id}})\nSET m += row;\n"
 MERGE_EDGES = (
-    "] AS row\nMATCH (p:Model {id: row.source})\nMATCH (c:Model {id: row.target})\n"
-    "MERGE (p)-[r:BASE_OF]->(c)\nSET r += row.props;\n"
+    f"] AS row\nMATCH (p:{LABEL} {{id: row.source}})\nMATCH (c:{LABEL} {{id: row.target}})\n"
+    f"MERGE (p)-[r:{REL_TYPE}]->(c)\nSET r += row.props;\n"
 )
 
 _ESCAPES = {"\\": "\\\\", "'": "\\'", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
@@ -100,7 +102,7 @@ def generate(source: Source) -> Iterator[str]:
         "// lineage export: (:Model)-[:BASE_OF {relation}]->(:Model), edges go base -> derived.\n"
         "// Run with: cypher-shell -f <this file>   (idempotent: MERGE on the unique Model.id)\n"
     )
-    yield CONSTRAINT
+    yield CONSTRAINT_STATEMENT
     nd, ed = source.node_attrs, source.edge_attrs
     yield from _batches(
         (_node_map(m, a, nd) for chunk in source.node_chunks() for m, a in chunk), MERGE_NODES

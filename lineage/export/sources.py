@@ -6,11 +6,9 @@ once written):
 * :class:`GraphSource` — a ``networkx.DiGraph`` (a selection, ``Lineage.to_networkx``);
 * :class:`LineageSource` — a :class:`~lineage.graph.Lineage` (optionally a node selection),
   without building a networkx graph;
-* :class:`StoreSource` — the store itself, read through ordered SQL cursors a chunk at a
-  time, so memory stays flat however many models there are (whole-Hub exports, the Neo4j
-  push). On a connection from :func:`open_reader` the one sort SQLite may need (edges by
-  (source, target) when the store has no index on ``links.parent``) spills to a temporary
-  file, not to memory.
+* :class:`StoreSource` — the store itself, read through its ordered streams
+  (:mod:`lineage.store.streams`) a chunk at a time, so memory stays flat however many
+  models there are (whole-Hub exports, the Neo4j push).
 
 Streams are sorted: nodes by id, edges by ``(source, target)`` (Python string order, which is
 SQLite's BINARY order on UTF-8). Missing and None values are left out of a node's attributes.
@@ -20,20 +18,22 @@ from __future__ import annotations
 
 import heapq
 import math
-import os
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from pathlib import Path
 from typing import Any, Protocol
 
 import networkx as nx
 import numpy as np
 import orjson
 
-from lineage.graph import NODE_ATTRIBUTES, Lineage, unique_ints
-from lineage.records import RELATIONS
+from lineage.graph import (
+    NODE_ATTRIBUTES,
+    Lineage,
+    model_attributes,
+    placeholder_attributes,
+    unique_ints,
+)
 from lineage.store import Store
 
 __all__ = [
@@ -46,12 +46,8 @@ __all__ = [
     "Node",
     "Source",
     "StoreSource",
-    "open_reader",
     "rebatch",
 ]
-
-#: Attribute value types, named as GraphML/GEXF name them.
-TYPES = ("string", "long", "boolean", "double")
 
 
 @dataclass(frozen=True)
@@ -224,7 +220,8 @@ class GraphSource:
 
 # -- Lineage ---------------------------------------------------------------------------------------
 def _dedupe(parent: Any, child: Any, relation: Any) -> Any:
-    """Index of one edge per (parent, child) pair, keeping the first relation of RELATIONS."""
+    """Index of one edge per (parent, child) pair, keeping the first relation of
+    :data:`~lineage.records.RELATIONS` (relation codes are positions in it)."""
     order = np.lexsort((relation, child, parent))
     p, c = parent[order], child[order]
     first = np.ones(len(order), dtype=bool)
@@ -275,113 +272,38 @@ class LineageSource:
 
 
 # -- the store -------------------------------------------------------------------------------------
-#: Links that are edges of the graph (as in :meth:`Lineage.load`).
-EDGE_LINK = "l.resolution IS NOT NULL AND l.resolution != 'cycle'"
-_REL_RANK = (
-    "CASE l.relation "
-    + " ".join(f"WHEN '{r}' THEN {k}" for k, r in enumerate(RELATIONS))
-    + f" ELSE {len(RELATIONS) - 1} END"
-)
-_MODEL_COLS = (
-    "id, author, created_at, last_modified, downloads, downloads_all_time, likes, pipeline_tag, "
-    "library_name, license, gated, legacy_date, deleted_at IS NOT NULL"
-)
-
-
-def model_row_attrs(row: Sequence[Any]) -> Node:
-    """A ``models`` row (columns as in ``_MODEL_COLS``) as a node, like ``Lineage.node_records``."""
-    mid, author, created, modified, dl, dlat, likes, pipe, lib, lic, gated, legacy, deleted = row
-    attrs = {
-        "author": author,
-        "created_at": created,
-        "last_modified": modified,
-        "downloads": int(dl),
-        "downloads_all_time": int(dlat) if dlat is not None and dlat >= 0 else None,
-        "likes": int(likes),
-        "pipeline_tag": pipe,
-        "library_name": lib,
-        "license": lic,
-        "gated": gated,
-        "legacy_date": bool(legacy),
-        "deleted": bool(deleted),
-        "placeholder": False,
-    }
-    return str(mid), {k: v for k, v in attrs.items() if v is not None}
-
-
-def placeholder_attrs(mid: str) -> Node:
-    """A parent missing from the store, like ``Lineage.node_records`` describes it."""
-    attrs: dict[str, Any] = {"author": mid.split("/")[0]} if "/" in mid else {}
-    attrs.update(downloads=0, likes=0, legacy_date=False, deleted=False, placeholder=True)
-    return mid, attrs
-
-
-def open_reader(path: str | os.PathLike[str], cache_kib: int = 16_000) -> sqlite3.Connection:
-    """A read-only connection for streaming: a small page cache (one pass gains nothing from a
-    large one) and temporary storage in files, so sorts spill to disk instead of memory."""
-    if not Path(path).exists():
-        raise FileNotFoundError(f"No lineage store at {path}")
-    conn = sqlite3.connect(
-        f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False
-    )
-    conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
-    conn.execute("PRAGMA temp_store = FILE")
-    return conn
-
-
 class StoreSource:
-    """The whole store, or only the models listed in a TEMP table ``within`` (one ``id`` column)
-    and their links, streamed from one ordered cursor per stream, ``chunk`` rows at a time.
+    """The whole store (or, with ``selected``, the models in the store's selection and their
+    links), streamed from one ordered cursor per stream, ``chunk`` rows at a time.
 
     ``nodes`` = every model (deleted ones flagged) plus a placeholder per parent missing from
     the store; ``edges`` = links resolved and not set aside as cycles, one per (parent, child).
-    Each stream can start after a position (``after``), to resume. ``store`` is a
-    :class:`~lineage.store.Store` or a connection (see :func:`open_reader`).
+    Each stream can start after a position (``after``), to resume. Open the store with
+    ``streaming=True`` for flat memory.
     """
 
     node_attrs = NODE_ATTRS
     edge_attrs = EDGE_ATTRS
 
-    def __init__(
-        self, store: Store | sqlite3.Connection, chunk: int = DEFAULT_CHUNK, within: str | None = None
-    ) -> None:
-        if within is not None and not within.isidentifier():
-            raise ValueError(f"not a table name: {within!r}")
-        self.conn = store.conn if isinstance(store, Store) else store
+    def __init__(self, store: Store, chunk: int = DEFAULT_CHUNK, *, selected: bool = False) -> None:
+        self.store = store
         self.chunk = chunk
-        self.within = within
-
-    # Queries: constant text, values only as parameters.
-    def _models_sql(self) -> str:
-        where = f" AND id IN (SELECT id FROM temp.{self.within})" if self.within else ""
-        return f"SELECT {_MODEL_COLS} FROM models WHERE id > ?{where} ORDER BY id"
-
-    def _placeholders_sql(self) -> str:
-        where = f" AND l.child IN (SELECT id FROM temp.{self.within})" if self.within else ""
-        return (
-            f"SELECT DISTINCT l.parent FROM links l WHERE l.parent > ? AND {EDGE_LINK}{where} "
-            "AND NOT EXISTS (SELECT 1 FROM models m WHERE m.id = l.parent) ORDER BY l.parent"
-        )
-
-    def _edges_sql(self) -> str:
-        where = f" AND l.child IN (SELECT id FROM temp.{self.within})" if self.within else ""
-        return (
-            f"SELECT l.parent, l.child, min({_REL_RANK}) FROM links l "
-            f"WHERE (l.parent, l.child) > (?, ?) AND {EDGE_LINK}{where} "
-            "GROUP BY l.parent, l.child ORDER BY l.parent, l.child"
-        )
+        self.selected = selected
 
     def node_chunks(self, after: str = "") -> Iterator[list[Node]]:
         """Nodes with id > ``after`` (all by default), sorted, in chunks."""
-        models = (model_row_attrs(r) for r in self.conn.execute(self._models_sql(), (after,)))
+        models = (
+            (str(r[0]), model_attributes(r)) for r in self.store.stream_models(after, selected=self.selected)
+        )
         holders = (
-            placeholder_attrs(str(r[0])) for r in self.conn.execute(self._placeholders_sql(), (after,))
+            (pid, placeholder_attributes(pid))
+            for pid in self.store.stream_placeholders(after, selected=self.selected)
         )
         yield from _chunked(heapq.merge(models, holders, key=itemgetter(0)), self.chunk)
 
     def edge_chunks(self, after: tuple[str, str] = ("", "")) -> Iterator[list[Edge]]:
         """Edges with (source, target) > ``after`` (all by default), sorted, in chunks."""
-        rows = self.conn.execute(self._edges_sql(), tuple(after))
-        while batch := rows.fetchmany(self.chunk):
-            yield [(str(p), str(c), {"relation": RELATIONS[int(r)]}) for p, c, r in batch]
+        edges = (
+            (p, c, {"relation": r}) for p, c, r in self.store.stream_edges(after, selected=self.selected)
+        )
+        yield from _chunked(edges, self.chunk)

@@ -1,41 +1,26 @@
-"""The lineage graph: base -> derived edges with a ``relation``, for the whole Hub or a part.
+"""The columnar lineage graph: base -> derived edges with a ``relation``, for the whole Hub.
 
-Two views of the same graph:
+:class:`Lineage` holds the graph as numpy arrays (one entry per model, one per link) with CSR
+adjacency both ways, loaded from the store in seconds for millions of models; whole-graph
+work (roots of every node, shares, descendants of a family, neighbourhoods) runs here.
+:meth:`Lineage.to_networkx` gives a ``networkx.DiGraph`` of a selection (:mod:`.nx`).
 
-* :class:`Lineage` — columnar (numpy arrays, CSR adjacency), loaded from the store in
-  seconds for millions of models; whole-graph work (roots of every node, shares,
-  descendants of a family, neighbourhoods) runs here;
-* ``networkx.DiGraph`` — the public graph API for notebooks and exports, built for the
-  whole store (:func:`load_graph`) or a selection (:meth:`Lineage.to_networkx`); edges go
-  parent -> child with the attribute ``relation``; nodes carry the store's columns.
-
-Both follow the same rules: links set aside as cycles are left out; a parent that is not
-in the store (deleted, private, never existed) is a *placeholder* node (``placeholder=True``)
-and, having no parents, a root.
+Rules: links set aside as cycles are left out; a parent that is not in the store (deleted,
+private, never existed) is a *placeholder* node (``placeholder=True``) and, having no
+parents, a root.
 
 In a notebook::
 
-    >>> from lineage.graph import Lineage
-    >>> lin = Lineage.load("lineage.sqlite")          # doctest: +SKIP
-    >>> g = lin.to_networkx(lin.family_nodes("Qwen"))  # doctest: +SKIP
-
-Functions of a ``networkx`` graph (:func:`ancestors`, :func:`descendants`, :func:`roots`,
-:func:`neighbourhood`) mirror the :class:`Lineage` methods:
-
->>> import networkx as nx
->>> g = nx.DiGraph([("base", "ft"), ("ft", "q"), ("other", "merge"), ("ft", "merge")])
->>> sorted(descendants(g, "ft")), sorted(ancestors(g, "merge")), sorted(roots(g, "merge"))
-(['merge', 'q'], ['base', 'ft', 'other'], ['base', 'other'])
->>> sorted(neighbourhood(g, "ft", 1))
-['base', 'ft', 'merge', 'q']
+    >>> import lineage
+    >>> lin = lineage.Lineage.load("lineage.sqlite")                 # doctest: +SKIP
+    >>> g = lin.to_networkx(lineage.group_nodes(lin, "Qwen"))         # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import os
-from collections import deque
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -43,65 +28,22 @@ import networkx as nx
 import numpy as np
 import numpy.typing as npt
 
+from lineage import times
+from lineage.errors import LineageError
+from lineage.graph.attrs import model_attributes, placeholder_attributes
+from lineage.graph.walk import IntArray, neighbourhood, ragged_offsets, unique_ints, walk
 from lineage.records import RELATIONS
 from lineage.store import Store, open_store
+from lineage.store.graphdata import UNKNOWN_SECONDS
 
-__all__ = [
-    "NODE_ATTRIBUTES",
-    "Lineage",
-    "ancestors",
-    "descendants",
-    "load_graph",
-    "neighbourhood",
-    "ragged_offsets",
-    "roots",
-    "unique_ints",
-]
+__all__ = ["UNKNOWN_TIME", "CycleError", "Lineage"]
 
-IntArray = npt.NDArray[np.int64]
-UNKNOWN_TIME = np.iinfo(np.int64).min
-
-#: Node attributes in networkx graphs and exports (None-valued ones are omitted per node).
-NODE_ATTRIBUTES: tuple[str, ...] = (
-    "author",
-    "created_at",
-    "last_modified",
-    "downloads",
-    "downloads_all_time",
-    "likes",
-    "pipeline_tag",
-    "library_name",
-    "license",
-    "gated",
-    "legacy_date",
-    "deleted",
-    "placeholder",
-)
+#: ``created`` of a model without a creation date.
+UNKNOWN_TIME = UNKNOWN_SECONDS
 
 
-def unique_ints(a: npt.NDArray[Any]) -> IntArray:
-    """Sorted distinct values of an integer array.
-
-    Sort and compare neighbours: numpy 2.4's ``np.unique`` takes a hash-based path that is
-    ~100x slower on millions of int64 (1.7 s vs 15 ms for 2M values, measured here).
-
-    >>> unique_ints(np.array([3, 1, 3, 2])).tolist()
-    [1, 2, 3]
-    """
-    s = np.sort(np.asarray(a, dtype=np.int64).ravel())
-    if len(s) < 2:
-        return s
-    return s[np.concatenate(([True], s[1:] != s[:-1]))]
-
-
-def ragged_offsets(first: IntArray, counts: IntArray) -> IntArray:
-    """``first[k], first[k]+1, ..., first[k]+counts[k]-1`` for every ``k``, concatenated: the CSR
-    positions of the neighbours of many nodes at once (``first = start[nodes]``).
-
-    >>> ragged_offsets(np.array([10, 20]), np.array([2, 3])).tolist()
-    [10, 11, 20, 21, 22]
-    """
-    return np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+class CycleError(LineageError, ValueError):
+    """The links form a cycle (the store's links were not resolved)."""
 
 
 def _codes(values: Sequence[str | None]) -> tuple[npt.NDArray[np.int32], list[str | None]]:
@@ -118,7 +60,7 @@ def _codes(values: Sequence[str | None]) -> tuple[npt.NDArray[np.int32], list[st
     return out, labels
 
 
-@dataclass
+@dataclass(eq=False)  # compared (and hashed, for caches) by identity
 class Lineage:
     """Columnar lineage graph. Node ``i`` is ``ids[i]``; edge ``k`` is
     ``parent[k] -> child[k]`` with ``relation_labels[relation[k]]``."""
@@ -141,7 +83,6 @@ class Lineage:
     relation_labels: tuple[str, ...] = RELATIONS
     store_path: str | None = None
     simulated: bool = False
-    _extra: dict[Any, Any] = field(default_factory=dict, repr=False)  # caches of analytics
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
@@ -158,24 +99,12 @@ class Lineage:
 
     @classmethod
     def _from_store(cls, st: Store) -> Lineage:
-        rows = st.conn.execute(
-            "SELECT rowid, id, coalesce(CAST(strftime('%s', substr(created_at, 1, 19)) AS INTEGER), ?), "
-            "legacy_date, deleted_at IS NOT NULL, downloads, coalesce(downloads_all_time, -1), likes, "
-            "pipeline_tag, library_name FROM models ORDER BY rowid",
-            (int(UNKNOWN_TIME),),
-        ).fetchall()
-        n = len(rows)
-        cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 10
-        del rows
+        cols, link_rows = st.graph_columns()
+        n = len(cols[0])
         rowid = np.fromiter(cols[0], dtype=np.int64, count=n)
         ids: list[str] = list(cols[1])
         pipeline, pipeline_labels = _codes(cols[8])
         library, library_labels = _codes(cols[9])
-        link_rows = st.conn.execute(
-            "SELECT c.rowid, p.rowid, l.parent, l.relation FROM links l "
-            "JOIN models c ON c.id = l.child LEFT JOIN models p ON p.id = l.parent "
-            "WHERE l.resolution IS NOT NULL AND l.resolution != 'cycle'"
-        ).fetchall()
         rel_index = {r: k for k, r in enumerate(RELATIONS)}
         e = len(link_rows)
         child = np.searchsorted(rowid, np.fromiter((r[0] for r in link_rows), dtype=np.int64, count=e))
@@ -331,60 +260,23 @@ class Lineage:
     def out_degree(self) -> IntArray:
         return np.bincount(self.parent, minlength=len(self)).astype(np.int64)
 
-    # -- traversals -----------------------------------------------------------------------------
-    def _bfs(self, sources: Iterable[int], down: bool, depth: int | None) -> IntArray:
-        """Nodes reachable from ``sources`` (excluded) within ``depth`` hops, BFS order."""
-        start, nbr, _ = self.down_csr if down else self.up_csr
-        seen = np.zeros(len(self), dtype=bool)
-        frontier = unique_ints(np.fromiter(sources, dtype=np.int64))
-        seen[frontier] = True
-        out: list[IntArray] = []
-        level = 0
-        while len(frontier) and (depth is None or level < depth):
-            counts = start[frontier + 1] - start[frontier]
-            total = int(counts.sum())
-            if total == 0:
-                break
-            offs = ragged_offsets(start[frontier], counts)
-            nxt = unique_ints(nbr[offs])
-            nxt = nxt[~seen[nxt]]
-            seen[nxt] = True
-            out.append(nxt)
-            frontier = nxt
-            level += 1
-        return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
+    def _walk(self, sources: Iterable[int], down: bool, depth: int | None) -> IntArray:
+        """Nodes reachable from ``sources`` (excluded) within ``depth`` hops, nearest first."""
+        start, nbr, edge = self.down_csr if down else self.up_csr
+        return walk(start, nbr, edge, sources, depth, len(self)).nodes
 
     def descendants(self, i: int | Iterable[int], depth: int | None = None) -> IntArray:
         """Nodes derived from ``i`` (directly or not), nearest first."""
-        return self._bfs([i] if isinstance(i, int | np.integer) else i, True, depth)
+        return self._walk([i] if isinstance(i, int | np.integer) else i, True, depth)
 
     def ancestors(self, i: int | Iterable[int], depth: int | None = None) -> IntArray:
         """Nodes ``i`` derives from, nearest first."""
-        return self._bfs([i] if isinstance(i, int | np.integer) else i, False, depth)
+        return self._walk([i] if isinstance(i, int | np.integer) else i, False, depth)
 
     def neighbourhood(self, i: int, radius: int = 1) -> IntArray:
         """Nodes within ``radius`` hops of ``i`` following edges either way (``i`` included),
-        sorted. A vectorized BFS over both CSR arrays: ``nx.ego_graph(undirected=True)``
-        copies the whole graph first (36 s on 2.5M nodes)."""
-        seen = np.zeros(len(self), dtype=bool)
-        seen[i] = True
-        frontier = np.array([i], dtype=np.int64)
-        for hop in range(radius):
-            found = []
-            for start, nbr, _ in (self.down_csr, self.up_csr):
-                counts = start[frontier + 1] - start[frontier]
-                total = int(counts.sum())
-                if total:
-                    offs = ragged_offsets(start[frontier], counts)
-                    found.append(nbr[offs])
-            if not found:
-                break
-            reached = np.concatenate(found)
-            new = reached[~seen[reached]]
-            seen[new] = True
-            if hop + 1 < radius:  # only a further hop needs the frontier without repeats
-                frontier = unique_ints(new)
-        return np.flatnonzero(seen)
+        sorted (:func:`lineage.graph.walk.neighbourhood`)."""
+        return neighbourhood((self.down_csr, self.up_csr), i, radius, len(self))
 
     # -- roots -----------------------------------------------------------------------------------
     @cached_property
@@ -413,7 +305,7 @@ class Lineage:
             level[frontier] = depth
             processed += len(frontier)
         if processed != len(self):
-            raise ValueError("the lineage graph has a cycle; run `lineage crawl` to resolve links")
+            raise CycleError("the lineage graph has a cycle; run `lineage crawl` to resolve links")
         return level
 
     @cached_property
@@ -478,140 +370,52 @@ class Lineage:
     def to_networkx(self, nodes: Iterable[int] | None = None) -> nx.DiGraph[str]:
         """A ``networkx.DiGraph`` of ``nodes`` (default: all) and the edges among them.
 
-        Node attributes: :data:`NODE_ATTRIBUTES` (None values omitted); edge attribute
-        ``relation``.
+        Node attributes: :data:`~lineage.graph.attrs.NODE_ATTRIBUTES` (None values omitted);
+        edge attribute ``relation``.
         """
-        sel = np.arange(len(self)) if nodes is None else unique_ints(np.fromiter(nodes, dtype=np.int64))
-        mask = np.zeros(len(self), dtype=bool)
-        mask[sel] = True
-        g: nx.DiGraph[str] = nx.DiGraph()
-        g.add_nodes_from(zip((self.ids[i] for i in sel.tolist()), self.node_records(sel), strict=True))
-        emask = mask[self.parent] & mask[self.child]
-        ids = self.ids
-        labels = self.relation_labels
-        g.add_edges_from(
-            (ids[p], ids[c], {"relation": labels[r]})
-            for p, c, r in zip(
-                self.parent[emask].tolist(),
-                self.child[emask].tolist(),
-                self.relation[emask].tolist(),
-                strict=True,
-            )
-        )
-        return g
+        from lineage.graph.nx import to_networkx
 
-    def _store_columns(self, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
-        """author, license, gated, last_modified, created_at for ``ids`` (from the store)."""
-        if self.store_path is None or not ids:
-            return {}
-        out: dict[str, tuple[Any, ...]] = {}
-        sql = "SELECT id, author, license, gated, last_modified, created_at FROM models"
-        with open_store(self.store_path, readonly=True) as st:
-            if len(ids) > 100_000:
-                wanted = set(ids)
-                for row in st.conn.execute(sql):
-                    if row[0] in wanted:
-                        out[row[0]] = row[1:]
-            else:
-                for k in range(0, len(ids), 900):
-                    chunk = list(ids[k : k + 900])
-                    marks = ",".join("?" * len(chunk))
-                    for row in st.conn.execute(f"{sql} WHERE id IN ({marks})", chunk):
-                        out[row[0]] = row[1:]
-        return out
+        return to_networkx(self, nodes)
 
     def node_records(self, nodes: Iterable[int]) -> list[dict[str, Any]]:
-        """The attributes of each node (store columns; None values omitted), in order."""
+        """The attributes of each node (:mod:`lineage.graph.attrs`), in order: from the
+        store's rows when the graph was loaded from a store, else from the arrays."""
         sel = [int(i) for i in nodes]
-        extra = self._store_columns([self.ids[i] for i in sel if not self.placeholder[i]])
+        rows: dict[str, tuple[Any, ...]] = {}
+        if self.store_path is not None:
+            wanted = [self.ids[i] for i in sel if not self.placeholder[i]]
+            if wanted:
+                with open_store(self.store_path, readonly=True) as st:
+                    rows = st.model_rows(wanted)
         out = []
         for i in sel:
             mid = self.ids[i]
-            ex = extra.get(mid)
-            created = ex[4] if ex else None
-            if created is None and self.created[i] != UNKNOWN_TIME:
-                created = str(np.datetime64(int(self.created[i]), "s")) + ".000Z"
-            dat = int(self.downloads_all_time[i])
-            attrs: dict[str, Any] = {
-                "author": ex[0] if ex else (mid.split("/")[0] if "/" in mid else None),
-                "created_at": created,
-                "last_modified": ex[3] if ex else None,
-                "downloads": int(self.downloads[i]),
-                "downloads_all_time": dat if dat >= 0 else None,
-                "likes": int(self.likes[i]),
-                "pipeline_tag": self.pipeline_labels[self.pipeline[i]],
-                "library_name": self.library_labels[self.library[i]],
-                "license": ex[1] if ex else None,
-                "gated": ex[2] if ex else None,
-                "legacy_date": bool(self.legacy[i]),
-                "deleted": bool(self.deleted[i]),
-                "placeholder": bool(self.placeholder[i]),
-            }
-            out.append({k: v for k, v in attrs.items() if v is not None})
+            if self.placeholder[i]:
+                out.append(placeholder_attributes(mid))
+            else:
+                out.append(model_attributes(rows.get(mid) or self._array_row(i)))
         return out
+
+    def _array_row(self, i: int) -> tuple[Any, ...]:
+        """Node ``i`` as a store row, from the arrays (a graph built without a store)."""
+        mid = self.ids[i]
+        created = None if self.created[i] == UNKNOWN_TIME else times.iso(int(self.created[i]))
+        return (
+            mid,
+            mid.split("/")[0] if "/" in mid else None,
+            created,
+            None,
+            int(self.downloads[i]),
+            int(self.downloads_all_time[i]),
+            int(self.likes[i]),
+            self.pipeline_labels[self.pipeline[i]],
+            self.library_labels[self.library[i]],
+            None,
+            None,
+            bool(self.legacy[i]),
+            bool(self.deleted[i]),
+        )
 
     def node_attributes(self, i: int) -> dict[str, Any]:
         """The store's columns for node ``i`` (None values omitted)."""
         return self.node_records([i])[0]
-
-
-def load_graph(store: Store | str | os.PathLike[str] | None = None) -> nx.DiGraph[str]:
-    """The whole store as a ``networkx.DiGraph`` (parent -> child, ``relation`` on edges).
-
-    For millions of models this takes tens of seconds and gigabytes; prefer
-    :meth:`Lineage.load` and :meth:`Lineage.to_networkx` on a selection.
-    """
-    return Lineage.load(store).to_networkx()
-
-
-# -- functions of a networkx graph ----------------------------------------------------------------
-def _bfs_nx(g: nx.DiGraph[Any], source: Hashable, depth: int | None, down: bool) -> list[Hashable]:
-    nbrs = g.successors if down else g.predecessors
-    seen = {source}
-    out: list[Hashable] = []
-    queue: deque[tuple[Hashable, int]] = deque([(source, 0)])
-    while queue:
-        v, d = queue.popleft()
-        if depth is not None and d >= depth:
-            continue
-        for w in nbrs(v):
-            if w not in seen:
-                seen.add(w)
-                out.append(w)
-                queue.append((w, d + 1))
-    return out
-
-
-def descendants(g: nx.DiGraph[Any], node: Hashable, depth: int | None = None) -> list[Hashable]:
-    """Models derived from ``node`` within ``depth`` hops (all when None), nearest first."""
-    return _bfs_nx(g, node, depth, True)
-
-
-def ancestors(g: nx.DiGraph[Any], node: Hashable, depth: int | None = None) -> list[Hashable]:
-    """Models ``node`` derives from within ``depth`` hops (all when None), nearest first."""
-    return _bfs_nx(g, node, depth, False)
-
-
-def roots(g: nx.DiGraph[Any], node: Hashable) -> set[Hashable]:
-    """The root ancestors of ``node`` (``{node}`` itself if it has no parent)."""
-    if g.in_degree(node) == 0:
-        return {node}
-    return {a for a in ancestors(g, node) if g.in_degree(a) == 0}
-
-
-def neighbourhood(g: nx.DiGraph[Any], node: Hashable, radius: int = 1) -> set[Hashable]:
-    """Nodes within ``radius`` hops of ``node`` in either direction, ``node`` included.
-
-    Unlike ``nx.ego_graph(g, node, radius, undirected=True)`` this never copies the graph.
-    """
-    seen = {node}
-    frontier = [node]
-    for _ in range(radius):
-        nxt = []
-        for v in frontier:
-            for w in (*g.successors(v), *g.predecessors(v)):
-                if w not in seen:
-                    seen.add(w)
-                    nxt.append(w)
-        frontier = nxt
-    return seen

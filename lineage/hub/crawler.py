@@ -28,12 +28,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from lineage import times
+from lineage.families import default_registry
 from lineage.hub.endpoint import CrawlError
 from lineage.hub.http import Clock, FetchedPage, HubClient, SystemClock
 from lineage.hub.paging import LoopGuard
 from lineage.records import ModelRecord, Repair, normalize_item
 from lineage.store import CrawlState, Store
-from lineage.store.resolve import ResolveStats, resolve_links
+from lineage.store.resolve import ResolveStats
 
 __all__ = ["EXPAND_FIELDS", "CrawlConfig", "CrawlProgress", "CrawlSummary", "Crawler"]
 
@@ -237,7 +238,7 @@ class Crawler:
             raise
         if complete and crawl.mode == "full" and crawl.model_limit is None:
             self.store.tombstone_unseen(crawl.id)
-        stats: ResolveStats = resolve_links(self.store)
+        stats: ResolveStats = self.store.resolve_links(default_registry().aliases)
         if self.simulated is not None:
             self.store.set_meta("simulated", "true" if self.simulated else "false")
         # A limited crawl saw only part of the hub: it sets no watermark.

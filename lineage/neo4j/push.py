@@ -57,41 +57,7 @@ Running Neo4j
     export NEO4J_URI=bolt://localhost:7687 NEO4J_USER=neo4j NEO4J_PASSWORD=lineage-password
     lineage neo4j push
 
-Useful queries (Neo4j Browser at http://localhost:7474, or ``cypher-shell``)::
-
-    // Every descendant of a model, most downloaded first
-    MATCH (:Model {id: 'Qwen/Qwen2.5-7B'})-[:BASE_OF*1..]->(d:Model)
-    RETURN DISTINCT d.id AS model, d.downloads AS downloads
-    ORDER BY downloads DESC LIMIT 25;
-
-    // Share of new derivatives in a month by the org of their root models
-    // (lineage share --by family maps roots to families with the registry)
-    MATCH (m:Model)
-    WHERE m.created_at STARTS WITH '2025-10' AND NOT m.legacy_date AND NOT m.deleted
-      AND EXISTS { (m)<-[:BASE_OF]-(:Model) }
-    MATCH (r:Model)-[:BASE_OF*1..]->(m)
-    WHERE NOT EXISTS { (:Model)-[:BASE_OF]->(r) }
-    WITH m, collect(DISTINCT coalesce(r.author, r.id)) AS orgs
-    UNWIND orgs AS org
-    WITH org, sum(1.0 / size(orgs)) AS models
-    WITH collect({org: org, models: models}) AS rows, sum(models) AS total
-    UNWIND rows AS row
-    RETURN row.org AS org, row.models AS models, row.models / total AS share
-    ORDER BY share DESC LIMIT 10;
-
-    // How two models are related: the shortest chain of links either way
-    MATCH p = shortestPath(
-      (:Model {id: 'microsoft/phi-2'})-[:BASE_OF*..12]-(:Model {id: 'TheBloke/phi-2-GGUF'}))
-    RETURN [n IN nodes(p) | n.id] AS models, [r IN relationships(p) | r.relation] AS relations;
-
-    // The most built-upon models and how they are used
-    MATCH (b:Model)-[r:BASE_OF]->(:Model)
-    RETURN b.id AS base, count(r) AS derivatives, collect(DISTINCT r.relation) AS relations
-    ORDER BY derivatives DESC LIMIT 20;
-
-    // Parents that are gone from the Hub but still have many derivatives
-    MATCH (p:Model {placeholder: true})-[:BASE_OF]->(d:Model)
-    RETURN p.id AS missing_parent, count(d) AS children ORDER BY children DESC LIMIT 20;
+Useful queries: :data:`lineage.neo4j.queries.EXAMPLES` (also in the README).
 
 Credentials come from ``NEO4J_USER`` (default ``neo4j``) and ``NEO4J_PASSWORD`` (unset: no
 authentication), never from the command line, and are never logged or printed.
@@ -101,7 +67,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -112,8 +77,20 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 
 from lineage.errors import LineageError
-from lineage.export.sources import EDGE_LINK, NODE_ATTRS, StoreSource, open_reader
-from lineage.store import Store
+from lineage.export.sources import NODE_ATTRS, StoreSource
+from lineage.neo4j.queries import (
+    LABEL,
+    Q_CONSTRAINT,
+    Q_COUNT_MODELS,
+    Q_COUNT_RELS,
+    Q_EDGES,
+    Q_NODES,
+    Q_ORPHANS,
+    Q_PRUNE,
+    QUERIES,
+    REL_TYPE,
+)
+from lineage.store import Store, open_store
 from lineage.times import now_iso
 
 if TYPE_CHECKING:
@@ -136,57 +113,9 @@ __all__ = [
 ]
 
 DEFAULT_URI = "bolt://localhost:7687"
-LABEL = "Model"
-REL_TYPE = "BASE_OF"
 DEFAULT_BATCH = 5_000
 
-Q_CONSTRAINT: LiteralString = (
-    "CREATE CONSTRAINT model_id_unique IF NOT EXISTS FOR (m:Model) REQUIRE m.id IS UNIQUE"
-)
-Q_COUNT_MODELS: LiteralString = "MATCH (m:Model) RETURN count(m) AS n"
-Q_COUNT_RELS: LiteralString = "MATCH (:Model)-[r:BASE_OF]->(:Model) RETURN count(r) AS n"
-#: rows: [{id, props: {every node attribute, null when missing}}]
-Q_NODES: LiteralString = """UNWIND $rows AS row
-OPTIONAL MATCH (old:Model {id: row.id})
-WITH row, CASE
-  WHEN old IS NULL THEN 'created'
-  WHEN all(k IN keys(row.props) WHERE old[k] = row.props[k] OR (old[k] IS NULL AND row.props[k] IS NULL))
-    THEN 'unchanged'
-  ELSE 'updated' END AS status
-FOREACH (ignored IN CASE WHEN status = 'unchanged' THEN [] ELSE [1] END |
-  MERGE (m:Model {id: row.id})
-  SET m += row.props)
-RETURN status, count(*) AS n"""
-#: rows: [{id, parents: [current parent ids]}]
-Q_PRUNE: LiteralString = """UNWIND $rows AS row
-MATCH (:Model {id: row.id})<-[r:BASE_OF]-(p:Model)
-WHERE NOT p.id IN row.parents
-DELETE r
-RETURN count(r) AS n"""
-#: rows: [{source, target, relation}]
-Q_EDGES: LiteralString = """UNWIND $rows AS row
-MATCH (p:Model {id: row.source})
-MATCH (c:Model {id: row.target})
-OPTIONAL MATCH (p)-[old:BASE_OF]->(c)
-WITH p, c, row, CASE
-  WHEN old IS NULL THEN 'created'
-  WHEN old.relation = row.relation THEN 'unchanged'
-  ELSE 'updated' END AS status
-FOREACH (ignored IN CASE WHEN status = 'unchanged' THEN [] ELSE [1] END |
-  MERGE (p)-[r:BASE_OF]->(c)
-  SET r.relation = row.relation)
-RETURN status, count(*) AS n"""
-Q_ORPHANS: LiteralString = """MATCH (m:Model {placeholder: true})
-WHERE NOT EXISTS { (m)--() }
-DELETE m
-RETURN count(m) AS n"""
-#: Every statement a push sends (tests check nothing else is sent).
-QUERIES: frozenset[str] = frozenset(
-    {Q_CONSTRAINT, Q_COUNT_MODELS, Q_COUNT_RELS, Q_NODES, Q_PRUNE, Q_EDGES, Q_ORPHANS}
-)
-
 PHASES = ("nodes", "prune", "edges", "orphans")
-_TEMP = "lineage_push_ids"
 
 
 class Neo4jSyncError(LineageError, RuntimeError):
@@ -333,16 +262,6 @@ def _save_state(store: Store, key: str, state: _State) -> None:
     store.set_meta(key, orjson.dumps(asdict(state), option=orjson.OPT_SORT_KEYS).decode())
 
 
-def _watermark(conn: sqlite3.Connection) -> int:
-    """The highest crawl id below which no crawl can still write (0: no crawl)."""
-    row = conn.execute(
-        "SELECT (SELECT min(id) - 1 FROM crawls WHERE status NOT IN ('done', 'abandoned') AND id > "
-        "coalesce((SELECT max(id) FROM crawls WHERE status IN ('done', 'abandoned')), 0)), "
-        "(SELECT max(id) FROM crawls)"
-    ).fetchone()
-    return int(row[0] if row[0] is not None else row[1] or 0)
-
-
 def _aliases_fingerprint() -> str:
     from lineage.families import default_registry
 
@@ -350,52 +269,10 @@ def _aliases_fingerprint() -> str:
     return hashlib.sha1(orjson.dumps(items), usedforsecurity=False).hexdigest()[:16]
 
 
-def _cycle_links(conn: sqlite3.Connection) -> list[list[str]]:
-    return [
-        [str(c), str(p)]
-        for c, p in conn.execute(
-            "SELECT child, coalesce(parent, ref) FROM links WHERE resolution = 'cycle' ORDER BY 1, 2"
-        )
-    ]
-
-
-def _select_changed(conn: sqlite3.Connection, pending: dict[str, Any], cycle_links: list[list[str]]) -> None:
-    """Fill the TEMP table of models an incremental push sends (see the module docs)."""
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_TEMP} (id TEXT PRIMARY KEY) WITHOUT ROWID")
-    conn.execute(f"DELETE FROM temp.{_TEMP}")
-    w = int(pending["from"])
-    conn.execute(f"INSERT OR IGNORE INTO temp.{_TEMP} SELECT id FROM models WHERE last_seen_crawl > ?", (w,))
-    if pending.get("since"):
-        conn.execute(
-            f"INSERT OR IGNORE INTO temp.{_TEMP} SELECT id FROM models "
-            "WHERE deleted_at IS NOT NULL AND deleted_at >= ?",
-            (pending["since"],),
-        )
-    conn.execute(
-        f"INSERT OR IGNORE INTO temp.{_TEMP} SELECT DISTINCT l.child FROM links l "
-        "JOIN models p ON p.id = l.parent WHERE p.first_seen_crawl > ?",
-        (w,),
-    )
-    changed = {tuple(x) for x in cycle_links} ^ {tuple(x) for x in _cycle_links(conn)}
-    conn.executemany(
-        f"INSERT OR IGNORE INTO temp.{_TEMP} SELECT id FROM models WHERE id = ?",
-        sorted({(c,) for c, _ in changed}),
-    )
-
-
 # -- counts --------------------------------------------------------------------------------------
-def store_counts(store: Store | sqlite3.Connection) -> dict[str, int]:
+def store_counts(store: Store) -> dict[str, int]:
     """Models (deleted and placeholders included) and relationships a full push creates."""
-    conn = store.conn if isinstance(store, Store) else store
-    models = conn.execute("SELECT count(*) FROM models").fetchone()[0]
-    holders = conn.execute(
-        f"SELECT count(DISTINCT l.parent) FROM links l WHERE {EDGE_LINK} "
-        "AND NOT EXISTS (SELECT 1 FROM models m WHERE m.id = l.parent)"
-    ).fetchone()[0]
-    edges = conn.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM links l WHERE {EDGE_LINK} GROUP BY l.parent, l.child)"
-    ).fetchone()[0]
-    return {"models": int(models) + int(holders), "relationships": int(edges)}
+    return store.graph_counts()
 
 
 def _read_n(tx: Any, query: LiteralString) -> int:
@@ -437,23 +314,16 @@ def _node_batches(source: StoreSource, after: str) -> Iterator[tuple[str, list[d
 
 
 def _prune_batches(
-    conn: sqlite3.Connection, within: bool, after: str, size: int
+    reader: Store, within: bool, after: str, size: int
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    where = f" AND id IN (SELECT id FROM temp.{_TEMP})" if within else ""
-    sql = f"SELECT id FROM models WHERE id > ?{where} ORDER BY id LIMIT ?"
-    while ids := [str(r[0]) for r in conn.execute(sql, (after, size))]:
-        parents: dict[str, list[str]] = {i: [] for i in ids}
-        for k in range(0, len(ids), 900):
-            part = ids[k : k + 900]
-            marks = ",".join("?" * len(part))
-            for child, parent in conn.execute(
-                f"SELECT DISTINCT l.child, l.parent FROM links l WHERE l.child IN ({marks}) AND {EDGE_LINK} "
-                "ORDER BY l.child, l.parent",
-                part,
-            ):
-                parents[child].append(str(parent))
-        after = ids[-1]
-        yield after, [{"id": i, "parents": parents[i]} for i in ids]
+    rows: list[dict[str, Any]] = []
+    for model_id, parents in reader.stream_parents(after, selected=within, limit=size):
+        rows.append({"id": model_id, "parents": parents})
+        if len(rows) >= size:
+            yield model_id, rows
+            rows = []
+    if rows:
+        yield rows[-1]["id"], rows
 
 
 def _edge_batches(
@@ -464,33 +334,6 @@ def _edge_batches(
             (chunk[-1][0], chunk[-1][1]),
             [{"source": u, "target": v, "relation": a["relation"]} for u, v, a in chunk],
         )
-
-
-def _remaining(conn: sqlite3.Connection, phase: str, within: bool, after: Any) -> int:
-    """Rows left in ``phase`` after the saved position (for progress totals)."""
-    sel = f" AND id IN (SELECT id FROM temp.{_TEMP})" if within else ""
-    lsel = f" AND l.child IN (SELECT id FROM temp.{_TEMP})" if within else ""
-    if phase == "nodes":
-        a = after or ""
-        models = conn.execute(f"SELECT count(*) FROM models WHERE id > ?{sel}", (a,)).fetchone()[0]
-        holders = conn.execute(
-            f"SELECT count(DISTINCT l.parent) FROM links l WHERE l.parent > ? AND {EDGE_LINK}{lsel} "
-            "AND NOT EXISTS (SELECT 1 FROM models m WHERE m.id = l.parent)",
-            (a,),
-        ).fetchone()[0]
-        return int(models) + int(holders)
-    if phase == "prune":
-        return int(
-            conn.execute(f"SELECT count(*) FROM models WHERE id > ?{sel}", (after or "",)).fetchone()[0]
-        )
-    a2 = tuple(after) if after else ("", "")
-    return int(
-        conn.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM links l WHERE (l.parent, l.child) > (?, ?) "
-            f"AND {EDGE_LINK}{lsel} GROUP BY l.parent, l.child)",
-            a2,
-        ).fetchone()[0]
-    )
 
 
 # -- push ---------------------------------------------------------------------------------------------------
@@ -519,16 +362,14 @@ def push(
     target = redact_uri(target)
     key = _target_key(target, database)
     state = _load_state(store, key, target)
-    reader = open_reader(store.path)  # reads (and the TEMP selection) on a connection of our own
-    try:
+    # Reads (and the selection of what to send) on a streaming connection of our own.
+    with open_store(store.path, streaming=True) as reader:
         return _push(store, reader, driver, key, state, database, target, batch_size, full, on_batch, start)
-    finally:
-        reader.close()
 
 
 def _push(
     store: Store,
-    reader: sqlite3.Connection,
+    reader: Store,
     driver: Any,
     key: str,
     state: _State,
@@ -554,7 +395,7 @@ def _push(
             pending = {
                 "mode": "incremental" if incremental else "full",
                 "from": state.watermark,
-                "to": _watermark(reader),
+                "to": reader.crawl_watermark(),
                 "since": state.since,
                 "started": now_iso(),
                 "aliases": fingerprint,
@@ -574,14 +415,16 @@ def _push(
         )
         within = pending["mode"] == "incremental"
         if within:
-            _select_changed(reader, pending, list(pending.get("cycle_links") or []))
-        source = StoreSource(reader, chunk=batch_size, within=_TEMP if within else None)
+            reader.select_changed(
+                int(pending["from"]), pending.get("since"), list(pending.get("cycle_links") or [])
+            )
+        source = StoreSource(reader, chunk=batch_size, selected=within)
         _run_phases(store, reader, session, key, state, pending, source, within, batch_size, on_batch)
         counts = pending["counts"]
         state.watermark = int(pending["to"])
         state.since = str(pending["started"])
         state.aliases = str(pending["aliases"])
-        state.cycle_links = _cycle_links(reader)
+        state.cycle_links = reader.cycle_links()
         state.pending = None
         _save_state(store, key, state)
     for name, value in counts.items():
@@ -595,7 +438,7 @@ def _push(
 
 def _run_phases(
     store: Store,
-    reader: sqlite3.Connection,
+    reader: Store,
     session: Any,
     key: str,
     state: _State,
@@ -630,7 +473,7 @@ def _run_phases(
                 add("placeholders_removed", int(records[0]["n"]) if records else 0)
                 committed(phase, None, 1, 1)
             continue
-        total = _remaining(reader, phase, within, after)
+        total = reader.count_stream("models" if phase == "prune" else phase, after, selected=within)
         done = 0
         if phase == "nodes":
             for pos, rows in _node_batches(source, after or ""):

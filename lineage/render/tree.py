@@ -20,16 +20,30 @@ from typing import Any
 
 import numpy as np
 
+from lineage.analytics.groups import group_index
 from lineage.families import Registry, default_registry
 from lineage.graph import Lineage
-from lineage.render import printable
+from lineage.render.table import printable
 
 __all__ = ["render_tree", "tree_data"]
 
 
+def _groups(lin: Lineage, i: int, reg: Registry) -> list[tuple[str, str]]:
+    """``(family, region)`` of each root of ``i``, sorted and distinct."""
+    roots = lin.roots_of(i)
+    families = group_index(lin, "family", reg)
+    regions = group_index(lin, "region", reg)
+    fam, reg_codes = families.codes(roots), regions.codes(roots)
+    return sorted(
+        {
+            (families.labels[f], regions.labels[g])
+            for f, g in zip(fam.tolist(), reg_codes.tolist(), strict=True)
+        }
+    )
+
+
 def _label(lin: Lineage, i: int, reg: Registry, counts: bool) -> str:
-    roots = [lin.ids[int(r)] for r in lin.roots_of(i)]
-    fams = sorted({f"{f} · {g}" for f, g in reg.classify(roots)})
+    fams = [f"{f} · {g}" for f, g in _groups(lin, i, reg)]
     parts = [printable(lin.ids[i]), f"  [{printable(', '.join(fams))}]" if fams else ""]
     if counts:
         parts.append(f"  ↓{int(lin.downloads[i]):,}  ♥{int(lin.likes[i]):,}")
@@ -51,6 +65,16 @@ def _ordered_children(lin: Lineage, i: int) -> list[tuple[int, str]]:
     return [(int(kids[k]), rels[k]) for k in order]
 
 
+def _ordered_parents(lin: Lineage, i: int) -> list[tuple[int, str]]:
+    edges = sorted(lin.parent_edges(i).tolist(), key=lambda e: lin.ids[int(lin.parent[e])])
+    return [(int(lin.parent[e]), lin.relation_labels[int(lin.relation[e])]) for e in edges]
+
+
+def _more(rest: list[tuple[int, str]]) -> str:
+    mix = Counter(rel for _, rel in rest)
+    return ", ".join(f"{n:,} {rel}" for rel, n in sorted(mix.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def render_tree(
     lin: Lineage,
     node: int,
@@ -61,40 +85,44 @@ def render_tree(
     registry: Registry | None = None,
     counts: bool = True,
 ) -> str:
-    """Text tree around ``node``: ``up`` levels of ancestors, ``down`` levels of descendants."""
+    """Text tree around ``node``: ``up`` levels of ancestors, ``down`` levels of descendants.
+
+    The walks are iterative (an explicit stack), so any depth renders."""
     reg = registry or default_registry()
     lines: list[str] = []
-
-    def ancestors(i: int, depth: int, indent: str) -> None:
-        if depth >= up:
-            return
-        edges = lin.parent_edges(i)
-        for e in sorted(edges.tolist(), key=lambda e: lin.ids[int(lin.parent[e])]):
-            p = int(lin.parent[e])
-            rel = lin.relation_labels[int(lin.relation[e])]
-            lines.append(f"{indent}▲ {rel} of {_label(lin, p, reg, counts)}")
-            ancestors(p, depth + 1, indent + "    ")
-
-    ancestors(node, 0, "")
+    # Ancestors, depth first, each parent's own parents indented below it.
+    stack: list[tuple[int, int, str, str]] = (
+        [(p, 0, "", rel) for p, rel in reversed(_ordered_parents(lin, node))] if up > 0 else []
+    )
+    while stack:
+        p, depth, indent, rel = stack.pop()
+        lines.append(f"{indent}▲ {rel} of {_label(lin, p, reg, counts)}")
+        if depth + 1 < up:
+            stack.extend((q, depth + 1, indent + "    ", r) for q, r in reversed(_ordered_parents(lin, p)))
     lines.append(f"● {_label(lin, node, reg, counts)}")
+    # Descendants: an item is a child to print, or a "... and N more" line.
+    items: list[tuple[int, int, str, str, bool] | str] = []
 
-    def descend(i: int, depth: int, prefix: str) -> None:
-        if depth >= down:
-            return
+    def push_children(i: int, depth: int, prefix: str) -> None:
         kids = _ordered_children(lin, i)
         shown, rest = kids[:max_children], kids[max_children:]
-        for k, (c, rel) in enumerate(shown):
-            last = k == len(shown) - 1 and not rest
-            lines.append(f"{prefix}{'└── ' if last else '├── '}{rel}  {_label(lin, c, reg, counts)}")
-            descend(c, depth + 1, prefix + ("    " if last else "│   "))
         if rest:
-            mix = Counter(rel for _, rel in rest)
-            summary = ", ".join(
-                f"{n:,} {rel}" for rel, n in sorted(mix.items(), key=lambda kv: (-kv[1], kv[0]))
-            )
-            lines.append(f"{prefix}└── ... and {len(rest):,} more ({summary})")
+            items.append(f"{prefix}└── ... and {len(rest):,} more ({_more(rest)})")
+        for k in range(len(shown) - 1, -1, -1):
+            c, rel = shown[k]
+            items.append((c, depth, prefix, rel, k == len(shown) - 1 and not rest))
 
-    descend(node, 0, "")
+    if down > 0:
+        push_children(node, 0, "")
+    while items:
+        item = items.pop()
+        if isinstance(item, str):
+            lines.append(item)
+            continue
+        c, depth, prefix, rel, last = item
+        lines.append(f"{prefix}{'└── ' if last else '├── '}{rel}  {_label(lin, c, reg, counts)}")
+        if depth + 1 < down:
+            push_children(c, depth + 1, prefix + ("    " if last else "│   "))
     return "\n".join(lines)
 
 
@@ -107,44 +135,37 @@ def tree_data(
     max_children: int = 50,
     registry: Registry | None = None,
 ) -> dict[str, Any]:
-    """The same tree as nested dicts (for ``--format json``)."""
+    """The same tree as nested dicts (for ``--format json``); built iteratively, any depth."""
     reg = registry or default_registry()
 
     def info(i: int) -> dict[str, Any]:
-        roots = [lin.ids[int(r)] for r in lin.roots_of(i)]
         return {
             "id": lin.ids[i],
-            "families": sorted({f for f, _ in reg.classify(roots)}),
+            "families": sorted({f for f, _ in _groups(lin, i, reg)}),
             "downloads": int(lin.downloads[i]),
             "likes": int(lin.likes[i]),
             "placeholder": bool(lin.placeholder[i]),
         }
 
-    def up_tree(i: int, depth: int) -> list[dict[str, Any]]:
+    root = {**info(node), "parents": [], "children": [], "more": {}}
+    ups: list[tuple[int, int, list[dict[str, Any]]]] = [(node, 0, root["parents"])]
+    while ups:
+        i, depth, into = ups.pop()
         if depth >= up:
-            return []
-        out = []
-        for e in sorted(lin.parent_edges(i).tolist(), key=lambda e: lin.ids[int(lin.parent[e])]):
-            p = int(lin.parent[e])
-            out.append(
-                {
-                    **info(p),
-                    "relation": lin.relation_labels[int(lin.relation[e])],
-                    "parents": up_tree(p, depth + 1),
-                }
-            )
-        return out
-
-    def down_tree(i: int, depth: int) -> dict[str, Any]:
+            continue
+        for p, rel in _ordered_parents(lin, i):
+            entry = {**info(p), "relation": rel, "parents": []}
+            into.append(entry)
+            ups.append((p, depth + 1, entry["parents"]))
+    downs: list[tuple[int, int, dict[str, Any]]] = [(node, 0, root)]
+    while downs:
+        i, depth, entry = downs.pop()
         if depth >= down:
-            return {"children": [], "more": {}}
+            continue
         kids = _ordered_children(lin, i)
-        more = Counter(rel for _, rel in kids[max_children:])
-        return {
-            "children": [
-                {**info(c), "relation": rel, **down_tree(c, depth + 1)} for c, rel in kids[:max_children]
-            ],
-            "more": dict(sorted(more.items())),
-        }
-
-    return {**info(node), "parents": up_tree(node, 0), **down_tree(node, 0)}
+        entry["more"] = dict(sorted(Counter(rel for _, rel in kids[max_children:]).items()))
+        for c, rel in kids[:max_children]:
+            child = {**info(c), "relation": rel, "children": [], "more": {}}
+            entry["children"].append(child)
+            downs.append((c, depth + 1, child))
+    return root

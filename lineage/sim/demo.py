@@ -16,7 +16,8 @@ from lineage.errors import InputError
 from lineage.hub import CrawlConfig, Crawler, CrawlSummary
 from lineage.sim.generate import generate
 from lineage.sim.server import SimHub
-from lineage.store import StoreError, default_store_path, delete_store, open_store
+from lineage.store import StoreError, delete_store, open_store
+from lineage.store import default_demo_path as store_default_demo_path
 
 __all__ = [
     "SNAPSHOT_DATES",
@@ -81,7 +82,7 @@ def build_demo_store(
 
 def default_demo_path() -> Path:
     """``demo.sqlite`` beside the default store (``$LINEAGE_STORE`` is not used by the demo)."""
-    return default_store_path().with_name("demo.sqlite")
+    return store_default_demo_path()
 
 
 class DemoStoreError(InputError):

@@ -1,123 +1,40 @@
-"""The embedded store: one SQLite database file in WAL mode.
+"""The connection to the store: one SQLite database file in WAL mode.
 
 Why SQLite: it is transactional and crash-safe (a page of the crawl, its repairs, its
 snapshot rows and the crawl cursor commit together or not at all, so ``kill -9`` at any
 instant loses nothing and duplicates nothing); in WAL mode readers (the CLI, the app, a
 notebook) see a consistent snapshot while a crawl writes; it ships with Python; and it scans
-millions of rows per second. Analytics read whole columns at once into numpy
-(:meth:`Store.columns`) and never go row by row.
-
-Tables
-------
-``models``     one row per model ever seen (tombstoned with ``deleted_at`` when a full crawl no
-               longer lists it — never erased).
-``links``      declared parent links after per-record cleaning: ``child``, ``ref`` (the id as
-               declared), ``relation``, ``source``; and after cross-record resolution
-               (:mod:`lineage.store.resolve`): ``parent`` (the canonical id, or ``ref`` when the parent
-               is not in the store) and ``resolution`` (exact, case, alias, unresolved, cycle).
-``snapshots``  downloads/likes of each model at each crawl that saw it (adoption over time).
-``repairs``    what cleaning repaired or skipped, per model, for ``lineage quality``.
-``crawls``     one row per crawl: mode, cursor, watermark, counters, status.
+millions of rows per second. The tables are in :mod:`lineage.store.schema`.
 """
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import sqlite3
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Self
 
-import orjson
 from platformdirs import user_data_dir
 
+from lineage import __version__
 from lineage.errors import LineageError
-from lineage.records import ModelRecord, Repair
-from lineage.times import now_iso
+from lineage.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, TABLES
 
 __all__ = [
-    "CrawlState",
-    "Store",
+    "Connection",
+    "StoreBusyError",
     "StoreError",
+    "StoreFullError",
+    "default_demo_path",
     "default_store_path",
     "delete_store",
-    "open_store",
+    "sqlite_errors",
+    "store_to_read",
 ]
-
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS crawls (
-    id INTEGER PRIMARY KEY,
-    mode TEXT NOT NULL,
-    endpoint TEXT NOT NULL,
-    sort TEXT NOT NULL,
-    since TEXT,
-    model_limit INTEGER,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    status TEXT NOT NULL,
-    next_query TEXT,
-    pages INTEGER NOT NULL DEFAULT 0,
-    models INTEGER NOT NULL DEFAULT 0,
-    new_models INTEGER NOT NULL DEFAULT 0,
-    updated_models INTEGER NOT NULL DEFAULT 0,
-    deleted_models INTEGER NOT NULL DEFAULT 0,
-    duplicates INTEGER NOT NULL DEFAULT 0,
-    skipped INTEGER NOT NULL DEFAULT 0,
-    requests INTEGER NOT NULL DEFAULT 0,
-    retries INTEGER NOT NULL DEFAULT 0,
-    max_last_modified TEXT,
-    watermark TEXT,
-    error TEXT
-);
-CREATE TABLE IF NOT EXISTS models (
-    id TEXT PRIMARY KEY,
-    author TEXT,
-    created_at TEXT,
-    last_modified TEXT,
-    downloads INTEGER NOT NULL DEFAULT 0,
-    downloads_all_time INTEGER,
-    likes INTEGER NOT NULL DEFAULT 0,
-    pipeline_tag TEXT,
-    library_name TEXT,
-    license TEXT,
-    gated TEXT,
-    legacy_date INTEGER NOT NULL DEFAULT 0,
-    first_seen_crawl INTEGER,
-    last_seen_crawl INTEGER,
-    deleted_at TEXT
-);
-CREATE TABLE IF NOT EXISTS links (
-    child TEXT NOT NULL,
-    ref TEXT NOT NULL,
-    relation TEXT NOT NULL,
-    source TEXT NOT NULL,
-    parent TEXT,
-    resolution TEXT,
-    PRIMARY KEY (child, ref)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS snapshots (
-    crawl_id INTEGER NOT NULL,
-    model_id TEXT NOT NULL,
-    downloads INTEGER NOT NULL,
-    downloads_all_time INTEGER,
-    likes INTEGER NOT NULL,
-    PRIMARY KEY (crawl_id, model_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS repairs (
-    model_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    n INTEGER NOT NULL,
-    crawl_id INTEGER,
-    PRIMARY KEY (model_id, kind, detail)
-) WITHOUT ROWID;
-"""
 
 
 class StoreError(LineageError, RuntimeError):
@@ -132,462 +49,26 @@ def default_store_path() -> Path:
     return Path(user_data_dir("lineage", appauthor=False)) / "lineage.sqlite"
 
 
-@dataclass(frozen=True)
-class CrawlState:
-    """A row of the ``crawls`` table."""
-
-    id: int
-    mode: str
-    endpoint: str
-    sort: str
-    since: str | None
-    model_limit: int | None
-    started_at: str
-    finished_at: str | None
-    status: str
-    next_query: str | None
-    pages: int
-    models: int
-    new_models: int
-    updated_models: int
-    deleted_models: int
-    duplicates: int
-    skipped: int
-    requests: int
-    retries: int
-    max_last_modified: str | None
-    watermark: str | None
-    error: str | None
+def default_demo_path() -> Path:
+    """``demo.sqlite`` beside the default store: where ``lineage demo`` and ``make run`` (offline)
+    put their simulated store, so it never replaces a crawled one."""
+    return default_store_path().with_name("demo.sqlite")
 
 
-@dataclass(frozen=True)
-class PageResult:
-    """What writing one page changed."""
+def store_to_read(path: str | os.PathLike[str] | None = None) -> tuple[Path, str | None]:
+    """The store a reading command uses, and a note when it is not the one asked for.
 
-    models: int  # distinct models not already listed earlier in this crawl
-    new: int
-    updated: int
-    duplicates: int
-    links: int
-    repairs: int
-
-
-class Store:
-    """The embedded store. Open with :func:`open_store`; use as a context manager."""
-
-    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
-        self.path = Path(path)
-        self.readonly = readonly
-        if readonly:
-            if not self.path.exists():
-                raise StoreError(
-                    f"No lineage store at {self.path}. Run `lineage crawl` (or `lineage demo` "
-                    "for an offline simulated hub) first, or pass --store PATH."
-                )
-            # A file: URI with the path percent-encoded, so '#', '?' and '%' in names are safe.
-            uri = self.path.resolve().as_uri() + "?mode=ro"
-            try:
-                self.conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot open {self.path} ({exc}); pass another --store PATH") from exc
-        else:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.conn = sqlite3.connect(
-                    self.path, timeout=30, isolation_level=None, check_same_thread=False
-                )
-            except (OSError, sqlite3.Error) as exc:
-                raise StoreError(
-                    f"cannot create a store at {self.path} ({exc}); pass another --store PATH"
-                ) from exc
-        try:
-            self.conn.execute("PRAGMA busy_timeout = 30000")
-            if not readonly:
-                self.conn.execute("PRAGMA journal_mode = WAL")
-                # NORMAL in WAL mode: every commit survives a process crash (kill -9); only
-                # an OS crash or power loss could lose the last commits, never corrupt.
-                self.conn.execute("PRAGMA synchronous = NORMAL")
-                # Checkpoint the WAL in bigger steps: fewer syncs during a crawl.
-                self.conn.execute("PRAGMA wal_autocheckpoint = 20000")
-                self.conn.executescript(_SCHEMA)
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-                )
-            self.conn.execute("PRAGMA cache_size = -400000")  # up to 400 MB of page cache
-            self.conn.execute("PRAGMA mmap_size = 1073741824")
-            self.conn.execute("PRAGMA temp_store = MEMORY")
-            self.conn.execute("SELECT count(*) FROM models").fetchone()
-        except sqlite3.DatabaseError as exc:
-            self.conn.close()
-            raise StoreError(
-                f"{self.path} is not a lineage store ({exc}). Pass another --store PATH."
-            ) from exc
-
-    # -- context management ---------------------------------------------------------
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: everything inside commits together or not at all."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
-
-    # -- meta -------------------------------------------------------------------------
-    def get_meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-
-    # -- crawls -----------------------------------------------------------------------
-    def start_crawl(
-        self,
-        *,
-        mode: str,
-        endpoint: str,
-        sort: str,
-        since: str | None,
-        model_limit: int | None,
-        first_query: str,
-        started_at: str | None = None,
-    ) -> CrawlState:
-        cur = self.conn.execute(
-            "INSERT INTO crawls (mode, endpoint, sort, since, model_limit, started_at, status, "
-            "next_query) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
-            (mode, endpoint, sort, since, model_limit, started_at or now_iso(), first_query),
-        )
-        crawl = self.crawl(int(cur.lastrowid or 0))
-        assert crawl is not None
-        return crawl
-
-    def crawl(self, crawl_id: int) -> CrawlState | None:
-        row = self.conn.execute("SELECT * FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
-        return CrawlState(*row) if row else None
-
-    def crawls(self) -> list[CrawlState]:
-        return [CrawlState(*r) for r in self.conn.execute("SELECT * FROM crawls ORDER BY id")]
-
-    def unfinished_crawl(self) -> CrawlState | None:
-        row = self.conn.execute(
-            "SELECT * FROM crawls WHERE status IN ('running', 'interrupted', 'failed') "
-            "ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        if row is None:
-            return None
-        last_done = self.conn.execute(
-            "SELECT max(id) FROM crawls WHERE status IN ('done', 'abandoned')"
-        ).fetchone()[0]
-        state = CrawlState(*row)
-        return state if last_done is None or state.id > last_done else None
-
-    def has_complete_full_crawl(self) -> bool:
-        """True once a full crawl without --limit has finished (incremental crawls need one)."""
-        row = self.conn.execute(
-            "SELECT 1 FROM crawls WHERE status = 'done' AND mode = 'full' AND model_limit IS NULL LIMIT 1"
-        ).fetchone()
-        return row is not None
-
-    def last_watermark(self) -> str | None:
-        row = self.conn.execute(
-            "SELECT watermark FROM crawls WHERE status = 'done' AND watermark IS NOT NULL "
-            "ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        return None if row is None else str(row[0])
-
-    def update_crawl(self, crawl_id: int, **fields: Any) -> None:
-        if not fields:
-            return
-        cols = ", ".join(f"{k} = ?" for k in fields)
-        self.conn.execute(f"UPDATE crawls SET {cols} WHERE id = ?", (*fields.values(), crawl_id))
-
-    def add_request_counts(self, crawl_id: int, requests: int, retries: int) -> None:
-        self.conn.execute(
-            "UPDATE crawls SET requests = requests + ?, retries = retries + ? WHERE id = ?",
-            (requests, retries, crawl_id),
-        )
-
-    # -- writing pages ------------------------------------------------------------------
-    def write_page(
-        self,
-        crawl_id: int,
-        records: Sequence[ModelRecord],
-        repairs: Sequence[Repair],
-        *,
-        next_query: str | None,
-        skipped: int = 0,
-        requests: int = 0,
-        retries: int = 0,
-        watermark: str | None = None,
-        pages: int = 1,
-    ) -> PageResult:
-        """Upsert listing page(s) and advance the crawl cursor, in one transaction."""
-        # A page may list the same model twice; the last occurrence wins.
-        by_id: dict[str, ModelRecord] = {}
-        for rec in records:
-            by_id[rec.id] = rec
-        ids = list(by_id)
-        with self.transaction() as conn:
-            existing: dict[str, tuple[str | None, int | None, str | None]] = {}
-            for chunk in _chunks(ids, 900):
-                marks = ",".join("?" * len(chunk))
-                for row in conn.execute(
-                    f"SELECT id, last_modified, last_seen_crawl, deleted_at FROM models "
-                    f"WHERE id IN ({marks})",
-                    chunk,
-                ):
-                    existing[row[0]] = (row[1], row[2], row[3])
-            new = updated = seen_before = 0
-            for mid, rec in by_id.items():
-                old = existing.get(mid)
-                if old is None:
-                    new += 1
-                elif old[1] == crawl_id:
-                    seen_before += 1  # listed again on a later page of the same crawl
-                elif old[0] != rec.last_modified or old[2] is not None:
-                    updated += 1
-            dups = seen_before + len(records) - len(by_id)
-            fresh = len(by_id) - seen_before
-            conn.executemany(
-                "INSERT INTO models (id, author, created_at, last_modified, downloads, "
-                "downloads_all_time, likes, pipeline_tag, library_name, license, gated, legacy_date, "
-                "first_seen_crawl, last_seen_crawl, deleted_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
-                "ON CONFLICT (id) DO UPDATE SET author = excluded.author, "
-                "created_at = excluded.created_at, last_modified = excluded.last_modified, "
-                "downloads = excluded.downloads, downloads_all_time = excluded.downloads_all_time, "
-                "likes = excluded.likes, pipeline_tag = excluded.pipeline_tag, "
-                "library_name = excluded.library_name, license = excluded.license, "
-                "gated = excluded.gated, legacy_date = excluded.legacy_date, "
-                "last_seen_crawl = excluded.last_seen_crawl, deleted_at = NULL",
-                [
-                    (
-                        r.id,
-                        r.author,
-                        r.created_at,
-                        r.last_modified,
-                        r.downloads,
-                        r.downloads_all_time,
-                        r.likes,
-                        r.pipeline_tag,
-                        r.library_name,
-                        r.license,
-                        r.gated,
-                        int(r.legacy_date),
-                        crawl_id,
-                        crawl_id,
-                    )
-                    for r in by_id.values()
-                ],
-            )
-            # Only models seen before can have old links and repairs to replace.
-            old_ids = [(i,) for i in ids if i in existing]
-            conn.executemany("DELETE FROM links WHERE child = ?", old_ids)
-            link_rows = [(r.id, p.parent, p.relation, p.source) for r in by_id.values() for p in r.parents]
-            conn.executemany(
-                "INSERT OR REPLACE INTO links (child, ref, relation, source) VALUES (?, ?, ?, ?)",
-                link_rows,
-            )
-            conn.executemany(
-                "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)",
-                [(crawl_id, r.id, r.downloads, r.downloads_all_time, r.likes) for r in by_id.values()],
-            )
-            conn.executemany("DELETE FROM repairs WHERE model_id = ?", old_ids)
-            counted = Counter((rp.model_id, rp.kind, rp.detail) for rp in repairs)
-            conn.executemany(
-                "INSERT INTO repairs VALUES (?, ?, ?, ?, ?) ON CONFLICT (model_id, kind, detail) "
-                "DO UPDATE SET n = excluded.n, crawl_id = excluded.crawl_id",
-                [(m, k, d, n, crawl_id) for (m, k, d), n in counted.items()],
-            )
-            max_lm = max((r.last_modified for r in by_id.values() if r.last_modified), default=None)
-            conn.execute(
-                "UPDATE crawls SET next_query = ?, pages = pages + ?, models = models + ?, "
-                "new_models = new_models + ?, updated_models = updated_models + ?, "
-                "duplicates = duplicates + ?, skipped = skipped + ?, requests = requests + ?, "
-                "retries = retries + ?, watermark = coalesce(watermark, ?), "
-                "max_last_modified = CASE WHEN max_last_modified IS NULL OR ? > max_last_modified "
-                "THEN ? ELSE max_last_modified END WHERE id = ?",
-                (
-                    next_query,
-                    pages,
-                    fresh,
-                    new,
-                    updated,
-                    dups,
-                    skipped,
-                    requests,
-                    retries,
-                    watermark,
-                    max_lm,
-                    max_lm,
-                    crawl_id,
-                ),
-            )
-        return PageResult(fresh, new, updated, dups, len(link_rows), len(repairs))
-
-    def tombstone_unseen(self, crawl_id: int) -> int:
-        """Mark models that a complete full crawl did not list as deleted (kept, not erased)."""
-        with self.transaction() as conn:
-            cur = conn.execute(
-                "UPDATE models SET deleted_at = ? WHERE deleted_at IS NULL AND "
-                "(last_seen_crawl IS NULL OR last_seen_crawl < ?)",
-                (now_iso(), crawl_id),
-            )
-            n = cur.rowcount
-            conn.execute("UPDATE crawls SET deleted_models = deleted_models + ? WHERE id = ?", (n, crawl_id))
-        return n
-
-    # -- reading --------------------------------------------------------------------------
-    def count_models(self, *, include_deleted: bool = False) -> int:
-        where = "" if include_deleted else " WHERE deleted_at IS NULL"
-        return int(self.conn.execute(f"SELECT count(*) FROM models{where}").fetchone()[0])
-
-    def count_links(self) -> int:
-        return int(self.conn.execute("SELECT count(*) FROM links").fetchone()[0])
-
-    def model(self, model_id: str) -> dict[str, Any] | None:
-        """One model's row as a dict (case-insensitive id), or None."""
-        cur = self.conn.execute("SELECT * FROM models WHERE id = ?", (model_id,))
-        row = cur.fetchone()
-        if row is None:
-            cur = self.conn.execute("SELECT * FROM models WHERE id = ? COLLATE NOCASE LIMIT 1", (model_id,))
-            row = cur.fetchone()
-        if row is None:
-            return None
-        return dict(zip([d[0] for d in cur.description], row, strict=True))
-
-    def search_ids(self, text: str, limit: int = 20) -> list[str]:
-        """Model ids containing ``text`` (case-insensitive), most downloaded first."""
-        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = self.conn.execute(
-            "SELECT id FROM models WHERE id LIKE ? ESCAPE '\\' AND deleted_at IS NULL "
-            "ORDER BY downloads DESC, id LIMIT ?",
-            (like, limit),
-        )
-        return [r[0] for r in rows]
-
-    def suggest(self, model_ids: Sequence[str], limit: int = 8) -> list[str]:
-        """Ids in the store that look like ``model_ids`` (same name, any owner; most downloaded
-        first): the "did you mean" of an unknown id."""
-        per_id = max(1, limit // max(1, len(model_ids)))
-        hints = [h for m in model_ids for h in self.search_ids(m.split("/")[-1], limit=max(per_id, 4))]
-        return list(dict.fromkeys(hints))[:limit]
-
-    def iter_models(self, *, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
-        where = "" if include_deleted else " WHERE deleted_at IS NULL"
-        cur = self.conn.execute(f"SELECT * FROM models{where} ORDER BY id")
-        names = [d[0] for d in cur.description]
-        for row in cur:
-            yield dict(zip(names, row, strict=True))
-
-    def iter_links(self, *, include_cycle: bool = False) -> Iterator[tuple[str, str, str, str | None]]:
-        """``(child, parent, relation, resolution)`` for every link, sorted."""
-        where = "" if include_cycle else " WHERE coalesce(resolution, '') != 'cycle'"
-        yield from self.conn.execute(
-            f"SELECT child, coalesce(parent, ref), relation, resolution FROM links{where} "
-            "ORDER BY child, coalesce(parent, ref)"
-        )
-
-    def columns(self, sql: str, params: Iterable[Any] = ()) -> list[list[Any]]:
-        """Run a query and return its result column by column (fast bulk reads)."""
-        rows = self.conn.execute(sql, tuple(params)).fetchall()
-        if not rows:
-            cur = self.conn.execute(sql, tuple(params))
-            return [[] for _ in cur.description]
-        return [list(c) for c in zip(*rows, strict=True)]
-
-    def repair_counts(self) -> dict[str, int]:
-        """Repairs/skips by kind (from cleaning) plus link resolutions (from resolving)."""
-        out: dict[str, int] = {}
-        for kind, n in self.conn.execute("SELECT kind, sum(n) FROM repairs GROUP BY kind ORDER BY kind"):
-            out[kind] = int(n)
-        return out
-
-    def resolution_counts(self) -> dict[str, int]:
-        return {
-            str(k): int(n)
-            for k, n in self.conn.execute(
-                "SELECT coalesce(resolution, 'pending'), count(*) FROM links GROUP BY 1 ORDER BY 1"
-            )
-        }
-
-    def resolution_examples(self, resolution: str, limit: int) -> list[tuple[str, str, str]]:
-        """``(child, declared parent, resolved parent)`` of the first links resolved as
-        ``resolution`` (``pending``: not resolved yet), by child id."""
-        rows = self.conn.execute(
-            "SELECT child, ref, coalesce(parent, ref) FROM links WHERE coalesce(resolution, 'pending') = ? "
-            "ORDER BY child LIMIT ?",
-            (resolution, limit),
-        )
-        return [(str(c), str(r), str(p)) for c, r, p in rows]
-
-    def repairs(self, kind: str | None = None, limit: int = 20) -> list[tuple[str, str, str, int]]:
-        if kind is None:
-            rows = self.conn.execute(
-                "SELECT model_id, kind, detail, n FROM repairs ORDER BY kind, model_id LIMIT ?", (limit,)
-            )
-        else:
-            rows = self.conn.execute(
-                "SELECT model_id, kind, detail, n FROM repairs WHERE kind = ? ORDER BY model_id LIMIT ?",
-                (kind, limit),
-            )
-        return [(str(a), str(b), str(c), int(d)) for a, b, c, d in rows]
-
-    def snapshot_times(self) -> list[tuple[int, str]]:
-        """``(crawl_id, finished_at)`` of every crawl that wrote snapshot rows."""
-        return [
-            (int(i), str(t))
-            for i, t in self.conn.execute(
-                "SELECT id, coalesce(finished_at, started_at) FROM crawls WHERE id IN "
-                "(SELECT DISTINCT crawl_id FROM snapshots) ORDER BY id"
-            )
-        ]
-
-    def iter_snapshots(self) -> Iterator[tuple[str, list[str], list[int], list[int | None]]]:
-        """``(time, model_ids, downloads_30d, downloads_all_time)`` for each crawl snapshot."""
-        for crawl_id, when in self.snapshot_times():
-            rows = self.conn.execute(
-                "SELECT model_id, downloads, downloads_all_time FROM snapshots WHERE crawl_id = ? "
-                "ORDER BY model_id",
-                (crawl_id,),
-            ).fetchall()
-            yield when, [r[0] for r in rows], [int(r[1]) for r in rows], [r[2] for r in rows]
-
-    def is_simulated(self) -> bool:
-        """True when the data came from a simulated hub (``lineage simulate``/``demo``)."""
-        return self.get_meta("simulated") == "true"
-
-    def info(self) -> dict[str, Any]:
-        crawls = self.crawls()
-        done = [c for c in crawls if c.status == "done"]
-        return {
-            "store": str(self.path),
-            "models": self.count_models(),
-            "deleted_models": self.count_models(include_deleted=True) - self.count_models(),
-            "links": self.count_links(),
-            "crawls": len(crawls),
-            "last_crawl_finished": done[-1].finished_at if done else None,
-            "last_crawl_endpoint": done[-1].endpoint if done else None,
-            "watermark": self.last_watermark(),
-            "simulated": self.is_simulated(),
-        }
-
-
-def _chunks(seq: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for k in range(0, len(seq), size):
-        yield seq[k : k + size]
+    ``path`` if given; else the default store (``$LINEAGE_STORE`` or the per-user one); but
+    when no path was given, ``$LINEAGE_STORE`` is unset, the default store does not exist and
+    the demo store does (after ``make run`` offline), the demo store — with a note saying so.
+    """
+    if path is not None:
+        return Path(path), None
+    default = default_store_path()
+    demo = default_demo_path()
+    if not os.environ.get("LINEAGE_STORE") and not default.exists() and demo.exists():
+        return demo, f"No store at {default}; using the demo store at {demo} (simulated data)."
+    return default, None
 
 
 def delete_store(path: str | os.PathLike[str]) -> None:
@@ -596,10 +77,239 @@ def delete_store(path: str | os.PathLike[str]) -> None:
         Path(f"{os.fspath(path)}{suffix}").unlink(missing_ok=True)
 
 
-def open_store(path: str | os.PathLike[str] | None = None, *, readonly: bool = False) -> Store:
-    """Open (creating if needed, unless ``readonly``) the store at ``path`` or the default."""
-    return Store(path if path is not None else default_store_path(), readonly=readonly)
+class StoreBusyError(StoreError):
+    """Another process holds the store's write lock (a crawl, a demo build)."""
 
 
-def dumps(obj: Any) -> str:
-    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+class StoreFullError(StoreError):
+    """The disk holding the store is full."""
+
+
+@contextmanager
+def sqlite_errors(path: Path) -> Iterator[None]:
+    """Turn SQLite's and the OS's errors about ``path`` into :class:`StoreError`s that say what
+    to do: a full disk, a lock held too long; anything else is a damaged or foreign file."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc).lower()
+        if "full" in text:
+            raise StoreFullError(
+                f"the disk holding {path} is full: free some space and run the command again "
+                "(committed work is kept; a crawl resumes where it stopped)"
+            ) from exc
+        if "locked" in text or "busy" in text:
+            raise StoreBusyError(
+                f"{path} is busy: another process has held its write lock for more than 30 s "
+                "(a crawl? see `lineage info`); try again when it finishes"
+            ) from exc
+        raise StoreError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise StoreFullError(
+                f"the disk holding {path} is full: free some space and run the command again "
+                "(committed work is kept; a crawl resumes where it stopped)"
+            ) from exc
+        raise
+
+
+class Connection:
+    """An open store file: the connection, transactions and the ``meta`` table.
+
+    Opening checks that the file is a lineage store before anything is written to it (another
+    application's SQLite file is refused untouched), brings an older store up to date (see
+    :mod:`lineage.store.schema`; a read-only open upgrades through a short-lived writable
+    connection) and refuses a store written by a newer lineage.
+
+    ``readonly`` opens an existing store without ever writing to it; ``streaming`` (read-only)
+    uses a small page cache and spills sorts to temporary files, for one pass over millions of
+    rows (exports, the Neo4j push) with flat memory.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, readonly: bool = False, streaming: bool = False
+    ) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        if readonly and not self.path.exists():
+            raise StoreError(
+                f"No lineage store at {self.path}. Run `lineage crawl` (or `lineage demo` "
+                "for an offline simulated hub) first, or pass --store PATH."
+            )
+        self.conn = _connect(self.path, readonly)
+        try:
+            with sqlite_errors(self.path):
+                self.conn.execute("PRAGMA busy_timeout = 30000")
+                version = _check(self.conn, self.path, readonly)
+                if readonly and version < SCHEMA_VERSION:
+                    self.conn.close()
+                    _upgrade_elsewhere(self.path, version)
+                    self.conn = _connect(self.path, readonly)
+                    self.conn.execute("PRAGMA busy_timeout = 30000")
+                elif not readonly:
+                    self.conn.execute("PRAGMA journal_mode = WAL")
+                    # NORMAL in WAL mode: every commit survives a process crash (kill -9); only
+                    # an OS crash or power loss could lose the last commits, never corrupt.
+                    self.conn.execute("PRAGMA synchronous = NORMAL")
+                    # Checkpoint the WAL in bigger steps: fewer syncs during a crawl.
+                    self.conn.execute("PRAGMA wal_autocheckpoint = 20000")
+                    if version < SCHEMA_VERSION:
+                        _migrate(self.conn, version)
+                if streaming:  # one pass: a big cache gains nothing; sorts spill to disk, not memory
+                    self.conn.execute("PRAGMA cache_size = -16000")
+                    self.conn.execute("PRAGMA temp_store = FILE")
+                else:
+                    self.conn.execute("PRAGMA cache_size = -400000")  # up to 400 MB of page cache
+                    self.conn.execute("PRAGMA mmap_size = 1073741824")
+                    self.conn.execute("PRAGMA temp_store = MEMORY")
+                _check_columns(self.conn, self.path)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    # -- context management ---------------------------------------------------------
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: everything inside commits together or not at all."""
+        with sqlite_errors(self.path):
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    # -- meta -------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with sqlite_errors(self.path):
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+# -- opening -------------------------------------------------------------------------------------
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    try:
+        if readonly:
+            # A file: URI with the path percent-encoded, so '#', '?' and '%' in names are safe.
+            uri = path.resolve().as_uri() + "?mode=ro"
+            return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    except (OSError, sqlite3.Error) as exc:
+        verb = "open" if readonly else "create a store at"
+        raise StoreError(f"cannot {verb} {path} ({exc}); pass another --store PATH") from exc
+
+
+def _check(conn: sqlite3.Connection, path: Path, readonly: bool) -> int:
+    """The store's schema version (0: a new, empty file); refuses foreign and newer files."""
+    try:
+        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+            raise
+        raise StoreError(f"{path} is not a lineage store ({exc}); pass another --store PATH") from exc
+    if not tables and app_id in (0, APPLICATION_ID):
+        if readonly:
+            raise StoreError(f"{path} is an empty file, not a lineage store; pass another --store PATH")
+        return 0
+    ours = app_id == APPLICATION_ID or (app_id == 0 and {"meta", "crawls", "models", "links"} <= tables)
+    if not ours or "meta" not in tables:
+        shown = ", ".join(sorted(tables)[:6]) + (", ..." if len(tables) > 6 else "")
+        raise StoreError(
+            f"{path} is not a lineage store: it is another application's SQLite database "
+            f"(tables: {shown or 'none'}). It was left untouched; pass another --store PATH."
+        )
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    try:
+        version = int(row[0]) if row else 1
+    except ValueError:
+        raise StoreError(f"{path} has an unreadable schema version ({row[0]!r}); it may be damaged") from None
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} was written by a newer lineage (store schema {version}; this lineage "
+            f"{__version__} reads up to {SCHEMA_VERSION}): upgrade lineage (pip install -U hf-lineage)"
+        )
+    return version
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Bring a store from ``version`` (0: a new file) to :data:`SCHEMA_VERSION`, in one
+    transaction: an interrupted upgrade leaves the store as it was."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if version == 0:
+            for statement in _statements(TABLES):
+                conn.execute(statement)
+            version = 1
+        for v in range(version, SCHEMA_VERSION):
+            for statement in _statements(MIGRATIONS[v]):
+                conn.execute(statement)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a DDL script (one per ``;``; no ``;`` inside them)."""
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _upgrade_elsewhere(path: Path, version: int) -> None:
+    """Upgrade an older store opened read-only, through a short-lived writable connection."""
+    try:
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot upgrade {path} ({exc})") from exc
+    try:
+        conn.execute("PRAGMA busy_timeout = 30000")
+        _migrate(conn, version)
+    except sqlite3.OperationalError as exc:
+        raise StoreError(
+            f"{path} uses store schema {version} and this lineage needs {SCHEMA_VERSION}: it could not be "
+            f"upgraded ({exc}). Open it once with write access (e.g. `lineage crawl`) to upgrade it."
+        ) from exc
+    finally:
+        conn.close()
+
+
+@functools.cache
+def _expected_columns() -> dict[str, tuple[str, ...]]:
+    """Every table's columns in a store of the current schema (built in memory, once)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        _migrate(conn, 0)
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {n: tuple(r[1] for r in conn.execute(f"PRAGMA table_info({n})")) for n in names}
+    finally:
+        conn.close()
+
+
+def _check_columns(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a store whose tables lack a column this lineage reads (damaged, or edited)."""
+    for table, columns in _expected_columns().items():
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        missing = [c for c in columns if c not in have]
+        if missing:
+            raise StoreError(
+                f"{path} is damaged or from an incompatible lineage: table {table!r} lacks "
+                f"{', '.join(missing)}. Pass another --store PATH (or delete it and crawl again)."
+            )

@@ -1,0 +1,141 @@
+"""Root -> group: which family, org or region each model descends from.
+
+A model's groups are the groups of its root ancestors. :class:`GroupIndex` classifies each
+root once per (graph, grouping, registry) — the registry's rules run in Python, so this is
+the expensive step — and every analysis, the explorer and the exports share it
+(:func:`group_index`). The grouping ``by`` is:
+
+* ``family`` — the registry's family of the root (unknown roots fall back to their org);
+* ``org`` — the Hub namespace of the root (the part before ``/``), no registry involved;
+* ``region`` — the region of the family's organisation.
+
+>>> from lineage.graph import Lineage
+>>> from lineage.families import default_registry
+>>> lin = Lineage.from_edges([("Qwen/Qwen2.5-7B", "a/m", "merge"),
+...                           ("meta-llama/Llama-3.1-8B", "a/m", "merge")])
+>>> node_labels(lin, [lin.index["a/m"], lin.index["Qwen/Qwen2.5-7B"]], "family")
+['Llama + Qwen', 'Qwen']
+>>> [lin.ids[i] for i in group_nodes(lin, "qwen")]
+['Qwen/Qwen2.5-7B', 'a/m']
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+
+import numpy as np
+
+from lineage.errors import InputError
+from lineage.families import Registry, default_registry
+from lineage.graph import IntArray, Lineage, ragged_offsets, unique_ints
+
+__all__ = ["BY", "GroupIndex", "group_index", "group_nodes", "node_groups", "node_labels"]
+
+BY = ("family", "org", "region")
+
+
+class GroupIndex:
+    """The group of every root of ``lin`` under one grouping and registry, classified lazily
+    (each root at most once) and kept for the life of the graph.
+
+    ``codes(roots)`` gives each root's group code; codes index :attr:`labels`, which grow as
+    new roots are classified (in first-seen order, not sorted).
+    """
+
+    def __init__(self, lin: Lineage, by: str, registry: Registry) -> None:
+        if by not in BY:
+            raise InputError(f"by must be one of {', '.join(BY)}, not {by!r}")
+        self.lin = lin
+        self.by = by
+        self.registry = registry
+        self.labels: list[str] = []
+        self._index: dict[str, int] = {}
+        self._codes = np.full(len(lin), -1, dtype=np.int64)
+
+    def names(self, root_ids: Sequence[str]) -> list[str]:
+        """The group name of each root id."""
+        if self.by == "org":
+            return [i.split("/", 1)[0] for i in root_ids]
+        pairs = self.registry.classify(root_ids)
+        return [family if self.by == "family" else region for family, region in pairs]
+
+    def codes(self, roots: IntArray) -> IntArray:
+        """Group code of each node of ``roots`` (root node numbers)."""
+        need = unique_ints(roots[self._codes[roots] < 0])
+        if len(need):
+            names = self.names([self.lin.ids[int(r)] for r in need])
+            new = np.empty(len(need), dtype=np.int64)
+            for k, name in enumerate(names):
+                code = self._index.get(name)
+                if code is None:
+                    code = self._index[name] = len(self.labels)
+                    self.labels.append(name)
+                new[k] = code
+            self._codes[need] = new
+        return self._codes[roots]
+
+    def code_of(self, name: str) -> int | None:
+        """The code of a group name (exact, else case-insensitive) among classified roots."""
+        if name in self._index:
+            return self._index[name]
+        lowered = {lab.lower(): k for k, lab in enumerate(self.labels)}
+        return lowered.get(name.lower())
+
+
+_INDEXES: weakref.WeakKeyDictionary[Lineage, dict[tuple[str, int], GroupIndex]] = weakref.WeakKeyDictionary()
+
+
+def group_index(lin: Lineage, by: str = "family", registry: Registry | None = None) -> GroupIndex:
+    """The shared :class:`GroupIndex` of ``lin`` for ``by`` and ``registry`` (default: the
+    built-in registry)."""
+    reg = registry or default_registry()
+    per_graph = _INDEXES.setdefault(lin, {})
+    key = (by, id(reg))
+    index = per_graph.get(key)
+    if index is None or index.registry is not reg:
+        index = per_graph[key] = GroupIndex(lin, by, reg)
+    return index
+
+
+def node_groups(
+    lin: Lineage, nodes: IntArray, by: str = "family", registry: Registry | None = None
+) -> tuple[IntArray, IntArray, list[str]]:
+    """Distinct groups of each node in ``nodes``: ``(pair_node_pos, pair_group, labels)``.
+
+    ``pair_node_pos`` indexes into ``nodes``; pairs are sorted by node then group.
+    """
+    index = group_index(lin, by, registry)
+    start, rts = lin.root_pairs
+    counts = start[nodes + 1] - start[nodes]
+    offs = ragged_offsets(start[nodes], counts)
+    pair_pos = np.repeat(np.arange(len(nodes)), counts)
+    pair_group = index.codes(rts[offs])
+    labels = list(index.labels)
+    g = max(1, len(labels))
+    key = unique_ints(pair_pos * g + pair_group)
+    return key // g, key % g, labels
+
+
+def node_labels(
+    lin: Lineage, nodes: Sequence[int] | IntArray, by: str = "family", registry: Registry | None = None
+) -> list[str]:
+    """Each node's groups as one label (``"Llama + Qwen"`` for a merge of the two), in order."""
+    sel = np.asarray(nodes, dtype=np.int64)
+    pos, grp, labels = node_groups(lin, sel, by, registry)
+    names: list[list[str]] = [[] for _ in range(len(sel))]
+    for p, g in zip(pos.tolist(), grp.tolist(), strict=True):
+        names[p].append(labels[g])
+    return [" + ".join(sorted(set(n))) for n in names]
+
+
+def group_nodes(lin: Lineage, group: str, by: str = "family", registry: Registry | None = None) -> IntArray:
+    """All nodes that descend from a root of ``group`` (the roots included), sorted."""
+    index = group_index(lin, by, registry)
+    roots = np.flatnonzero(lin.in_degree == 0)
+    codes = index.codes(roots)
+    code = index.code_of(group)
+    if code is None:
+        return np.empty(0, dtype=np.int64)
+    mine = roots[codes == code]
+    return np.union1d(mine, lin.descendants(mine))

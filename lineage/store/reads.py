@@ -1,0 +1,147 @@
+"""Reading the store: counts, one model, id search, links, repairs, snapshots, a summary."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lineage.store.crawls import CrawlState
+
+__all__ = ["Reads"]
+
+
+class Reads:
+    """The reading side of :class:`~lineage.store.Store`."""
+
+    conn: sqlite3.Connection
+    path: Path
+
+    if TYPE_CHECKING:  # provided by Connection and CrawlRows
+
+        def get_meta(self, key: str) -> str | None: ...
+
+        def crawls(self) -> list[CrawlState]: ...
+
+        def last_watermark(self) -> str | None: ...
+
+    # -- reading --------------------------------------------------------------------------
+    def count_models(self, *, include_deleted: bool = False) -> int:
+        where = "" if include_deleted else " WHERE deleted_at IS NULL"
+        return int(self.conn.execute(f"SELECT count(*) FROM models{where}").fetchone()[0])
+
+    def count_links(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM links").fetchone()[0])
+
+    def model(self, model_id: str) -> dict[str, Any] | None:
+        """One model's row as a dict (case-insensitive id), or None."""
+        cur = self.conn.execute("SELECT * FROM models WHERE id = ?", (model_id,))
+        row = cur.fetchone()
+        if row is None:
+            cur = self.conn.execute("SELECT * FROM models WHERE id = ? COLLATE NOCASE LIMIT 1", (model_id,))
+            row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+    def search_ids(self, text: str, limit: int = 20) -> list[str]:
+        """Model ids containing ``text`` (case-insensitive), most downloaded first."""
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.conn.execute(
+            "SELECT id FROM models WHERE id LIKE ? ESCAPE '\\' AND deleted_at IS NULL "
+            "ORDER BY downloads DESC, id LIMIT ?",
+            (like, limit),
+        )
+        return [r[0] for r in rows]
+
+    def suggest(self, model_ids: Sequence[str], limit: int = 8) -> list[str]:
+        """Ids in the store that look like ``model_ids`` (same name, any owner; most downloaded
+        first): the "did you mean" of an unknown id."""
+        per_id = max(1, limit // max(1, len(model_ids)))
+        hints = [h for m in model_ids for h in self.search_ids(m.split("/")[-1], limit=max(per_id, 4))]
+        return list(dict.fromkeys(hints))[:limit]
+
+    def iter_links(self, *, include_cycle: bool = False) -> Iterator[tuple[str, str, str, str | None]]:
+        """``(child, parent, relation, resolution)`` for every link, sorted."""
+        where = "" if include_cycle else " WHERE coalesce(resolution, '') != 'cycle'"
+        yield from self.conn.execute(
+            f"SELECT child, coalesce(parent, ref), relation, resolution FROM links{where} "
+            "ORDER BY child, coalesce(parent, ref)"
+        )
+
+    def repair_counts(self) -> dict[str, int]:
+        """Repairs/skips by kind (from cleaning) plus link resolutions (from resolving)."""
+        out: dict[str, int] = {}
+        for kind, n in self.conn.execute("SELECT kind, sum(n) FROM repairs GROUP BY kind ORDER BY kind"):
+            out[kind] = int(n)
+        return out
+
+    def resolution_counts(self) -> dict[str, int]:
+        return {
+            str(k): int(n)
+            for k, n in self.conn.execute(
+                "SELECT coalesce(resolution, 'pending'), count(*) FROM links GROUP BY 1 ORDER BY 1"
+            )
+        }
+
+    def resolution_examples(self, resolution: str, limit: int) -> list[tuple[str, str, str]]:
+        """``(child, declared parent, resolved parent)`` of the first links resolved as
+        ``resolution`` (``pending``: not resolved yet), by child id."""
+        rows = self.conn.execute(
+            "SELECT child, ref, coalesce(parent, ref) FROM links WHERE coalesce(resolution, 'pending') = ? "
+            "ORDER BY child LIMIT ?",
+            (resolution, limit),
+        )
+        return [(str(c), str(r), str(p)) for c, r, p in rows]
+
+    def repairs(self, kind: str | None = None, limit: int = 20) -> list[tuple[str, str, str, int]]:
+        if kind is None:
+            rows = self.conn.execute(
+                "SELECT model_id, kind, detail, n FROM repairs ORDER BY kind, model_id LIMIT ?", (limit,)
+            )
+        else:
+            rows = self.conn.execute(
+                "SELECT model_id, kind, detail, n FROM repairs WHERE kind = ? ORDER BY model_id LIMIT ?",
+                (kind, limit),
+            )
+        return [(str(a), str(b), str(c), int(d)) for a, b, c, d in rows]
+
+    def snapshot_times(self) -> list[tuple[int, str]]:
+        """``(crawl_id, finished_at)`` of every crawl that wrote snapshot rows."""
+        return [
+            (int(i), str(t))
+            for i, t in self.conn.execute(
+                "SELECT id, coalesce(finished_at, started_at) FROM crawls WHERE id IN "
+                "(SELECT DISTINCT crawl_id FROM snapshots) ORDER BY id"
+            )
+        ]
+
+    def iter_snapshots(self) -> Iterator[tuple[str, list[str], list[int], list[int | None]]]:
+        """``(time, model_ids, downloads_30d, downloads_all_time)`` for each crawl snapshot."""
+        for crawl_id, when in self.snapshot_times():
+            rows = self.conn.execute(
+                "SELECT model_id, downloads, downloads_all_time FROM snapshots WHERE crawl_id = ? "
+                "ORDER BY model_id",
+                (crawl_id,),
+            ).fetchall()
+            yield when, [r[0] for r in rows], [int(r[1]) for r in rows], [r[2] for r in rows]
+
+    def is_simulated(self) -> bool:
+        """True when the data came from a simulated hub (``lineage simulate``/``demo``)."""
+        return self.get_meta("simulated") == "true"
+
+    def info(self) -> dict[str, Any]:
+        crawls = self.crawls()
+        done = [c for c in crawls if c.status == "done"]
+        return {
+            "store": str(self.path),
+            "models": self.count_models(),
+            "deleted_models": self.count_models(include_deleted=True) - self.count_models(),
+            "links": self.count_links(),
+            "crawls": len(crawls),
+            "last_crawl_finished": done[-1].finished_at if done else None,
+            "last_crawl_endpoint": done[-1].endpoint if done else None,
+            "watermark": self.last_watermark(),
+            "simulated": self.is_simulated(),
+        }
