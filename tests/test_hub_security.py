@@ -230,17 +230,25 @@ socket.getaddrinfo = getaddrinfo
 
 
 def test_s4_crawl_connects_only_to_the_named_endpoint(sim5k: SimData, tmp_path: Path) -> None:
-    """Every (host, port) a fresh process resolves or connects to while it crawls the simulated
-    hub and probes it with hub_reachable: only the simulated hub's."""
+    """Every (host, port) a fresh process resolves or connects to while it runs `lineage crawl`
+    against the simulated hub, then a library crawl and a hub_reachable probe: only the
+    simulated hub's."""
     script = _RECORDER + textwrap.dedent(
         """
+        from lineage.cli import main
         from lineage.hub import CrawlConfig, Crawler, hub_reachable
         from lineage.store import open_store
-        url, path = sys.argv[1], sys.argv[2]
+        url, path, report = sys.argv[1], sys.argv[2], sys.argv[3]
+        sys.argv = ["lineage", "crawl", "--endpoint", url, "--store", path, "--format", "json"]
+        try:
+            main()
+        except SystemExit as exit:
+            assert exit.code in (0, None), exit.code
         with open_store(path) as store:
-            summary = Crawler(store, CrawlConfig(endpoint=url, timeout=30)).run()
+            summary = Crawler(store, CrawlConfig(endpoint=url, timeout=30)).run("full")
         assert hub_reachable(url)
-        print(json.dumps({"models": summary.models, "seen": seen}))
+        with open(report, "w") as out:
+            json.dump({"models": summary.models, "seen": seen}, out)
         """
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
@@ -251,7 +259,7 @@ def test_s4_crawl_connects_only_to_the_named_endpoint(sim5k: SimData, tmp_path: 
         port = urlsplit(hub.url).port
         started = time.monotonic()
         out = subprocess.run(
-            [sys.executable, "-c", script, hub.url, str(tmp_path / "s.sqlite")],
+            [sys.executable, "-c", script, hub.url, str(tmp_path / "s.sqlite"), str(tmp_path / "seen.json")],
             env=env,
             capture_output=True,
             text=True,
@@ -259,7 +267,7 @@ def test_s4_crawl_connects_only_to_the_named_endpoint(sim5k: SimData, tmp_path: 
         )
         elapsed = time.monotonic() - started
     assert out.returncode == 0, out.stderr[-3000:]
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = json.loads((tmp_path / "seen.json").read_text())
     assert result["models"] == 5000
     hosts = {(host, p) for _, host, p in result["seen"]}
     assert hosts == {("127.0.0.1", port)}, hosts
