@@ -298,8 +298,11 @@ def test_c1_cycle_breaking_is_linear_and_only_over_what_changed(tmp_path: Path) 
     from lineage.store import open_store
 
     def ring(prefix: str, n: int) -> list[dict[str, object]]:
+        def at(k: int) -> str:
+            return f"2024-01-01T{k // 3600:02d}:{k // 60 % 60:02d}:{k % 60:02d}Z"
+
         return [
-            {"id": f"{prefix}/m{k}", "createdAt": f"2024-01-01T{k // 3600:02d}:{k // 60 % 60:02d}:{k % 60:02d}",
+            {"id": f"{prefix}/m{k}", "createdAt": at(k),
              "tags": [f"base_model:finetune:{prefix}/m{(k - 1) % n}"]}
             for k in range(n)
         ]  # fmt: skip

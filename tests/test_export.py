@@ -28,6 +28,7 @@ from click.testing import CliRunner
 from conftest import ingest_items
 
 from lineage.cli import cli
+from lineage.export import _MODULES as MODULES
 from lineage.export import (
     FORMATS,
     NODE_ATTRS,
@@ -41,7 +42,6 @@ from lineage.export import (
     safe_filename,
     select,
 )
-from lineage.export import _MODULES as MODULES
 from lineage.graph import Lineage
 from lineage.store import open_store
 

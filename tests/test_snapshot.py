@@ -97,7 +97,9 @@ def test_snapshot_equals_a_fresh_load_after_full_incremental_and_tombstoning_cra
         assert node is not None and lin.deleted[node]
 
 
-def test_snapshot_equals_a_fresh_load_after_a_crawl_killed_and_resumed(sim5k: SimData, tmp_path: Path) -> None:
+def test_snapshot_equals_a_fresh_load_after_a_crawl_killed_and_resumed(
+    sim5k: SimData, tmp_path: Path
+) -> None:
     path = tmp_path / "k.sqlite"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with SimHub(sim5k.items, faults="stall:0.2,stall_seconds=0.3", seed=3) as hub:
@@ -140,7 +142,12 @@ def test_a_snapshot_of_an_older_store_state_is_never_used(built: Path, sim5k: Si
         from lineage.records import normalize_item
 
         crawl_row = st.start_crawl(
-            mode="incremental", endpoint="t", sort="lastModified", since=None, model_limit=None, first_query="q"
+            mode="incremental",
+            endpoint="t",
+            sort="lastModified",
+            since=None,
+            model_limit=None,
+            first_query="q",
         )
         rec, _ = normalize_item({"id": "new/model", "tags": ["base_model:finetune:Qwen/Qwen2.5-7B"]})
         assert rec is not None

@@ -26,6 +26,11 @@ from lineage.store import open_store
 )
 @click.option("--restart", is_flag=True, help="Abandon an unfinished crawl instead of resuming it.")
 @click.option(
+    "--allow-mass-delete",
+    is_flag=True,
+    help="Let a --full crawl mark more than 10% of the store deleted (it stops and asks otherwise).",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     default=60.0,
@@ -41,6 +46,7 @@ def crawl(
     endpoint: str | None,
     trust_endpoint: bool,
     restart: bool,
+    allow_mass_delete: bool,
     timeout: float,
     fmt: str,
 ) -> None:
@@ -64,7 +70,12 @@ def crawl(
     with open_store(store_path) as store, crawl_progress(enabled=fmt == "table") as on_page:
         crawler = Crawler(
             store,
-            CrawlConfig(endpoint=endpoint, timeout=timeout, trust_endpoint=trust_endpoint),
+            CrawlConfig(
+                endpoint=endpoint,
+                timeout=timeout,
+                trust_endpoint=trust_endpoint,
+                allow_mass_delete=allow_mass_delete,
+            ),
             on_page=on_page,
         )
         try:

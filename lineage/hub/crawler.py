@@ -23,112 +23,21 @@ import logging
 import time
 from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from lineage import times
 from lineage.families import default_registry
+from lineage.hub.config import EXPAND_FIELDS, CrawlConfig, CrawlProgress, CrawlSummary
 from lineage.hub.endpoint import CrawlError
 from lineage.hub.http import Clock, FetchedPage, HubClient, SystemClock
 from lineage.hub.paging import LoopGuard
 from lineage.records import ModelRecord, Repair, normalize_item
 from lineage.store import CrawlState, Store
-from lineage.store.resolve import ResolveStats
 
 __all__ = ["EXPAND_FIELDS", "CrawlConfig", "CrawlProgress", "CrawlSummary", "Crawler"]
 
 log = logging.getLogger("lineage.hub")
-
-#: Fields requested per model: everything lineage uses and nothing more.
-EXPAND_FIELDS: tuple[str, ...] = (
-    "author",
-    "cardData",
-    "createdAt",
-    "downloads",
-    "downloadsAllTime",
-    "gated",
-    "lastModified",
-    "library_name",
-    "likes",
-    "pipeline_tag",
-    "tags",
-)
-
-
-@dataclass(frozen=True)
-class CrawlConfig:
-    """Knobs of a crawl. Defaults suit the real Hub."""
-
-    endpoint: str | None = None  # None: HF_ENDPOINT or https://huggingface.co
-    page_size: int = 1000
-    timeout: float = 60.0  # seconds per request (connect, read, write, pool)
-    max_retries: int = 8  # per page, for errors other than 429
-    max_rate_limit_waits: int = 50  # per page, for 429s
-    max_empty_pages: int = 20  # empty pages in a row (each with a next link) before giving up
-    backoff_base: float = 1.0
-    backoff_max: float = 60.0
-    overlap_seconds: float = 6 * 3600  # incremental crawls re-read this much before the watermark
-    expand: tuple[str, ...] = EXPAND_FIELDS
-    token: str | bool | None = None  # None: HF_TOKEN / the saved login, as huggingface_hub does
-    # Send the token to this endpoint although it is not huggingface.co (https, or plain http to
-    # a loopback host only): see lineage.hub.http.token_decision.
-    trust_endpoint: bool = False
-    prefetch: bool = True  # full crawls fetch the next page while storing this one
-    # A durable point every N pages or every few seconds, whichever comes first: a crash
-    # re-fetches at most the pages since (a few seconds of work); bigger commits are cheaper.
-    pages_per_commit: int = 20
-    commit_seconds: float = 2.0
-
-
-@dataclass
-class CrawlProgress:
-    """Counters passed to the progress callback after each page."""
-
-    crawl_id: int
-    mode: str
-    pages: int = 0
-    models: int = 0
-    new: int = 0
-    updated: int = 0
-    duplicates: int = 0
-    skipped: int = 0
-    repairs: int = 0
-    requests: int = 0
-    retries: int = 0
-    rate_limit_waits: int = 0
-    waited_seconds: float = 0.0
-    expected_total: int | None = None
-    last_date: str | None = None
-
-
-@dataclass
-class CrawlSummary:
-    """What a crawl did, for the CLI summary and ``--format json``."""
-
-    crawl_id: int
-    mode: str
-    endpoint: str
-    complete: bool
-    resumed: bool
-    pages: int
-    models: int
-    new: int
-    updated: int
-    deleted: int
-    duplicates: int
-    skipped: int
-    requests: int
-    retries: int
-    rate_limit_waits: int
-    links: int
-    repairs: dict[str, int] = field(default_factory=dict)
-    resolution: dict[str, int] = field(default_factory=dict)
-    watermark: str | None = None
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -210,8 +119,14 @@ class Crawler:
         """Run (or resume) a crawl. ``mode``: ``auto`` (incremental if a complete crawl
         exists, else full), ``full`` or ``incremental``; ``since`` forces an incremental crawl
         from that date."""
+        # One writer per store: a second crawl is refused at once, naming the first.
+        with self.store.writer(f"a crawl of {self.endpoint}"):
+            return self._run(mode, since, limit, restart)
+
+    def _run(self, mode: str, since: str | None, limit: int | None, restart: bool) -> CrawlSummary:
         started = self.clock.time()
         crawl, resumed = self._begin(mode, since, limit, restart)
+        self._aliases = default_registry().aliases
         progress = CrawlProgress(
             crawl.id,
             crawl.mode,
@@ -230,17 +145,15 @@ class Crawler:
             stop_before = crawl.since
         try:
             complete = self._store_pages(crawl, progress, stop_before)
+            if complete and crawl.mode == "full" and crawl.model_limit is None:
+                self._tombstone(crawl)
         except KeyboardInterrupt:
             self.store.update_crawl(crawl.id, status="interrupted")
             raise
         except CrawlError as exc:
             self.store.update_crawl(crawl.id, status="failed", error=str(exc))
             raise
-        if complete and crawl.mode == "full" and crawl.model_limit is None:
-            self.store.tombstone_unseen(crawl.id)
-        stats: ResolveStats = self.store.resolve_links(default_registry().aliases)
-        if self.simulated is not None:
-            self.store.set_meta("simulated", "true" if self.simulated else "false")
+        self.store.settle_links(self._aliases)
         # A limited crawl saw only part of the hub: it sets no watermark.
         no_watermark = {} if crawl.model_limit is None else {"watermark": None}
         self.store.update_crawl(
@@ -266,16 +179,23 @@ class Crawler:
             rate_limit_waits=progress.rate_limit_waits,
             links=self.store.count_links(),
             repairs=self.store.repair_counts(),
-            resolution={
-                "exact": stats.exact,
-                "case": stats.case,
-                "alias": stats.alias,
-                "unresolved": stats.unresolved,
-                "cycle": stats.cycle,
-            },
+            resolution=_in_order(self.store.resolution_counts()),
             watermark=final.watermark,
             seconds=round(self.clock.time() - started, 3),
         )
+
+    def _tombstone(self, crawl: CrawlState) -> None:
+        """After a complete full crawl: mark what it did not list as deleted — unless that is
+        most of the store, which means a wrong endpoint or a broken listing, not the Hub."""
+        cfg = self.config
+        unseen, live = self.store.count_unseen(crawl.id), self.store.count_models()
+        if unseen > max(cfg.mass_delete_min, cfg.mass_delete_fraction * live) and not cfg.allow_mass_delete:
+            raise CrawlError(
+                f"{self.endpoint} listed {crawl.models:,} models, so this full crawl would mark {unseen:,} "
+                f"of the store's {live:,} models deleted. Nothing was deleted. If the Hub really lost "
+                "them, run `lineage crawl --full --allow-mass-delete`; otherwise check the endpoint."
+            )
+        self.store.tombstone_unseen(crawl.id)
 
     def refresh(self, limit: int) -> CrawlSummary:
         """Keep a store fresh: an incremental crawl when a complete crawl exists, else (a first
@@ -466,7 +386,12 @@ class Crawler:
             retries=batch.retries,
             pages=batch.pages,
             watermark=max((r.last_modified for r in batch.records if r.last_modified), default=None),
+            resolve=True,  # every commit leaves the graph complete: readers see no pending links
+            aliases=self._aliases,
+            # Recorded with the page that proved it, so a crawl resumed after its last page knows.
+            meta=None if self.simulated is None else {"simulated": "true" if self.simulated else "false"},
         )
+
         progress.pages += batch.pages
         progress.models += page.models
         progress.new += page.new
@@ -479,6 +404,12 @@ class Crawler:
         log.debug("committed %d pages: %d models (%d new)", batch.pages, page.models, page.new)
         if self.on_page is not None:
             self.on_page(progress)
+
+
+def _in_order(counts: dict[str, int]) -> dict[str, int]:
+    """Links by resolution, in the order resolution tries them (pending ones, if any, last)."""
+    order = ("exact", "case", "alias", "unresolved", "cycle", "pending")
+    return {k: counts.get(k, 0) for k in order if k in counts or k != "pending"}
 
 
 def _minus_seconds(iso: str, seconds: float) -> str:
