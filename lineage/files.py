@@ -22,9 +22,12 @@ lineage.files.TargetError: /dev/null is a character device, not a regular file: 
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,6 +69,20 @@ def check_target(path: Path) -> None:
             raise TargetError(f"{path} is {kind}, not a regular file: choose another path")
 
 
+#: A temporary file untouched for this long was left by a writer that was killed.
+ABANDONED_SECONDS = 3600
+
+
+def _remove_abandoned(folder: Path, prefix: str) -> None:
+    """Remove temporary files of earlier writes to the same target that were killed (SIGKILL
+    leaves no chance to clean up): only old ones, so a concurrent writer's file is kept."""
+    now = time.time()
+    for old in folder.glob(f"{glob.escape(prefix)}*.part"):
+        with contextlib.suppress(OSError):
+            if now - old.stat().st_mtime > ABANDONED_SECONDS:
+                old.unlink()
+
+
 @contextmanager
 def atomic_write(path: Path) -> Iterator[IO[bytes]]:
     """A binary file to write ``path`` through: renamed into place when the block completes,
@@ -73,7 +90,9 @@ def atomic_write(path: Path) -> Iterator[IO[bytes]]:
     path = Path(path)
     check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".part", dir=path.parent)
+    prefix = f".{path.name[:40]}."
+    _remove_abandoned(path.parent, prefix)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=path.parent)
     try:
         os.fchmod(fd, umask_mode())
         with os.fdopen(fd, "wb", buffering=1 << 18) as fh:

@@ -12,10 +12,12 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import SimData
 
 from lineage.cli import cli
 
@@ -23,14 +25,31 @@ from lineage.cli import cli
 def lineage(
     *args: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real command (a fresh process: no test state leaks in)."""
+    """Run the real command (a fresh process: no test state leaks in).
+
+    ``LINEAGE_REFERENCE_TREE=<checkout>`` runs that checkout's command instead: how these
+    tests were shown to fail on 5475c84 (``git worktree add /tmp/old 5475c84``)."""
+    reference = os.environ.get("LINEAGE_REFERENCE_TREE")
     return subprocess.run(
         [sys.executable, "-m", "lineage", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **(env or {}), **({"PYTHONPATH": reference} if reference else {})},
+        cwd=reference,
         check=False,
+    )
+
+
+def lineage_popen(*args: str) -> subprocess.Popen[bytes]:
+    """Start the real command in the background (see :func:`lineage`)."""
+    reference = os.environ.get("LINEAGE_REFERENCE_TREE")
+    return subprocess.Popen(
+        [sys.executable, "-m", "lineage", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **({"PYTHONPATH": reference} if reference else {})},
+        cwd=reference,
     )
 
 
@@ -41,7 +60,8 @@ def digest(path: Path) -> str:
 def one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:
     assert proc.returncode == 1, (proc.returncode, proc.stderr[-1500:])
     assert "Traceback" not in proc.stderr, proc.stderr[-1500:]
-    lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+    # Progress lines (key=value, when stderr is not a terminal) may precede it.
+    lines = [x for x in proc.stderr.strip().splitlines() if x.strip() and not x.startswith("crawl id=")]
     assert len(lines) == 1 and lines[0].startswith("Error: "), proc.stderr
     for word in words:
         assert word in lines[0], (word, lines[0])
@@ -109,7 +129,6 @@ def test_c6_a_renamed_column_is_one_clear_line(demo3k_store: Path, tmp_path: Pat
 
 def test_c6_an_older_store_is_migrated_and_keeps_its_data(demo3k_store: Path, tmp_path: Path) -> None:
     """A store written by the first release (schema 1: no application id, fewer indexes)."""
-    from lineage.store import open_store
     from lineage.store.schema import APPLICATION_ID, SCHEMA_VERSION
 
     path = tmp_path / "v1.sqlite"
@@ -126,10 +145,15 @@ def test_c6_an_older_store_is_migrated_and_keeps_its_data(demo3k_store: Path, tm
     conn.close()
     proc = lineage("info", "--store", str(path), "--format", "json")  # read-only: upgrades anyway
     assert proc.returncode == 0, proc.stderr
-    with open_store(path, readonly=True) as st:
-        assert st.get_meta("schema_version") == str(SCHEMA_VERSION)
-        assert st.conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-        assert st.count_models(include_deleted=True) == models
+    conn = sqlite3.connect(path)  # checked without lineage (which would upgrade it when opening)
+    try:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(
+            SCHEMA_VERSION
+        )
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert conn.execute("SELECT count(*) FROM models").fetchone()[0] == models
+    finally:
+        conn.close()
 
 
 # -- E1: a write lock held for long ---------------------------------------------------------------------
@@ -325,3 +349,151 @@ def test_c1_cycle_breaking_is_linear_and_only_over_what_changed(tmp_path: Path) 
                              aliases=default_registry().aliases)  # fmt: skip
         assert page.resolved is not None and page.resolved.exact == 1 and page.resolved.cycle == 0
         assert time.monotonic() - start < 1.0
+
+
+# -- D1: one writer at a time ------------------------------------------------------------------------
+def test_d1_a_second_crawl_is_refused_while_one_runs(sim5k: SimData, tmp_path: Path) -> None:
+    from lineage.sim.server import SimHub
+
+    path = tmp_path / "d1.sqlite"
+    # The first two requests stall: the first crawl is running while the others try.
+    with SimHub(sim5k.items, faults="stall@1,stall@2,stall_seconds=5", seed=2) as hub:
+        first = lineage_popen("crawl", "--endpoint", hub.url, "--store", str(path))
+        try:
+            deadline = time.monotonic() + 30
+            while not Path(f"{path}.lock").exists() or not path.exists():
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            time.sleep(0.3)
+            for extra in ([], ["--restart"], ["--full"]):
+                second = lineage("crawl", "--endpoint", hub.url, "--store", str(path), *extra)
+                one_line_error(second, "is being written by a crawl of", "pid", "since")
+        finally:
+            first.kill()
+            first.wait()
+        from lineage.store import open_store
+
+        with open_store(path, readonly=True) as st:
+            assert st.count_deleted() == 0, "no live model was tombstoned"
+            statuses = [c.status for c in st.crawls()]
+        assert statuses == ["running"], statuses  # the killed crawl, resumable; nothing abandoned
+        # Killed with SIGKILL: the kernel released the lock, so the crawl resumes.
+        done = lineage("crawl", "--endpoint", hub.url, "--store", str(path), "--format", "json")
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert '"resumed": true' in done.stdout
+
+
+# -- D2: two steps to an empty store -----------------------------------------------------------------
+def test_d2_a_full_crawl_of_an_empty_listing_does_not_empty_the_store(
+    demo3k_store: Path, tmp_path: Path
+) -> None:
+    from lineage.sim.server import SimHub
+    from lineage.store import open_store
+
+    path = tmp_path / "d2.sqlite"
+    path.write_bytes(demo3k_store.read_bytes())
+    with open_store(path) as st:  # a crawled store, not a demo one
+        st.set_meta("simulated", "false")
+        live = st.count_models()
+    with SimHub([]) as hub:
+        proc = lineage("crawl", "--full", "--endpoint", hub.url, "--store", str(path))
+        one_line_error(proc, "would mark", "--allow-mass-delete")
+    with open_store(path, readonly=True) as st:
+        assert st.count_models() == live and st.count_deleted() == 0
+    # The demo refuses to replace it, counting tombstoned models too.
+    with open_store(path) as st:
+        st.conn.execute("UPDATE models SET deleted_at = '2026-12-01T00:00:00.000Z'")
+    proc = lineage("demo", "--no-app", "--models", "200", "--store", str(path))
+    one_line_error(proc, "holds crawled (not simulated) data", "--force")
+    with open_store(path, readonly=True) as st:
+        assert st.count_models(include_deleted=True) == live
+
+
+# -- D3: a crawl in progress drops no lineage ----------------------------------------------------------
+def test_d3_an_interrupted_recrawl_leaves_no_pending_links(sim5k: SimData, tmp_path: Path) -> None:
+    """kill -9 during a --full re-crawl of an unchanged hub: every analysis still sees every link."""
+    import json
+    import signal
+    import time
+
+    from lineage.sim.server import SimHub
+    from lineage.store import open_store
+
+    path = tmp_path / "d3.sqlite"
+    with SimHub(sim5k.items) as hub:
+        first = lineage("crawl", "--endpoint", hub.url, "--store", str(path), "--format", "json")
+        assert first.returncode == 0, first.stderr[-1000:]
+        share_before = lineage("share", "--store", str(path), "--format", "json").stdout
+        tree_before = lineage("tree", "Qwen/Qwen2.5-7B", "--store", str(path), "--format", "json").stdout
+    with open_store(path, readonly=True) as st:
+        links = st.count_links()
+    with SimHub(sim5k.items, faults="stall:1.0,stall_seconds=1", seed=4) as hub:
+        proc = lineage_popen("crawl", "--full", "--endpoint", hub.url, "--store", str(path))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with open_store(path, readonly=True) as st:
+                if st.crawls()[-1].pages >= 2 and st.crawls()[-1].mode == "full" and len(st.crawls()) == 2:
+                    # a reader during the crawl sees the whole graph already
+                    assert st.resolution_counts().get("pending", 0) == 0
+                    break
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    with open_store(path, readonly=True) as st:
+        assert st.crawls()[-1].status == "running" and st.count_links() == links
+        assert st.resolution_counts().get("pending", 0) == 0
+    assert lineage("share", "--store", str(path), "--format", "json").stdout == share_before
+    assert lineage("tree", "Qwen/Qwen2.5-7B", "--store", str(path), "--format", "json").stdout == tree_before
+    info = json.loads(lineage("info", "--store", str(path), "--format", "json").stdout)
+    assert info["crawl_in_progress"] and "stopped before the end" in info["crawl_in_progress"]
+    note = lineage("share", "--store", str(path))
+    assert "note: crawl #2 (full) stopped before the end" in note.stdout
+
+
+# -- D4: the simulated flag ----------------------------------------------------------------------------
+def test_d4_the_simulated_flag_survives_a_kill_after_the_last_page(sim5k: SimData, tmp_path: Path) -> None:
+    from lineage.hub import CrawlConfig, Crawler
+    from lineage.sim.server import SimHub
+    from lineage.store import open_store
+
+    path = tmp_path / "d4.sqlite"
+    with SimHub(sim5k.items) as hub, open_store(path) as st:
+
+        class Killed(BaseException):
+            pass
+
+        def die(_: object) -> None:
+            raise Killed  # the process dies right after the last page's commit
+
+        crawler = Crawler(st, CrawlConfig(endpoint=hub.url, timeout=10, page_size=5000), on_page=die)
+        with pytest.raises(Killed):
+            crawler.run()
+        assert st.is_simulated(), "recorded with the page"
+        before = len(hub.request_log)
+        summary = Crawler(st, CrawlConfig(endpoint=hub.url, timeout=10)).run()  # resumes: no page left
+        assert summary.resumed and summary.complete and len(hub.request_log) == before
+        assert st.is_simulated()
+
+
+def test_d4_an_interrupted_demo_is_still_a_demo(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    path = tmp_path / "demo.sqlite"
+    proc = lineage_popen("demo", "--no-app", "--models", "60000", "--store", str(path))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # interrupted once the first crawl has stored models
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+            if conn.execute("SELECT count(*) FROM models").fetchone()[0] > 0:
+                conn.close()
+                break
+            conn.close()
+        except sqlite3.Error:
+            pass
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C in `make run`
+    proc.wait(30)
+    again = lineage("demo", "--no-app", "--models", "300", "--store", str(path))
+    assert again.returncode == 0, again.stderr[-1000:]
+    assert "holds crawled" not in again.stderr

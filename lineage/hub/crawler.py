@@ -127,6 +127,7 @@ class Crawler:
         started = self.clock.time()
         crawl, resumed = self._begin(mode, since, limit, restart)
         self._aliases = default_registry().aliases
+        self._origin = self.store.simulation() if self.store.count_models(include_deleted=True) else "unknown"
         progress = CrawlProgress(
             crawl.id,
             crawl.mode,
@@ -183,6 +184,16 @@ class Crawler:
             watermark=final.watermark,
             seconds=round(self.clock.time() - started, 3),
         )
+
+    def _origin_meta(self) -> dict[str, str] | None:
+        """The store's ``simulated`` flag once the server said what it is: ``true`` while
+        every crawl came from a simulated hub, ``false`` while every one came from a real hub,
+        ``mixed`` once both wrote to the store (it is then never replaced as a demo store)."""
+        if self.simulated is None:
+            return None
+        mine = "simulated" if self.simulated else "real"
+        origin = mine if self._origin in ("unknown", mine) else "mixed"
+        return {"simulated": {"simulated": "true", "real": "false", "mixed": "mixed"}[origin]}
 
     def _tombstone(self, crawl: CrawlState) -> None:
         """After a complete full crawl: mark what it did not list as deleted — unless that is
@@ -389,7 +400,7 @@ class Crawler:
             resolve=True,  # every commit leaves the graph complete: readers see no pending links
             aliases=self._aliases,
             # Recorded with the page that proved it, so a crawl resumed after its last page knows.
-            meta=None if self.simulated is None else {"simulated": "true" if self.simulated else "false"},
+            meta=self._origin_meta(),
         )
 
         progress.pages += batch.pages

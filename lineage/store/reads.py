@@ -137,8 +137,14 @@ class Reads:
             yield when, [r[0] for r in rows], [int(r[1]) for r in rows], [r[2] for r in rows]
 
     def is_simulated(self) -> bool:
-        """True when the data came from a simulated hub (``lineage simulate``/``demo``)."""
+        """True when all the data came from a simulated hub (``lineage simulate``/``demo``)."""
         return self.get_meta("simulated") == "true"
+
+    def simulation(self) -> str:
+        """Where the data came from: ``simulated``, ``real``, ``mixed`` (crawls of both kinds
+        wrote to this store), or ``unknown`` (nothing recorded yet)."""
+        flag = self.get_meta("simulated")
+        return {"true": "simulated", "false": "real", "mixed": "mixed"}.get(flag or "", "unknown")
 
     def crawl_status(self) -> str | None:
         """A sentence when the store is not the result of a finished crawl: a crawl is
@@ -170,5 +176,6 @@ class Reads:
             "watermark": self.last_watermark(),
             "crawl_in_progress": self.crawl_status(),
             "simulated": self.is_simulated(),
+            "data_from": self.simulation(),
             "schema_version": int(self.get_meta("schema_version") or 1),
         }
