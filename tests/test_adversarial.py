@@ -357,7 +357,7 @@ def test_d1_a_second_crawl_is_refused_while_one_runs(sim5k: SimData, tmp_path: P
 
     path = tmp_path / "d1.sqlite"
     # The first two requests stall: the first crawl is running while the others try.
-    with SimHub(sim5k.items, faults="stall@1,stall@2,stall_seconds=5", seed=2) as hub:
+    with SimHub(sim5k.items, faults="stall@1,stall@2,stall@3,stall_seconds=8", seed=2) as hub:
         first = lineage_popen("crawl", "--endpoint", hub.url, "--store", str(path))
         try:
             deadline = time.monotonic() + 30

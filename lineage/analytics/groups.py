@@ -53,18 +53,19 @@ class GroupIndex:
         self._index: dict[str, int] = {}
         self._codes = np.full(len(lin), -1, dtype=np.int64)
 
-    def names(self, root_ids: Sequence[str]) -> list[str]:
-        """The group name of each root id."""
+    def names(self, roots: IntArray) -> list[str]:
+        """The group name of each root (node numbers)."""
+        ids = _ids(self.lin, roots)
         if self.by == "org":
-            return [i.split("/", 1)[0] for i in root_ids]
-        pairs = self.registry.classify(root_ids)
+            return [i.split("/", 1)[0] for i in ids]
+        pairs = self.registry.classify(ids)
         return [family if self.by == "family" else region for family, region in pairs]
 
     def codes(self, roots: IntArray) -> IntArray:
         """Group code of each node of ``roots`` (root node numbers)."""
         need = unique_ints(roots[self._codes[roots] < 0])
         if len(need):
-            names = self.names([self.lin.ids[int(r)] for r in need])
+            names = self.names(need)
             new = np.empty(len(need), dtype=np.int64)
             for k, name in enumerate(names):
                 code = self._index.get(name)
@@ -74,6 +75,17 @@ class GroupIndex:
                 new[k] = code
             self._codes[need] = new
         return self._codes[roots]
+
+    def fill(self, roots: IntArray, names: Sequence[str]) -> None:
+        """Set the group names of ``roots`` (classified elsewhere)."""
+        new = np.empty(len(roots), dtype=np.int64)
+        for k, name in enumerate(names):
+            code = self._index.get(name)
+            if code is None:
+                code = self._index[name] = len(self.labels)
+                self.labels.append(name)
+            new[k] = code
+        self._codes[roots] = new
 
     def code_of(self, name: str) -> int | None:
         """The code of a group name (exact, else case-insensitive) among classified roots."""
@@ -99,24 +111,55 @@ def group_index(lin: Lineage, by: str = "family", registry: Registry | None = No
     index = per_graph.get(key)
     if index is None or index.registry is not reg:
         index = per_graph[key] = GroupIndex(lin, by, reg)
-        if lin.data_version is not None:
-            _with_cache(index, f"groups-{by}-{'none' if by == 'org' else reg.fingerprint}")
+        if lin.data_version is not None and not _load(index):
+            _classify_all(index, per_graph)
     return index
 
 
-def _with_cache(index: GroupIndex, name: str) -> None:
-    """Fill ``index`` for every root from the cache beside the snapshot, or classify every
-    root now and write the cache."""
-    lin = index.lin
-    cached = snapshot.load_extra(lin, name)
-    if cached is not None:
-        arrays, meta = cached
-        index.labels = list(meta["labels"])
-        index._index = {name: k for k, name in enumerate(index.labels)}
-        index._codes = np.array(arrays["codes"], dtype=np.int64)
-        return
-    index.codes(np.flatnonzero(lin.in_degree == 0))
-    snapshot.save_extra(lin, name, {"codes": index._codes.astype(np.int32)}, {"labels": index.labels})
+def _cache_name(index: GroupIndex) -> str:
+    return f"groups-{index.by}-{'none' if index.by == 'org' else index.registry.fingerprint}"
+
+
+def _load(index: GroupIndex) -> bool:
+    """Fill ``index`` from the cache beside the snapshot; False if there is none."""
+    cached = snapshot.load_extra(index.lin, _cache_name(index))
+    if cached is None:
+        return False
+    arrays, meta = cached
+    index.labels = list(meta["labels"])
+    index._index = {name: k for k, name in enumerate(index.labels)}
+    index._codes = np.array(arrays["codes"], dtype=np.int64)
+    return True
+
+
+def _classify_all(index: GroupIndex, per_graph: dict[tuple[str, int], GroupIndex]) -> None:
+    """Classify every root now and cache the result; family and region come from one pass of
+    the registry, so the other of the two is filled (and cached) at the same time."""
+    lin, reg = index.lin, index.registry
+    roots = np.flatnonzero(lin.in_degree == 0)
+    done = [index]
+    if index.by == "org":
+        index.codes(roots)
+    else:
+        pairs = reg.classify(_ids(lin, roots))
+        for by, k in (("family", 0), ("region", 1)):
+            target = (
+                index if by == index.by else per_graph.setdefault((by, id(reg)), GroupIndex(lin, by, reg))
+            )
+            if target is not index:
+                if target.labels:  # already classified some roots: leave it as it is
+                    continue
+                done.append(target)
+            target.fill(roots, [pair[k] for pair in pairs])
+    for item in done:
+        snapshot.save_extra(
+            lin, _cache_name(item), {"codes": item._codes.astype(np.int32)}, {"labels": item.labels}
+        )
+
+
+def _ids(lin: Lineage, nodes: IntArray) -> list[str]:
+    take = getattr(lin.ids, "take", None)
+    return list(take(nodes)) if take is not None else [lin.ids[int(i)] for i in nodes]
 
 
 def node_groups(

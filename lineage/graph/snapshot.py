@@ -284,6 +284,16 @@ class IdColumn(Sequence[str]):
             raise IndexError(i)
         return self.raw(k).decode("utf-8", "surrogatepass")
 
+    def take(self, nodes: npt.NDArray[np.int64] | Sequence[int]) -> list[str]:
+        """The ids of ``nodes``, decoded in one pass (much faster than ``ids[i]`` one by one)."""
+        at = np.asarray(nodes, dtype=np.int64)
+        starts, ends = self.offsets[at].tolist(), self.offsets[at + 1].tolist()
+        if len(at) > len(self) // 8:  # most of them: one copy of the blob, then plain slices
+            raw: bytes | memoryview = bytes(self.blob)
+        else:
+            raw = self.blob.data
+        return [bytes(raw[a:b]).decode("utf-8", "surrogatepass") for a, b in zip(starts, ends, strict=True)]
+
     def __iter__(self) -> Iterator[str]:
         raw = bytes(self.blob)
         offs = self.offsets.tolist()
