@@ -26,7 +26,7 @@ import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
-from lineage.sim.server import DEFAULT_LIST_FIELDS, FaultRule, FaultSpec, SimHub
+from lineage.sim.server import DEFAULT_LIST_FIELDS, FaultRule, FaultSpec, SimHub, SimHubError
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared/data/real-sample"
 RELATIONS = ("finetune", "adapter", "quantized", "merge")
@@ -521,6 +521,34 @@ def test_stop_closes_kept_alive_connections() -> None:
             client.get(f"{hub.url}/api/models")
 
 
+def test_busy_or_bad_address_is_one_clear_error() -> None:
+    with SimHub(make_items(3)) as first:
+        port = int((first.url or "").rsplit(":", 1)[1])
+        with pytest.raises(SimHubError, match=rf"127\.0\.0\.1:{port}.*already in use.*--port") as busy:
+            SimHub(make_items(3)).start(port=port)
+        assert isinstance(busy.value, OSError) and "\n" not in str(busy.value)
+        with pytest.raises(SimHubError, match="already in use"):
+            SimHub().serve_forever("127.0.0.1", port)
+    for bad in (70000, -1):
+        with pytest.raises(SimHubError, match=rf"127\.0\.0\.1:{bad}.*out of range.*--port"):
+            SimHub().start(port=bad)
+
+
+@pytest.mark.parametrize("port", ["busy", "99999"])
+def test_simhub_command_on_a_bad_port_prints_one_line(port: str) -> None:
+    from click.testing import CliRunner
+
+    from lineage.cli import cli
+
+    with SimHub(make_items(3)) as first:
+        number = (first.url or "").rsplit(":", 1)[1] if port == "busy" else port
+        result = CliRunner().invoke(cli, ["simhub", "--data", str(SAMPLE), "--port", number])
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot serve on 127.0.0.1:" + number), lines
+    assert "Traceback" not in result.output and "Serving" not in result.output
+
+
 # --------------------------------------------------------------------------------------------
 # faults through the real client
 
@@ -774,3 +802,30 @@ def test_fault_spec_errors(bad: str) -> None:
     assert "bad fault spec item" in str(err.value)
     with pytest.raises(ValueError):
         SimHub(faults=bad)
+
+
+def test_fake_hub_shares_no_code_with_the_code_it_tests() -> None:
+    """The simulated Hub (generator and server) imports nothing from lineage outside lineage.sim
+    (only the demo, which crawls it, may use the crawler and the store)."""
+    import ast
+
+    import lineage.sim
+
+    sim_dir = Path(lineage.sim.__file__).parent
+    checked = 0
+    for path in sorted(sim_dir.glob("*.py")):
+        if path.name == "demo.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                assert node.level == 0, f"{path.name}: relative import"
+                names = [node.module or ""]
+            for name in names:
+                assert not (name == "lineage" or name.startswith("lineage.")) or name.startswith(
+                    "lineage.sim."
+                ), f"{path.name} imports {name}"
+        checked += 1
+    assert checked >= 6
