@@ -164,7 +164,9 @@ def app_demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from lineage.sim.demo import build_demo_store
 
     path = tmp_path_factory.mktemp("app-demo") / "demo.sqlite"
-    build_demo_store(path, models=1_500, seed=5, snapshots=1)
+    # 6,000 models: since the simulator follows the real Hub (28% of models declare a base), a
+    # smaller hub has no Qwen tree big enough for the Explore tests (BIG in test_app.py).
+    build_demo_store(path, models=6_000, seed=1, snapshots=1)
     return path
 
 
