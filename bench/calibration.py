@@ -167,6 +167,13 @@ def report(fig: Figures, facts: Path = FACTS) -> str:
     real_hub = int(pub_top[0]["hub_models"])
     scale = real_hub / max(1, fig.top_hub_models)
     out: list[str] = []
+    out.append(
+        f"Scale: the simulated hub has {fig.top_hub_models:,} models on {TOP_SNAPSHOT}, the published one "
+        f"{real_hub:,}: multiply simulated counts by {scale:.2f} to compare them. Months are the child's "
+        "createdAt month (ModelRank counts a model when it first appears in a weekly snapshot). Shares "
+        "and per-model degrees compare directly; distinct counts (active bases, unique parents) grow "
+        "slower than the hub, so compare those at the published size (--models 3000000).\n"
+    )
     out.append(f"## monthly.csv — simulated ({fig.models:,} models) vs published\n")
     out.append("Each cell: simulated / published. Counts are the simulator's own (not rescaled).\n")
     cols = [
@@ -225,7 +232,7 @@ def report(fig: Figures, facts: Path = FACTS) -> str:
     for base, count in fig.top_parents:
         out.append(f"| {base} | {count:,} | {count / max(1, fig.top_hub_models) * 1e6:,.0f} |")
     out.append("\n## totals.csv — simulated vs published\n")
-    out.append("| figure | simulated | published | note |")
+    out.append(f"| figure | simulated | simulated x {scale:.2f} | published |")
     out.append("|---|---|---|---|")
     t = fig.totals
     pub = {
@@ -233,60 +240,65 @@ def report(fig: Figures, facts: Path = FACTS) -> str:
         for row in pub_totals
         if row["figure"] != "models on the Hub" or row["date"] == TOTALS_DATE
     }
+
+    def count(key: str) -> tuple[str, str]:
+        return f"{t[key]:,.0f}", f"{t[key] * scale:,.0f}"
+
+    def share(key: str) -> tuple[str, str]:
+        return _pct(t[key]), ""
+
     lines = [
-        (
-            "models on the Hub (2025-10-23)",
-            f"{t['models on the Hub']:,.0f}",
-            pub["models on the Hub"]["value"],
-        ),
+        ("models on the Hub (2025-10-23)", *count("models on the Hub"), pub["models on the Hub"]["value"]),
         (
             "share with a declared base",
-            _pct(t["share with a declared base"]),
+            *share("share with a declared base"),
             pub["models with baseModels"]["note"],
         ),
         *(
             (
                 f"relation {rel}",
-                _pct(t[f"relation {rel}"]),
-                pub[f"baseModels relation {rel}"]["note"].split(" ")[0],
+                *share(f"relation {rel}"),
+                pub[f"baseModels relation {rel}"]["note"].split()[0],
             )
             for rel in RELATIONS
         ),
         (
             "30-day downloads > 0",
-            _pct(t["30-day downloads > 0"]),
+            *share("30-day downloads > 0"),
             pub["models with 30-day downloads > 0"]["note"],
         ),
         (
             "all-time downloads > 0",
-            _pct(t["all-time downloads > 0"]),
+            *share("all-time downloads > 0"),
             pub["models with all-time downloads > 0"]["note"],
         ),
         (
             "median all-time downloads",
             f"{t['median all-time downloads']:.0f}",
+            "",
             pub["median all-time downloads"]["value"],
         ),
-        ("network models (2026-02)", f"{t['network models']:,}", pub["lineage network: models"]["value"]),
-        ("network edges", f"{t['network edges']:,}", pub["lineage network: edges"]["value"]),
+        ("network models (2026-02)", *count("network models"), pub["lineage network: models"]["value"]),
+        ("network edges", *count("network edges"), pub["lineage network: edges"]["value"]),
         (
             "network unique parents",
-            f"{t['network unique parents']:,}",
+            *count("network unique parents"),
             pub["lineage network: unique parents"]["value"],
         ),
         (
             "children with a single parent",
-            _pct(t["single-parent share"]),
+            *share("single-parent share"),
             pub["children with a single parent"]["value"],
         ),
         (
             "most parents of one model",
             str(t["most parents of one model"]),
+            "",
             pub["most parents of one model"]["value"],
         ),
     ]
-    for name, sim, real in lines:
-        out.append(f"| {name} | {sim} | {real} | |")
+    for name, sim, scaled, real in lines:
+        out.append(f"| {name} | {sim} | {scaled} | {real} |")
     return "\n".join(out) + "\n"
 
 

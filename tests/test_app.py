@@ -32,7 +32,7 @@ ENTRY = ROOT / "lineage" / "app" / "main.py"
 TIMEOUT = 60
 
 # A Qwen base model with many derivatives (some quantized) in the simulated hub of app_demo_store.
-BIG = "Qwen/Qwen2-7B"
+BIG = "Qwen/Qwen1.5-7B"
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -261,8 +261,7 @@ def test_pipeline_date_and_download_filters(
 
 
 def test_cap_summarises_the_rest(app: Callable[..., AppTest], app_demo_store: Path) -> None:
-    # The cap is at least 50: centre on the small base that bulk uploads gave the most children.
-    at = explore(app, app_demo_store, "Qwen/Qwen1.5-0.5B")
+    at = explore(app, app_demo_store)
     total = len(models(at))
     at.number_input(key="ex_cap").set_value(50).run()
     nodes, _ = graph_data(at)
@@ -478,7 +477,7 @@ def test_export_unavailable_message(
 def test_quality_page(app: Callable[..., AppTest], app_demo_store: Path) -> None:
     at = app(app_demo_store, "quality")
     assert [m.label for m in at.metric] == ["Models", "Parent links", "Crawls", "Repairs and skips"]
-    assert at.metric[0].value == "6,000"  # the models of app_demo_store
+    assert at.metric[0].value == "20,000"  # the models of app_demo_store
     repairs = at.dataframe[1].value
     assert {"kind", "count", "meaning", "examples"} <= set(repairs.columns) and len(repairs)
     assert "exact" in at.dataframe[2].value["resolution"].tolist()

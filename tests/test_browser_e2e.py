@@ -45,7 +45,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-BIG = "Qwen/Qwen2-7B"  # as in test_app.py
+BIG = "Qwen/Qwen1.5-7B"  # as in test_app.py
 FRAME = "iframe[title^='Lineage graph']"
 
 # JS run in the app's page: the graph iframe is same-origin (srcdoc), so its globals are readable.

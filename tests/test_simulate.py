@@ -167,7 +167,8 @@ def test_every_kind_of_dirt_is_injected(hub200k: Hub) -> None:
 
 def test_truth_marks_bulk_uploads_and_licences() -> None:
     pairs = list(generate(20_000, 3))
-    keys = {"bulk", "bulk_episode", "license", "license_name", "license_class", "license_drift", "first_party"}
+    keys = {"bulk", "bulk_episode", "first_party", "license", "license_name", "license_class"}
+    keys.add("license_drift")
     assert all(keys <= set(t) for _, t in pairs)
     bulk = [t for _, t in pairs if t["bulk"]]
     assert bulk and all(t["bulk_episode"].startswith("bulk-") and t["parents"] for t in bulk)

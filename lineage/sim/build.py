@@ -19,6 +19,7 @@ small constants.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import random
@@ -38,6 +39,7 @@ MAX_DEPTH = 20
 LEGACY_TS = release_ts("legacy")
 _MERGE_K = [k for k, _ in MERGE_SIZES]
 _MERGE_CUM = list(itertools.accumulate(p for _, p in MERGE_SIZES))
+_INDIE_CUM = list(itertools.accumulate(p for _, p in INDIE_LICENSES))
 _TEMPLATES = (
     "{base}-task{task}-{k}",
     "task-{task}-{org}-{base}-{k}",
@@ -111,6 +113,21 @@ class Structure:
         self.modality.append(modality)
         self.license.append(self.license_code(lic))
         self.bulk.append(bulk)
+        if not parents:  # a root (most models): the fast path
+            self.p_start.append(len(self.p_flat))
+            self.depth.append(0)
+            self.root_single.append(i)
+            return i
+        if len(parents) == 1 and parents[0] < n:  # one parent: its roots, one level deeper
+            p = parents[0]
+            self.p_flat.append(p)
+            self.p_start.append(len(self.p_flat))
+            self.depth.append(min(self.depth[p] + 1, 127))
+            r = self.root_single[p]
+            self.root_single.append(r)
+            if r < 0:
+                self.root_multi[i] = self.root_multi[p]
+            return i
         depth = 0
         rootset: set[int] = set()
         for p in parents:
@@ -123,9 +140,7 @@ class Structure:
                 depth = max(depth, self.depth[p] + 1)
         self.p_start.append(len(self.p_flat))
         self.depth.append(min(depth, 127))
-        if not parents:
-            self.root_single.append(i)
-        elif len(rootset) == 1:
+        if len(rootset) == 1:
             self.root_single.append(next(iter(rootset)))
         else:
             self.root_single.append(-1)
@@ -289,12 +304,7 @@ class _Builder:
 
     def add_root(self, t: float, mid: str | None = None, legacy: bool = False) -> None:
         rng = self.rng
-        x, lic = rng.random(), INDIE_LICENSES[-1][0]
-        for lic_i, p in INDIE_LICENSES:
-            x -= p
-            if x <= 0:
-                lic = lic_i
-                break
+        lic = INDIE_LICENSES[min(len(INDIE_LICENSES) - 1, bisect.bisect(_INDIE_CUM, rng.random()))][0]
         modality = INDIE_MODALITIES[int(rng.random() * len(INDIE_MODALITIES))]
         i = self.s.add(
             mid or f"{self.user()}/indie-model-{len(self.s.ids)}",

@@ -111,13 +111,13 @@ _TABLE = """
    Qwen/Qwen2-7B@2024-06-04 w=2
    Qwen/Qwen2-7B-Instruct@2024-06-04 <^ w=4
    Qwen/Qwen2.5-0.5B@2024-09-15 w=2
-   Qwen/Qwen2.5-0.5B-Instruct@2024-09-16 <^ w=5
+   Qwen/Qwen2.5-0.5B-Instruct@2024-09-16 <^ w=0
    Qwen/Qwen2.5-1.5B@2024-09-15 w=2
-   Qwen/Qwen2.5-1.5B-Instruct@2024-09-16 <^ w=5
+   Qwen/Qwen2.5-1.5B-Instruct@2024-09-16 <^ w=0
    Qwen/Qwen2.5-3B@2024-09-15 w=1 lic=other:qwen-research
    Qwen/Qwen2.5-3B-Instruct@2024-09-16 <^ w=3 lic=other:qwen-research
    Qwen/Qwen2.5-7B@2024-09-15 w=3
-   Qwen/Qwen2.5-7B-Instruct@2024-09-16 <^ w=7
+   Qwen/Qwen2.5-7B-Instruct@2024-09-16 <^ w=0
    Qwen/Qwen2.5-14B@2024-09-15 w=1
    Qwen/Qwen2.5-14B-Instruct@2024-09-16 <^ w=3
    Qwen/Qwen2.5-72B@2024-09-15 w=0.5 lic=other:qwen
@@ -183,7 +183,7 @@ _TABLE = """
    google/gemma-3-1b-pt@2025-03-12 w=1
    google/gemma-3-1b-it@2025-03-12 <^ w=4
    google/gemma-3-4b-pt@2025-03-12 w=1
-   google/gemma-3-4b-it@2025-03-12 <^ w=5
+   google/gemma-3-4b-it@2025-03-12 <^ w=0
    google/gemma-3-27b-pt@2025-03-12 w=0.5
    google/gemma-3-27b-it@2025-03-12 <^ w=3
    google/gemma-3-270m@2025-08-14 w=1
@@ -280,14 +280,14 @@ _TABLE = """
 == DistilBERT us weights=20,10,5,4,2.5,2,1.5,1.2,1,1 pipe=fill-mask p_off=0.85
    distilbert/distilbert-base-uncased@legacy w=0
    distilbert/distilbert-base-multilingual-cased@legacy w=2
-== Stable_Diffusion eu weights=10,30,14,7,4,2.5,1.5,1.2,1,1 pipe=text-to-image p_off=0.8
+== Stable_Diffusion eu weights=10,30,14,7,4,2.5,1.5,1.2,1,1 pipe=text-to-image p_off=0.6
    CompVis/stable-diffusion-v1-4@2022-08-10 w=3 lic=creativeml-openrail-m
    runwayml/stable-diffusion-v1-5@2022-10-20 w=5 lic=creativeml-openrail-m
    stabilityai/stable-diffusion-2-1@2022-12-06 w=2 lic=openrail++
    stabilityai/stable-diffusion-xl-base-1.0@2023-07-25 w=0 lic=openrail++
    stabilityai/stable-diffusion-3-medium@2024-06-12 w=2 lic=other:stabilityai-ai-community
    stabilityai/stable-diffusion-3.5-large@2024-10-22 w=2 lic=other:stabilityai-ai-community
-== FLUX eu weights=0,0,0,0,0,12,8,4,3,3 pipe=text-to-image p_off=0.85
+== FLUX eu weights=0,0,0,0,0,12,8,4,3,3 pipe=text-to-image p_off=0.5
    black-forest-labs/FLUX.1-dev@2024-07-31 w=0 lic=$FLUX_NC
    black-forest-labs/FLUX.1-schnell@2024-07-31 w=2 lic=apache-2.0
    black-forest-labs/FLUX.1-Kontext-dev@2025-05-28 w=3 pipe=image-to-image lic=$FLUX_NC

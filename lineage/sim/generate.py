@@ -23,9 +23,10 @@ which one (an episode is one author's derivatives of one base within one day);
 ``license`` / ``license_name``: the licence the listing declares (``license:<id>`` tag;
 ``cardData.license_name`` for ``other``, None without a card), ``license_class``
 (:mod:`lineage.sim.licenses`), and ``license_drift``: the sorted ids of the parents whose
-terms this model drops (a parent with a non-commercial or model-specific licence, this model
-declaring a more permissive class). ``license_drift`` (default 0.03) sets how often a derivative
-of such a parent drifts.
+terms this model drops (the parent's listing declares a non-commercial or model-specific
+licence, this model's a more permissive class; both as declared, so a detector reading the
+listings finds exactly these). The ``license_drift`` argument of :func:`generate` (default
+0.03) is the probability that a derivative of such a parent drifts.
 
 Memory is linear in ``n`` with small constants (flat arrays, no per-model objects).
 

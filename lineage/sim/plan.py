@@ -109,16 +109,21 @@ def _ipf(seed: list[list[float]], rows: list[float], cols: list[float]) -> list[
         return [[0.0] * len(cols) for _ in rows]
     rows = [r * total_c / total_r for r in rows]
     x = [[s if rows[f] > 0 and cols[c] > 0 else 0.0 for c, s in enumerate(row)] for f, row in enumerate(seed)]
-    for _ in range(60):
+    for _ in range(100):
         for f, row in enumerate(x):
             s = sum(row)
             if s > 0:
                 x[f] = [v * rows[f] / s for v in row]
+        worst = 0.0
         for c in range(len(cols)):
             s = sum(row[c] for row in x)
             if s > 0:
+                factor = cols[c] / s
+                worst = max(worst, abs(factor - 1))
                 for row in x:
-                    row[c] *= cols[c] / s
+                    row[c] *= factor
+        if worst < 1e-6:
+            break
     return x
 
 
