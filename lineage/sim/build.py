@@ -179,7 +179,6 @@ class _Builder:
         self.kids: dict[int, int] = {}  # children of community models so far
         self.index: dict[str, int] = {}  # catalog id -> model index
         self.official_cum: dict[tuple[int, int], tuple[list[int], list[float]]] = {}
-        self.same_modality: dict[int, tuple[list[int], list[float]]] = {}
         self.ghost_count = 0
         self.bulk_authors = max(1, round(self._bulk_total() / max(1.0, self._episode_size()) / 3))
         self.first_release = [min(release_ts(m.date) for m in fam.models) for fam in FAMILIES]

@@ -35,7 +35,6 @@ from lineage.sim.shape import (
     RELATIONS_BEFORE,
     ROOTS_PER_MONTH,
     curve,
-    month_index,
     month_key,
 )
 
@@ -245,9 +244,3 @@ def _family_of(model_id: str) -> int:
         if any(m.id == model_id for m in fam.models):
             return f
     raise KeyError(model_id)  # pragma: no cover - HEADLINE names catalog models only
-
-
-def month_of(t: float) -> int:
-    """The :func:`~lineage.sim.shape.month_index` of a time."""
-    d = datetime.fromtimestamp(t, UTC)
-    return month_index(f"{d.year}-{d.month:02d}")
