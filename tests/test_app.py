@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ENTRY = ROOT / "lineage" / "app" / "main.py"
 TIMEOUT = 60
 
-BIG = "Qwen/Qwen-7B"  # a base model with many derivatives in the simulated hub
+# A Qwen base model with many derivatives (some quantized) in the simulated hub of app_demo_store.
+BIG = "Qwen/Qwen1.5-7B"
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -476,7 +477,7 @@ def test_export_unavailable_message(
 def test_quality_page(app: Callable[..., AppTest], app_demo_store: Path) -> None:
     at = app(app_demo_store, "quality")
     assert [m.label for m in at.metric] == ["Models", "Parent links", "Crawls", "Repairs and skips"]
-    assert at.metric[0].value == "1,500"
+    assert at.metric[0].value == "20,000"  # the models of app_demo_store
     repairs = at.dataframe[1].value
     assert {"kind", "count", "meaning", "examples"} <= set(repairs.columns) and len(repairs)
     assert "exact" in at.dataframe[2].value["resolution"].tolist()

@@ -45,7 +45,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-BIG = "Qwen/Qwen-7B"
+BIG = "Qwen/Qwen1.5-7B"  # as in test_app.py
 FRAME = "iframe[title^='Lineage graph']"
 
 # JS run in the app's page: the graph iframe is same-origin (srcdoc), so its globals are readable.
@@ -196,7 +196,7 @@ def test_explore_filter_and_export(browser: Any, app_demo_store: Path) -> None:
         assert g["count"] > 0 and g["models"] == len(expected.nodes)
         assert page.evaluate(f"""() => document.querySelector("{FRAME}").contentWindow.nodes.get()
                                  .some(n => n.model === {json.dumps(BIG)})""")
-        assert "model=Qwen%2FQwen-7B" in page.url
+        assert "model=" + BIG.replace("/", "%2F") in page.url
         shot(page, "e2e-02-graph")
 
         child = lin.ids[int(max(lin.children(big).tolist(), key=lambda c: (len(lin.children(c)), c)))]

@@ -467,7 +467,8 @@ def test_store_stream_is_chunked_and_memory_flat(demo3k_store: Path, tmp_path: P
     with open_store(demo3k_store, readonly=True) as st:
         src = StoreSource(st, chunk=100)
         sizes = [len(c) for c in src.node_chunks()] + [len(c) for c in src.edge_chunks()]
-        assert max(sizes) == 100 and len(sizes) > 40
+        # 3,000 nodes and (28% of models declaring a base, as on the real Hub) about 800 links
+        assert max(sizes) == 100 and len(sizes) > 35
         peaks = {}
         for chunk in (100, 100_000):
             export_store(st, "graphml", tmp_path / f"warm-{chunk}.graphml", chunk=chunk)

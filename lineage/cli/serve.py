@@ -161,7 +161,7 @@ def simulate(n: int, seed: int, out: Path, dirt: float) -> None:
 @click.option("--faults", metavar="SPEC", help="Fault injection, e.g. '503:0.05,stall:0.01,quota=500'.")
 def simhub(n: int | None, seed: int, data: Path | None, port: int, host: str, faults: str | None) -> None:
     """Serve a simulated Hugging Face Hub API on 127.0.0.1 (for tests, benchmarks, demos)."""
-    from lineage.sim.server import SimHub
+    from lineage.sim.server import SimHub, SimHubError
 
     if (n is None) == (data is None):
         raise click.UsageError("give exactly one of --models N or --data DIR")
@@ -172,9 +172,12 @@ def simhub(n: int | None, seed: int, data: Path | None, port: int, host: str, fa
 
         assert n is not None
         hub = SimHub((item for item, _ in generate(n, seed)), faults=faults, seed=seed)
-    click.echo(
-        f"Serving {len(hub):,} models at http://{host}:{port}  (Ctrl-C to stop)\n"
-        f"  crawl it: lineage crawl --endpoint http://{host}:{port}",
-        err=True,
-    )
-    hub.serve_forever(host, port)
+
+    def ready(url: str) -> None:
+        click.echo(f"Serving {len(hub):,} models at {url}  (Ctrl-C to stop)", err=True)
+        click.echo(f"  crawl it: lineage crawl --endpoint {url}", err=True)
+
+    try:
+        hub.serve_forever(host, port, ready=ready)
+    except SimHubError as exc:
+        raise click.ClickException(str(exc)) from None
