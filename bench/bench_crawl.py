@@ -19,11 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import orjson
-from common import OUT, free_port, machine, peak_rss_mb
+from common import OUT, free_port, machine, peak_rss_mb, simulated_hub
 
 from lineage.hub import CrawlConfig, Crawler
 from lineage.records import normalize_item
-from lineage.sim.generate import write_hub
 from lineage.store import delete_store, open_store
 
 
@@ -36,9 +35,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", type=int, default=1_000_000)
     args = ap.parse_args()
-    data = OUT / f"sim-{args.models}"
-    if not (data / "models.jsonl").exists():
-        write_hub(data, args.models, 0)
+    data = simulated_hub(args.models)  # (re)written when the generator changed
     port = free_port()
     hub = subprocess.Popen(
         [sys.executable, "-m", "lineage", "simhub", "--data", str(data), "--port", str(port)],

@@ -94,10 +94,13 @@ def served_hub(data: Path) -> Iterator[str]:
 
 def simulated_hub(models: int, seed: int = 0) -> Path:
     """``bench/out/sim-<models>[-<seed>]/`` written by ``lineage simulate`` (once, cached)."""
-    from lineage.sim.generate import write_hub
+    import orjson
+
+    from lineage.sim.generate import GENERATOR_VERSION, write_hub
 
     data = OUT / (f"sim-{models}" if seed == 0 else f"sim-{models}-{seed}")
-    if not (data / "meta.json").exists():
+    meta = data / "meta.json"
+    if not meta.exists() or orjson.loads(meta.read_bytes()).get("version") != GENERATOR_VERSION:
         print(f"simulating {models:,} models into {data} ...", file=sys.stderr)
         write_hub(data, models, seed)
     return data
@@ -113,9 +116,9 @@ def simulated_store(models: int, seed: int = 0) -> Path:
 
     OUT.mkdir(exist_ok=True)
     path = OUT / f"store-{models}-{seed}.sqlite"
-    if path.exists():
-        return path
     data = simulated_hub(models, seed)
+    if path.exists() and path.stat().st_mtime >= (data / "meta.json").stat().st_mtime:
+        return path  # built from the current simulated hub
     tmp = path.with_suffix(".building")
     delete_store(tmp)
     print(f"building a {models:,}-model store (serve, crawl) at {path} ...", file=sys.stderr)
@@ -123,6 +126,7 @@ def simulated_store(models: int, seed: int = 0) -> Path:
     with served_hub(data) as url, open_store(tmp) as store:
         Crawler(store, CrawlConfig(endpoint=url)).run("full")
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    delete_store(path)  # an older build, from another simulated hub
     tmp.rename(path)
     print(f"  built in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     return path

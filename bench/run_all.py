@@ -35,7 +35,9 @@ def main() -> None:
         print(f"== {name} ({script.name} --models {args.models:,})", flush=True)
         start = time.perf_counter()
         code = subprocess.call([sys.executable, str(script), "--models", str(args.models)])
-        print(f"== {name}: {'ok' if code == 0 else f'FAILED ({code})'} in {time.perf_counter() - start:.0f} s\n")
+        print(
+            f"== {name}: {'ok' if code == 0 else f'FAILED ({code})'} in {time.perf_counter() - start:.0f} s\n"
+        )
         if code:
             failed.append(name)
     if failed:

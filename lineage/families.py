@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import os
 import re
@@ -151,6 +152,12 @@ class Registry:
         setattr_(self, "_family_region", family_region)
         setattr_(self, "_alias_lc", {old.lower(): new for old, new in self.aliases.items()})
         setattr_(self, "_cache", {})
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A short digest of everything that decides a classification (caches key on it)."""
+        text = repr((self.families, self.rules, sorted(self.regions.items()), sorted(self.aliases.items())))
+        return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
 
     # -- single lookups -------------------------------------------------------------------
 

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ENTRY = ROOT / "lineage" / "app" / "main.py"
 TIMEOUT = 60
 
-BIG = "Qwen/Qwen-7B"  # a base model with many derivatives in the simulated hub
+# A Qwen base model with many derivatives (some quantized) in the simulated hub of app_demo_store.
+BIG = "Qwen/Qwen1.5-7B"
 
 
 @pytest.fixture

@@ -164,7 +164,10 @@ def app_demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from lineage.sim.demo import build_demo_store
 
     path = tmp_path_factory.mktemp("app-demo") / "demo.sqlite"
-    build_demo_store(path, models=1_500, seed=5, snapshots=1)
+    # 20,000 models (the demo's default): since the simulator follows the real Hub (28% of models
+    # declare a base, spread over many bases), a small hub has no Qwen tree big enough for the
+    # Explore tests (BIG in test_app.py).
+    build_demo_store(path, models=20_000, seed=1, snapshots=1)
     return path
 
 

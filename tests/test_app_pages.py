@@ -286,7 +286,7 @@ def test_export_unavailable_message(
 def test_quality_page(app: Callable[..., AppTest], app_demo_store: Path) -> None:
     at = app(app_demo_store, "quality")
     assert [m.label for m in at.metric] == ["Models", "Parent links", "Crawls", "Repairs and skips"]
-    assert at.metric[0].value == "1,500"
+    assert at.metric[0].value == "20,000"  # the models of app_demo_store
     repairs = at.dataframe[1].value
     assert {"kind", "count", "meaning", "examples"} <= set(repairs.columns) and len(repairs)
     assert "exact" in at.dataframe[2].value["resolution"].tolist()

@@ -27,7 +27,7 @@ from lineage.graph import Lineage
 pytestmark = pytest.mark.browser
 __all__ = ["browser"]  # the fixture, imported
 
-BIG = "Qwen/Qwen-7B"
+BIG = "Qwen/Qwen1.5-7B"  # as in test_app.py
 
 
 def test_explore_filter_and_export(browser: Any, app_demo_store: Path) -> None:

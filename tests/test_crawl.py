@@ -258,9 +258,23 @@ def _store_dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             "crawls": conn.execute(
                 "SELECT mode, status, models, new_models, duplicates, skipped, watermark FROM crawls"
             ).fetchall(),
+            "meta": conn.execute(
+                "SELECT key, value FROM meta WHERE key NOT IN ('data_version') ORDER BY key"
+            ).fetchall(),
         }
     finally:
         conn.close()
+
+
+def _crawl_done(path: Path) -> bool:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            return conn.execute("SELECT status FROM crawls ORDER BY id DESC LIMIT 1").fetchone() == ("done",)
+        finally:
+            conn.close()
+    except sqlite3.Error:  # nothing committed yet
+        return False
 
 
 def _committed_pages(path: Path) -> int:
@@ -277,47 +291,48 @@ def _committed_pages(path: Path) -> int:
 
 @pytest.mark.slow
 def test_kill_9_at_random_points_ends_identical(sim100k: SimData, tmp_path: Path) -> None:
-    """A crawl killed with SIGKILL at random instants, restarted each time, ends with exactly
-    the store an uninterrupted crawl produces."""
+    """A crawl killed with SIGKILL at 20 random instants (and 3 more after its last page, while
+    it settles links and refreshes the graph snapshot), restarted each time, ends with exactly
+    the store an uninterrupted crawl produces — every table, and the simulated flag."""
     rng = random.Random(20261123)
-    with SimHub(sim100k.items, faults="stall:0.02,stall_seconds=0.3", seed=1) as hub:
+    # Every page takes 0.15 s: the crawl lasts long enough for 20 kills at random instants.
+    with SimHub(sim100k.items, faults="stall:1.0,stall_seconds=0.15", seed=1) as hub:
         clean = tmp_path / "clean.sqlite"
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         cmd = [sys.executable, "-m", "lineage", "crawl", "--endpoint", hub.url, "--format", "json"]
         subprocess.run([*cmd, "--store", str(clean)], check=True, env=env, capture_output=True)
         killed = tmp_path / "killed.sqlite"
-        # Kill points: at random page counts of the committed crawl, each followed by a random
-        # extra delay so the kill lands mid-request, mid-parse or mid-commit; the first one
-        # before anything was committed.
-        targets = [0, *sorted(rng.sample(range(5, 95), 4))]
-        kills = []
-        for target in targets:
+        kills: list[int] = []
+        while len(kills) < 23:
             proc = subprocess.Popen(
                 [*cmd, "--store", str(killed)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
-            deadline = time.monotonic() + 120
-            while proc.poll() is None and time.monotonic() < deadline:
-                if _committed_pages(killed) >= target:
-                    time.sleep(rng.uniform(0.0, 0.25))
-                    break
-                time.sleep(0.01)
-            if proc.poll() is not None:
-                break  # finished before this kill point
+            if len(kills) < 20:  # anywhere: before the first commit, mid-request, mid-commit
+                time.sleep(rng.uniform(0.3, 3.5))
+            else:  # once every page is committed: while links settle and the snapshot is written
+                deadline = time.monotonic() + 120
+                while proc.poll() is None and _committed_pages(killed) < 100 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                time.sleep(rng.uniform(0.0, 0.5))
+            if proc.poll() is not None or _crawl_done(killed):
+                proc.wait()
+                break  # it finished before this kill point: another run would be a new crawl
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
             kills.append(_committed_pages(killed))
         final = subprocess.run([*cmd, "--store", str(killed)], env=env, capture_output=True, timeout=300)
         assert final.returncode == 0, final.stderr[-2000:]
-    assert len(kills) == 5, kills
-    # Really killed at different points: before any commit, between commits (a commit holds up
-    # to 20 pages), and possibly after the last page while links were being resolved.
-    assert kills[0] == 0 and len(set(kills)) >= 3 and any(0 < k < 100 for k in kills), kills
+    assert len(kills) >= 20, kills
+    # Really killed at different points: before any commit, between commits, and after the
+    # last page while links were settled and the snapshot written.
+    assert len(set(kills)) >= 4 and any(0 < k < 100 for k in kills), kills
     a, b = _store_dump(clean), _store_dump(killed)
     assert b["crawls"][0][1] == "done"
-    for table in ("models", "links", "snapshots", "repairs", "crawls"):
+    for table in ("models", "links", "snapshots", "repairs", "crawls", "meta"):
         assert a[table] == b[table], table
     with open_store(killed, readonly=True) as st:
         assert_equals_truth(st, sim100k)
+        assert st.is_simulated()
 
 
 def test_lone_surrogates_and_huge_numbers_do_not_stop_a_crawl(tmp_store: Store) -> None:

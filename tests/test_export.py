@@ -28,8 +28,8 @@ from click.testing import CliRunner
 from conftest import ingest_items
 
 from lineage.cli import cli
+from lineage.export import _MODULES as MODULES
 from lineage.export import (
-    _BUFFER,
     FORMATS,
     NODE_ATTRS,
     GraphSource,
@@ -42,7 +42,6 @@ from lineage.export import (
     safe_filename,
     select,
 )
-from lineage.export import _MODULES as MODULES
 from lineage.graph import Lineage
 from lineage.store import open_store
 
@@ -468,7 +467,8 @@ def test_store_stream_is_chunked_and_memory_flat(demo3k_store: Path, tmp_path: P
     with open_store(demo3k_store, readonly=True) as st:
         src = StoreSource(st, chunk=100)
         sizes = [len(c) for c in src.node_chunks()] + [len(c) for c in src.edge_chunks()]
-        assert max(sizes) == 100 and len(sizes) > 40
+        # 3,000 nodes and (28% of models declaring a base, as on the real Hub) about 800 links
+        assert max(sizes) == 100 and len(sizes) > 35
         peaks = {}
         for chunk in (100, 100_000):
             export_store(st, "graphml", tmp_path / f"warm-{chunk}.graphml", chunk=chunk)
@@ -479,7 +479,7 @@ def test_store_stream_is_chunked_and_memory_flat(demo3k_store: Path, tmp_path: P
     size = result.paths[0].stat().st_size
     assert result.nodes == 3000 + st_placeholders(demo3k_store) and size > 1_000_000
     # Python memory follows the chunk, not the graph: the file buffer and a chunk at a time.
-    assert peaks[100] < _BUFFER + size / 5 and peaks[100] < peaks[100_000] / 3, (peaks, size)
+    assert peaks[100] < (1 << 18) + size / 5 and peaks[100] < peaks[100_000] / 3, (peaks, size)
 
 
 def st_placeholders(path: Path) -> int:

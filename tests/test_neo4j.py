@@ -355,7 +355,8 @@ def test_pushing_twice_changes_nothing(demo_copy: Path) -> None:
         assert not driver.rows(Q_NODES, start) and not driver.rows(Q_EDGES, start)
         full = push(store, driver, batch_size=500, full=True)
         assert_graph_equals_store(driver, store)
-    assert first.nodes_created > 3000 and first.relationships_created > 1500
+    # a 3,000-model hub where, as on the real Hub, 28% of models declare a base: ~800 links
+    assert first.nodes_created > 3000 and first.relationships_created > 600
     assert full.mode == "full" and full.nodes_created == full.nodes_updated == 0
     assert full.nodes_unchanged == first.nodes_created
     assert full.relationships_unchanged == first.relationships_created and full.relationships_removed == 0

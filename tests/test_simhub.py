@@ -26,7 +26,7 @@ import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
-from lineage.sim.server import DEFAULT_LIST_FIELDS, FaultRule, FaultSpec, SimHub
+from lineage.sim.server import DEFAULT_LIST_FIELDS, FaultRule, FaultSpec, SimHub, SimHubError
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared/data/real-sample"
 RELATIONS = ("finetune", "adapter", "quantized", "merge")
@@ -521,6 +521,34 @@ def test_stop_closes_kept_alive_connections() -> None:
             client.get(f"{hub.url}/api/models")
 
 
+def test_busy_or_bad_address_is_one_clear_error() -> None:
+    with SimHub(make_items(3)) as first:
+        port = int((first.url or "").rsplit(":", 1)[1])
+        with pytest.raises(SimHubError, match=rf"127\.0\.0\.1:{port}.*already in use.*--port") as busy:
+            SimHub(make_items(3)).start(port=port)
+        assert isinstance(busy.value, OSError) and "\n" not in str(busy.value)
+        with pytest.raises(SimHubError, match="already in use"):
+            SimHub().serve_forever("127.0.0.1", port)
+    for bad in (70000, -1):
+        with pytest.raises(SimHubError, match=rf"127\.0\.0\.1:{bad}.*out of range.*--port"):
+            SimHub().start(port=bad)
+
+
+@pytest.mark.parametrize("port", ["busy", "99999"])
+def test_simhub_command_on_a_bad_port_prints_one_line(port: str) -> None:
+    from click.testing import CliRunner
+
+    from lineage.cli import cli
+
+    with SimHub(make_items(3)) as first:
+        number = (first.url or "").rsplit(":", 1)[1] if port == "busy" else port
+        result = CliRunner().invoke(cli, ["simhub", "--data", str(SAMPLE), "--port", number])
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot serve on 127.0.0.1:" + number), lines
+    assert "Traceback" not in result.output and "Serving" not in result.output
+
+
 # --------------------------------------------------------------------------------------------
 # faults through the real client
 
@@ -774,3 +802,128 @@ def test_fault_spec_errors(bad: str) -> None:
     assert "bad fault spec item" in str(err.value)
     with pytest.raises(ValueError):
         SimHub(faults=bad)
+
+
+def test_fake_hub_shares_no_code_with_the_code_it_tests() -> None:
+    """The simulated Hub (generator and server) imports nothing from lineage outside lineage.sim
+    (only the demo, which crawls it, may use the crawler and the store)."""
+    import ast
+
+    import lineage.sim
+
+    sim_dir = Path(lineage.sim.__file__).parent
+    checked = 0
+    for path in sorted(sim_dir.glob("*.py")):
+        if path.name == "demo.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                assert node.level == 0, f"{path.name}: relative import"
+                names = [node.module or ""]
+            for name in names:
+                assert not (name == "lineage" or name.startswith("lineage.")) or name.startswith(
+                    "lineage.sim."
+                ), f"{path.name} imports {name}"
+        checked += 1
+    assert checked >= 6
+
+
+# --------------------------------------------------------------------------------------------
+# changing what a running hub serves, seen through the real crawler
+
+
+def _crawl(store: Any, hub: SimHub, clock: Any, mode: str = "auto") -> Any:
+    from lineage.hub import CrawlConfig, Crawler
+
+    return Crawler(store, CrawlConfig(endpoint=hub.url or "", timeout=10.0), clock=clock).run(mode)
+
+
+def test_changes_between_crawls_are_seen_by_the_crawler(tmp_path: Path) -> None:
+    from conftest import FakeClock, store_edges
+
+    from lineage.sim.generate import generate
+    from lineage.store import open_store
+
+    pairs = list(generate(3000, seed=4))
+    items = [item for item, _ in pairs]
+    truth = {t["id"]: t for _, t in pairs}
+    child, parent = next((t["id"], t["parents"][0][0]) for t in truth.values() if len(t["parents"]) == 1)
+    # a parent with children, to delete; a root to relicense; a base for the new models
+    kids = collections.Counter(p for t in truth.values() for p, _ in t["parents"])
+    doomed = next(m for m, k in kids.most_common() if m in truth and m not in (child, parent) and k > 1)
+    relicensed = next(t["id"] for t in truth.values() if t["license"] == "apache-2.0" and t["id"] != doomed)
+    clock = FakeClock()  # behind the data's newest lastModified (2026-11): bumps go past it
+    with SimHub(items, clock=clock) as hub, open_store(tmp_path / "s.sqlite") as store:
+        first = _crawl(store, hub, clock)
+        assert first.mode == "full" and first.models == 3000
+        newest = max(i["lastModified"] for i in items)
+        new = [
+            {
+                "_id": f"ffff{k:020x}",
+                "id": f"newcomer/Qwen3-8B-ft-{k}",
+                "createdAt": hub.now_iso(),
+                "lastModified": hub.now_iso(),
+                "tags": ["base_model:Qwen/Qwen3-8B", "base_model:finetune:Qwen/Qwen3-8B", "license:mit"],
+                "cardData": {"base_model": "Qwen/Qwen3-8B", "license": "mit"},
+            }
+            for k in range(3)
+        ]
+        hub.add(new)
+        hub.set_parents(child, [("Qwen/Qwen3-8B", "adapter"), (parent, "merge")])
+        hub.set_license(relicensed, "other", license_name="my-own-terms")
+        hub.remove([doomed])
+        for mid in (child, relicensed):
+            assert (hub.get(mid) or {})["lastModified"] > newest  # bumped past every served model
+        assert [c.kind for c in hub.changes] == ["added"] * 3 + ["parents", "license", "removed"]
+
+        second = _crawl(store, hub, clock)
+        assert second.mode == "incremental" and second.new == 3
+        edges = store_edges(store)
+        assert ("newcomer/Qwen3-8B-ft-1", "Qwen/Qwen3-8B", "finetune") in edges
+        assert {(c, p, r) for c, p, r in edges if c == child} == {
+            (child, "Qwen/Qwen3-8B", "adapter"),
+            (child, parent, "merge"),
+        }
+        assert (store.model(relicensed) or {})["license"] == "other"
+        assert (store.model(doomed) or {})["deleted_at"] is None  # only a full crawl sees deletions
+
+        third = _crawl(store, hub, clock, "full")
+        assert third.deleted == 1 and (store.model(doomed) or {})["deleted_at"] is not None
+    assert hub.server_errors == []
+
+
+def test_changes_while_serving_are_thread_safe(tmp_path: Path) -> None:
+    from conftest import FakeClock
+
+    from lineage.sim.generate import generate
+    from lineage.store import open_store
+
+    items = [item for item, _ in generate(5000, seed=2)]
+    ids = [i["id"] for i in items]
+    stop = threading.Event()
+    changed: list[int] = []
+
+    def churn(hub: SimHub) -> None:
+        k = 0
+        while not stop.is_set():
+            mid = ids[(k * 7919) % len(ids)]
+            hub.set_license(mid, ("mit", "apache-2.0")[k % 2])
+            hub.update(mid, downloads=k)
+            k += 1
+        changed.append(k)
+
+    clock = FakeClock()
+    with SimHub(items, clock=clock, max_limit=200) as hub, open_store(tmp_path / "s.sqlite") as store:
+        worker = threading.Thread(target=churn, args=(hub,))
+        worker.start()
+        try:
+            summary = _crawl(store, hub, clock)
+        finally:
+            stop.set()
+            worker.join()
+        assert summary.complete and store.count_models() == 5000
+        assert len(hub) == 5000 and changed[0] > 10
+    assert hub.server_errors == []

@@ -12,6 +12,7 @@ the expensive step — and every analysis, the explorer and the exports share it
 With ``unlisted=True`` a placeholder root (a parent that is not on the Hub: deleted, private,
 renamed) that the registry does not name is grouped as :data:`NOT_ON_HUB` under every grouping,
 instead of falling back to its namespace (``ghost-3``, ``legacy-user14``): those are not families.
+That index is derived from the plain one (no second classification).
 
 >>> from lineage.graph import Lineage
 >>> from lineage.families import default_registry
@@ -32,7 +33,7 @@ import numpy as np
 
 from lineage.errors import InputError
 from lineage.families import Registry, default_registry
-from lineage.graph import IntArray, Lineage, ragged_offsets, unique_ints
+from lineage.graph import IntArray, Lineage, ragged_offsets, snapshot, unique_ints
 
 __all__ = ["BY", "NOT_ON_HUB", "GroupIndex", "group_index", "group_nodes", "node_groups", "node_labels"]
 
@@ -49,39 +50,29 @@ class GroupIndex:
     new roots are classified (in first-seen order, not sorted).
     """
 
-    def __init__(self, lin: Lineage, by: str, registry: Registry, unlisted: bool = False) -> None:
+    def __init__(self, lin: Lineage, by: str, registry: Registry) -> None:
         if by not in BY:
             raise InputError(f"by must be one of {', '.join(BY)}, not {by!r}")
         self.lin = lin
         self.by = by
         self.registry = registry
-        self.unlisted = unlisted
         self.labels: list[str] = []
         self._index: dict[str, int] = {}
         self._codes = np.full(len(lin), -1, dtype=np.int64)
 
-    def names(self, root_ids: Sequence[str]) -> list[str]:
-        """The group name of each root id."""
+    def names(self, roots: IntArray) -> list[str]:
+        """The group name of each root (node numbers)."""
+        ids = _ids(self.lin, roots)
         if self.by == "org":
-            return [i.split("/", 1)[0] for i in root_ids]
-        pairs = self.registry.classify(root_ids)
+            return [i.split("/", 1)[0] for i in ids]
+        pairs = self.registry.classify(ids)
         return [family if self.by == "family" else region for family, region in pairs]
-
-    def _names(self, roots: IntArray) -> list[str]:
-        ids = [self.lin.ids[int(r)] for r in roots]
-        names = self.names(ids)
-        if self.unlisted:
-            named = {rule.family for rule in self.registry.rules}
-            for k, r in enumerate(roots.tolist()):
-                if self.lin.placeholder[r] and self.registry.family_of(ids[k]) not in named:
-                    names[k] = NOT_ON_HUB
-        return names
 
     def codes(self, roots: IntArray) -> IntArray:
         """Group code of each node of ``roots`` (root node numbers)."""
         need = unique_ints(roots[self._codes[roots] < 0])
         if len(need):
-            names = self._names(need)
+            names = self.names(need)
             new = np.empty(len(need), dtype=np.int64)
             for k, name in enumerate(names):
                 code = self._index.get(name)
@@ -92,6 +83,17 @@ class GroupIndex:
             self._codes[need] = new
         return self._codes[roots]
 
+    def fill(self, roots: IntArray, names: Sequence[str]) -> None:
+        """Set the group names of ``roots`` (classified elsewhere)."""
+        new = np.empty(len(roots), dtype=np.int64)
+        for k, name in enumerate(names):
+            code = self._index.get(name)
+            if code is None:
+                code = self._index[name] = len(self.labels)
+                self.labels.append(name)
+            new[k] = code
+        self._codes[roots] = new
+
     def code_of(self, name: str) -> int | None:
         """The code of a group name (exact, else case-insensitive) among classified roots."""
         if name in self._index:
@@ -100,23 +102,101 @@ class GroupIndex:
         return lowered.get(name.lower())
 
 
-_INDEXES: weakref.WeakKeyDictionary[Lineage, dict[tuple[str, int, bool], GroupIndex]] = (
-    weakref.WeakKeyDictionary()
-)
+_Key = tuple[str, int, bool]
+_INDEXES: weakref.WeakKeyDictionary[Lineage, dict[_Key, GroupIndex]] = weakref.WeakKeyDictionary()
 
 
 def group_index(
     lin: Lineage, by: str = "family", registry: Registry | None = None, unlisted: bool = False
 ) -> GroupIndex:
     """The shared :class:`GroupIndex` of ``lin`` for ``by`` and ``registry`` (default: the
-    built-in registry); ``unlisted`` groups unnamed placeholder roots as :data:`NOT_ON_HUB`."""
+    built-in registry); ``unlisted`` groups unnamed placeholder roots as :data:`NOT_ON_HUB`.
+
+    For a graph read from a store, the classification of every root is cached beside the
+    graph snapshot (per grouping and registry), so the next process starts with it.
+    """
     reg = registry or default_registry()
     per_graph = _INDEXES.setdefault(lin, {})
     key = (by, id(reg), unlisted)
     index = per_graph.get(key)
     if index is None or index.registry is not reg:
-        index = per_graph[key] = GroupIndex(lin, by, reg, unlisted)
+        if unlisted:
+            index = per_graph[key] = _unlisted(lin, by, reg)
+        else:
+            index = per_graph[key] = GroupIndex(lin, by, reg)
+            if lin.data_version is not None and not _load(index):
+                _classify_all(index, per_graph)
     return index
+
+
+def _unlisted(lin: Lineage, by: str, reg: Registry) -> GroupIndex:
+    """The plain index of every root, with unnamed placeholder roots moved to NOT_ON_HUB."""
+    if by not in BY:
+        raise InputError(f"by must be one of {', '.join(BY)}, not {by!r}")
+    roots = np.flatnonzero(lin.in_degree == 0)
+    base = group_index(lin, by, reg)
+    codes = base.codes(roots)
+    family = group_index(lin, "family", reg)
+    family_codes = family.codes(roots)  # first: a lazy index learns its labels here
+    named = {rule.family for rule in reg.rules}
+    unnamed = np.array([label not in named for label in family.labels] or [False], dtype=bool)
+    out = lin.placeholder[roots] & unnamed[family_codes]
+    labels = [*base.labels, NOT_ON_HUB]
+    codes = np.where(out, len(labels) - 1, codes)
+    used = unique_ints(codes)  # labels of no root left (an unnamed placeholder's org) drop out
+    index = GroupIndex(lin, by, reg)
+    index.labels = [labels[int(k)] for k in used]
+    index._index = {name: k for k, name in enumerate(index.labels)}
+    index._codes[roots] = np.searchsorted(used, codes)
+    return index
+
+
+def _cache_name(index: GroupIndex) -> str:
+    return f"groups-{index.by}-{'none' if index.by == 'org' else index.registry.fingerprint}"
+
+
+def _load(index: GroupIndex) -> bool:
+    """Fill ``index`` from the cache beside the snapshot; False if there is none."""
+    cached = snapshot.load_extra(index.lin, _cache_name(index))
+    if cached is None:
+        return False
+    arrays, meta = cached
+    index.labels = list(meta["labels"])
+    index._index = {name: k for k, name in enumerate(index.labels)}
+    index._codes = np.array(arrays["codes"], dtype=np.int64)
+    return True
+
+
+def _classify_all(index: GroupIndex, per_graph: dict[_Key, GroupIndex]) -> None:
+    """Classify every root now and cache the result; family and region come from one pass of
+    the registry, so the other of the two is filled (and cached) at the same time."""
+    lin, reg = index.lin, index.registry
+    roots = np.flatnonzero(lin.in_degree == 0)
+    done = [index]
+    if index.by == "org":
+        index.codes(roots)
+    else:
+        pairs = reg.classify(_ids(lin, roots))
+        for by, k in (("family", 0), ("region", 1)):
+            target = (
+                index
+                if by == index.by
+                else per_graph.setdefault((by, id(reg), False), GroupIndex(lin, by, reg))
+            )
+            if target is not index:
+                if target.labels:  # already classified some roots: leave it as it is
+                    continue
+                done.append(target)
+            target.fill(roots, [pair[k] for pair in pairs])
+    for item in done:
+        snapshot.save_extra(
+            lin, _cache_name(item), {"codes": item._codes.astype(np.int32)}, {"labels": item.labels}
+        )
+
+
+def _ids(lin: Lineage, nodes: IntArray) -> list[str]:
+    take = getattr(lin.ids, "take", None)
+    return list(take(nodes)) if take is not None else [lin.ids[int(i)] for i in nodes]
 
 
 def node_groups(

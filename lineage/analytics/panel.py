@@ -184,11 +184,11 @@ def derivative_rows(
         keep &= hit
     if text:
         needle = text.strip().lower()
-        keep &= np.fromiter((needle in lin.ids[int(x)].lower() for x in nodes), dtype=bool, count=len(nodes))
+        keep &= np.fromiter((needle in m.lower() for m in _ids(lin, nodes)), dtype=bool, count=len(nodes))
     idx = np.flatnonzero(keep)
     sel = nodes[idx]
     if sort == "model":
-        order = np.argsort(np.array([lin.ids[int(x)].lower() for x in sel], dtype=object), kind="stable")
+        order = np.argsort(np.array([m.lower() for m in _ids(lin, sel)], dtype=object), kind="stable")
         order = order[::-1] if descending else order
     else:
         value = {
@@ -216,6 +216,12 @@ def derivative_rows(
         for x, r, dp, (f, _) in zip(shown.tolist(), rel[idx].tolist(), depth[idx].tolist(), fam, strict=True)
     ]
     return rows, len(sel), dict(sorted(fams.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _ids(lin: Lineage, nodes: IntArray) -> list[str]:
+    """The ids of ``nodes`` (decoded in bulk when the graph is a snapshot)."""
+    take = getattr(lin.ids, "take", None)
+    return list(take(nodes)) if take is not None else [lin.ids[int(i)] for i in nodes]
 
 
 # The owner is part of the id; the flags are set from the row below.

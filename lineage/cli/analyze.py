@@ -104,7 +104,7 @@ def share(
     )
     table = share_table(load_lineage(store_path), query, registry(registry_path))
     limit = top if top is not None else (10 if fmt == "table" else None)
-    emit_table(table, fmt, top_groups(table.rows, limit) if limit else table.rows, explain)
+    emit_table(table, fmt, top_groups(table.rows, limit) if limit else table.rows, explain, store_path)
 
 
 @cli.command()
@@ -128,7 +128,8 @@ def families(
     from lineage.analytics import family_summary
 
     lin = load_lineage(store_path)
-    emit_table(family_summary(lin, by, registry(registry_path), top=top, window_days=window_days), fmt)
+    table = family_summary(lin, by, registry(registry_path), top=top, window_days=window_days)
+    emit_table(table, fmt, store_path=store_path)
 
 
 @cli.command()
@@ -150,7 +151,7 @@ def downloads(
             table = downloads_over_time(lin, store.iter_snapshots(), by, reg, top=top)
     else:
         table = downloads_by_group(lin, by, reg, top=top)
-    emit_table(table, fmt)
+    emit_table(table, fmt, store_path=store_path)
 
 
 @cli.command()
@@ -179,12 +180,14 @@ def tree(
     fmt: str,
 ) -> None:
     """A model's family tree: ancestors above, descendants below, with relations and counts."""
+    from lineage.graph import Lineage
     from lineage.render.tree import render_tree, tree_data
 
-    lin = load_lineage(store_path)
-    node = lin.find(model_id)
-    if node is None:
+    with read_store(store_path) as store:
+        found = Lineage.for_model(store, model_id)
+    if found is None:
         raise unknown_models(store_path, [model_id])
+    lin, node = found
     reg = registry(registry_path)
     if fmt == "json":
         emit_json(tree_data(lin, node, up=up, down=down, max_children=max_children, registry=reg))

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from lineage.cli import cli
-from lineage.cli.options import emit_json, format_option, read_store, store_option
+from lineage.cli.options import emit_json, format_option, read_store, refresh_snapshot, store_option
 from lineage.store import open_store
 
 
@@ -18,7 +18,18 @@ from lineage.store import open_store
 @click.option("--since", metavar="DATE", help="Fetch models created or modified since DATE (YYYY-MM-DD).")
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after N models (newest first).")
 @click.option("--endpoint", metavar="URL", help="Hub endpoint (default: HF_ENDPOINT or huggingface.co).")
+@click.option(
+    "--trust-endpoint",
+    is_flag=True,
+    help="Send HF_TOKEN to --endpoint although it is not huggingface.co (https or localhost only; "
+    "same as LINEAGE_TRUST_ENDPOINT=1).",
+)
 @click.option("--restart", is_flag=True, help="Abandon an unfinished crawl instead of resuming it.")
+@click.option(
+    "--allow-mass-delete",
+    is_flag=True,
+    help="Let a --full crawl mark more than 10% of the store deleted (it stops and asks otherwise).",
+)
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
@@ -33,7 +44,9 @@ def crawl(
     since: str | None,
     limit: int | None,
     endpoint: str | None,
+    trust_endpoint: bool,
     restart: bool,
+    allow_mass_delete: bool,
     timeout: float,
     fmt: str,
 ) -> None:
@@ -42,7 +55,9 @@ def crawl(
     The first crawl lists every model (about 3,000 requests for 3M models; the Hub's rate
     limit, not lineage, sets the pace). Later crawls fetch only models created or modified
     since the last one. An interrupted crawl resumes where it stopped. HF_TOKEN raises the
-    rate limit; it is never printed or logged.
+    rate limit; it is never printed or logged, and is sent only to huggingface.co over https,
+    to the endpoint named in HF_ENDPOINT, or with --trust-endpoint (never over plain http to
+    another machine).
     """
     from lineage.hub import CrawlConfig, Crawler
     from lineage.render.progress import crawl_progress
@@ -53,7 +68,16 @@ def crawl(
     if since is not None and not since.strip():
         raise click.BadParameter("give a date (YYYY-MM-DD), or leave --since out", param_hint="--since")
     with open_store(store_path) as store, crawl_progress(enabled=fmt == "table") as on_page:
-        crawler = Crawler(store, CrawlConfig(endpoint=endpoint, timeout=timeout), on_page=on_page)
+        crawler = Crawler(
+            store,
+            CrawlConfig(
+                endpoint=endpoint,
+                timeout=timeout,
+                trust_endpoint=trust_endpoint,
+                allow_mass_delete=allow_mass_delete,
+            ),
+            on_page=on_page,
+        )
         try:
             summary = crawler.run("full" if full else "auto", since=since, limit=limit, restart=restart)
         except KeyboardInterrupt:
@@ -66,6 +90,7 @@ def crawl(
         emit_json(summary.as_dict())
     else:
         click.echo(crawl_text(summary))
+    refresh_snapshot(store.path)
 
 
 @cli.command()
@@ -73,10 +98,12 @@ def crawl(
 @format_option("table", "json")
 def info(store_path: Path | None, fmt: str) -> None:
     """What is in the store: models, links, crawls, watermark."""
+    from lineage.graph import snapshot
     from lineage.render.summaries import info_text
 
     with read_store(store_path) as store:
         data = store.info()
+        data["graph_snapshot"] = snapshot.status(store)
     if fmt == "json":
         emit_json(data)
     else:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from lineage.cli import cli
-from lineage.cli.options import store_option, store_path_to_read
+from lineage.cli.options import refresh_snapshot, store_option, store_path_to_read
 from lineage.store import default_store_path, open_store
 
 _PORT = click.option("--port", type=int, default=8501, show_default=True, help="Port on 127.0.0.1.")
@@ -47,6 +47,7 @@ def _build_demo(store_path: Path | None, models: int, seed: int, force: bool) ->
         )
 
     build_demo_store(path, models, seed, on_crawl=report)
+    refresh_snapshot(path)
     return path
 
 
@@ -109,6 +110,7 @@ def start(store_path: Path | None, limit: int, port: int, no_app: bool) -> None:
         click.echo(f"{endpoint} is reachable: crawling it into {path} (newest {limit:,} first)", err=True)
         with open_store(path) as store, crawl_progress() as on_page:
             Crawler(store, CrawlConfig(), on_page=on_page).refresh(limit)
+        refresh_snapshot(path)
     else:
         click.echo(
             f"The Hub ({endpoint}) is not reachable from here: running the offline demo on a "
@@ -159,7 +161,7 @@ def simulate(n: int, seed: int, out: Path, dirt: float) -> None:
 @click.option("--faults", metavar="SPEC", help="Fault injection, e.g. '503:0.05,stall:0.01,quota=500'.")
 def simhub(n: int | None, seed: int, data: Path | None, port: int, host: str, faults: str | None) -> None:
     """Serve a simulated Hugging Face Hub API on 127.0.0.1 (for tests, benchmarks, demos)."""
-    from lineage.sim.server import SimHub
+    from lineage.sim.server import SimHub, SimHubError
 
     if (n is None) == (data is None):
         raise click.UsageError("give exactly one of --models N or --data DIR")
@@ -170,9 +172,12 @@ def simhub(n: int | None, seed: int, data: Path | None, port: int, host: str, fa
 
         assert n is not None
         hub = SimHub((item for item, _ in generate(n, seed)), faults=faults, seed=seed)
-    click.echo(
-        f"Serving {len(hub):,} models at http://{host}:{port}  (Ctrl-C to stop)\n"
-        f"  crawl it: lineage crawl --endpoint http://{host}:{port}",
-        err=True,
-    )
-    hub.serve_forever(host, port)
+
+    def ready(url: str) -> None:
+        click.echo(f"Serving {len(hub):,} models at {url}  (Ctrl-C to stop)", err=True)
+        click.echo(f"  crawl it: lineage crawl --endpoint {url}", err=True)
+
+    try:
+        hub.serve_forever(host, port, ready=ready)
+    except SimHubError as exc:
+        raise click.ClickException(str(exc)) from None

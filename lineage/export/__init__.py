@@ -74,15 +74,13 @@ import hashlib
 import io
 import os
 import re
-import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Any
+from typing import Any
 
 import networkx as nx
 
@@ -97,6 +95,7 @@ from lineage.export.sources import (
     Source,
     StoreSource,
 )
+from lineage.files import atomic_write, check_target
 from lineage.graph import IntArray, Lineage
 from lineage.store import Store, open_store
 
@@ -288,23 +287,6 @@ class _Counting:
             yield chunk
 
 
-_BUFFER = 1 << 18  # bytes buffered per output file
-
-
-@contextmanager
-def _atomic(path: Path) -> Iterator[IO[bytes]]:
-    """Write to a temporary file beside ``path``; rename it over ``path`` when complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb", buffering=_BUFFER) as fh:
-            yield fh
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write(
     source: Source,
     fmt: str,
@@ -324,13 +306,15 @@ def _write(
     if any(t.is_dir() for t in targets):
         dirs = ", ".join(str(t) for t in targets if t.is_dir())
         raise OutputError(f"{dirs} is a directory: choose another -o")
+    for target in targets:  # devices, FIFOs, sockets: never replaced
+        check_target(target)
     counted = _Counting(source)
     counted.progress = progress
     if _is_tables(fmt):
-        with _atomic(targets[0]) as nodes_fh, _atomic(targets[1]) as edges_fh:
+        with atomic_write(targets[0]) as nodes_fh, atomic_write(targets[1]) as edges_fh:
             mod.write_tables(counted, nodes_fh, edges_fh)
     else:
-        with _atomic(targets[0]) as fh:
+        with atomic_write(targets[0]) as fh:
             mod.write(counted, fh)
     return ExportResult(targets, counted.nodes, counted.edges)
 

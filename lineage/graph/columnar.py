@@ -31,10 +31,11 @@ import numpy.typing as npt
 from lineage import times
 from lineage.errors import LineageError
 from lineage.graph.attrs import model_attributes, placeholder_attributes
+from lineage.graph.snapshot import IdColumn
 from lineage.graph.walk import IntArray, neighbourhood, ragged_offsets, unique_ints, walk
 from lineage.records import RELATIONS
 from lineage.store import Store, open_store
-from lineage.store.graphdata import UNKNOWN_SECONDS
+from lineage.store.graphdata import UNKNOWN_SECONDS, GraphColumns
 
 __all__ = ["UNKNOWN_TIME", "CycleError", "Lineage"]
 
@@ -46,26 +47,12 @@ class CycleError(LineageError, ValueError):
     """The links form a cycle (the store's links were not resolved)."""
 
 
-def _codes(values: Sequence[str | None]) -> tuple[npt.NDArray[np.int32], list[str | None]]:
-    """Factorize strings: codes (index into the returned labels; labels[0] is None)."""
-    table: dict[str | None, int] = {None: 0}
-    labels: list[str | None] = [None]
-    out = np.empty(len(values), dtype=np.int32)
-    for k, v in enumerate(values):
-        c = table.get(v)
-        if c is None:
-            c = table[v] = len(labels)
-            labels.append(v)
-        out[k] = c
-    return out, labels
-
-
 @dataclass(eq=False)  # compared (and hashed, for caches) by identity
 class Lineage:
     """Columnar lineage graph. Node ``i`` is ``ids[i]``; edge ``k`` is
     ``parent[k] -> child[k]`` with ``relation_labels[relation[k]]``."""
 
-    ids: list[str]
+    ids: Sequence[str]  # a list, or an IdColumn (snapshot: decoded on demand)
     created: IntArray  # seconds since epoch; UNKNOWN_TIME when unknown
     legacy: npt.NDArray[np.bool_]
     deleted: npt.NDArray[np.bool_]
@@ -83,73 +70,91 @@ class Lineage:
     relation_labels: tuple[str, ...] = RELATIONS
     store_path: str | None = None
     simulated: bool = False
+    rowid: IntArray | None = None  # the store's rowid of each model (-1: placeholder)
+    data_version: int | None = None  # the store state this graph was read from
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, store: Store | str | os.PathLike[str] | None = None) -> Lineage:
-        """Load the whole store (a :class:`Store`, a path, or the default store).
+    def load(
+        cls,
+        store: Store | str | os.PathLike[str] | None = None,
+        *,
+        snapshot: bool | None = None,
+        verify: bool = True,
+    ) -> Lineage:
+        """The whole store's graph (a :class:`Store`, a path, or the default store).
 
-        Deleted (tombstoned) models stay as nodes — their descendants still descend through
-        them — flagged ``deleted``; analytics leave them out of populations.
+        With ``snapshot`` (the default; ``$LINEAGE_SNAPSHOT=off`` turns it off), the graph
+        comes from the store's snapshot when it is up to date — a memory map, in a fraction of
+        a second — else it is read from the store and the snapshot is written for next time
+        (:mod:`lineage.graph.snapshot`; ``verify`` checks its checksums). Deleted
+        (tombstoned) models stay as nodes — their descendants still descend through them —
+        flagged ``deleted``; analytics leave them out of populations.
         """
+        from lineage.graph import snapshot as snap
+
+        use = snapshot if snapshot is not None else os.environ.get("LINEAGE_SNAPSHOT", "on") != "off"
         if isinstance(store, Store):
-            return cls._from_store(store)
+            return snap.load(store, use, verify) if use else cls._from_store(store)
         with open_store(store, readonly=True) as st:
-            return cls._from_store(st)
+            return snap.load(st, use, verify) if use else cls._from_store(st)
 
     @classmethod
     def _from_store(cls, st: Store) -> Lineage:
-        cols, link_rows = st.graph_columns()
-        n = len(cols[0])
-        rowid = np.fromiter(cols[0], dtype=np.int64, count=n)
-        ids: list[str] = list(cols[1])
-        pipeline, pipeline_labels = _codes(cols[8])
-        library, library_labels = _codes(cols[9])
-        rel_index = {r: k for k, r in enumerate(RELATIONS)}
-        e = len(link_rows)
-        child = np.searchsorted(rowid, np.fromiter((r[0] for r in link_rows), dtype=np.int64, count=e))
-        parent = np.empty(e, dtype=np.int64)
-        rel = np.empty(e, dtype=np.int8)
-        placeholders: dict[str, int] = {}
-        ph_ids: list[str] = []
-        unknown = rel_index["unknown"]
-        for k, (_, prow, pid, relation) in enumerate(link_rows):
-            rel[k] = rel_index.get(relation, unknown)
-            if prow is not None:
-                parent[k] = -1 - int(prow)  # a rowid, mapped to a node number below
+        return cls._from_columns(st, st.graph_columns())
+
+    @classmethod
+    def around(
+        cls, store: Store | str | os.PathLike[str] | None, model_id: str
+    ) -> tuple[Lineage, int] | None:
+        """The family of one model read from the store without the rest of the graph: the model,
+        its descendants and all their ancestors (:meth:`Store.graph_columns_around`), and the
+        model's node in it; None if the store does not know the id. Memory and time follow
+        the size of the family, not of the Hub."""
+        if not isinstance(store, Store):
+            with open_store(store, readonly=True) as st:
+                return cls.around(st, model_id)
+        found = store.graph_columns_around(model_id)
+        if found is None:
+            return None
+        centre, g = found
+        lin = cls._from_columns(store, g, whole=False)
+        node = lin.find(centre)
+        assert node is not None
+        return lin, node
+
+    @classmethod
+    def for_model(
+        cls, store: Store | str | os.PathLike[str] | None, model_id: str
+    ) -> tuple[Lineage, int] | None:
+        """The cheapest graph that answers questions about one model, and its node: the
+        whole graph when its snapshot is up to date (a memory map: only the pages the question
+        touches are read), else the model's family read from the store (:meth:`around`).
+        None if the store does not know the id."""
+        from lineage.graph import snapshot as snap
+
+        if not isinstance(store, Store):
+            with open_store(store, readonly=True) as st:
+                return cls.for_model(st, model_id)
+        if os.environ.get("LINEAGE_SNAPSHOT", "on") == "off":  # the old way: the whole graph from SQL
+            lin = cls._from_store(store)
+            node = lin.find(model_id)
+            return None if node is None else (lin, node)
+        if snap.status(store) == "up to date":
+            try:
+                lin = snap.open_snapshot(store)
+            except snap.SnapshotError:
+                pass
             else:
-                j = placeholders.get(pid)
-                if j is None:
-                    j = placeholders[pid] = n + len(ph_ids)
-                    ph_ids.append(pid)
-                parent[k] = j
-        del link_rows
-        resolved = parent < 0
-        parent[resolved] = np.searchsorted(rowid, -1 - parent[resolved])
-        m = len(ph_ids)
+                node = lin.find(model_id)
+                return None if node is None else (lin, node)
+        return cls.around(store, model_id)
 
-        def pad(a: npt.NDArray[Any], fill: Any) -> npt.NDArray[Any]:
-            return np.concatenate([a, np.full(m, fill, dtype=a.dtype)]) if m else a
+    @classmethod
+    def _from_columns(cls, st: Store, g: GraphColumns, whole: bool = True) -> Lineage:
+        from lineage.graph.build import from_columns
 
-        return cls(
-            ids=ids + ph_ids,
-            created=pad(np.fromiter(cols[2], dtype=np.int64, count=n), UNKNOWN_TIME),
-            legacy=pad(np.fromiter(cols[3], dtype=np.bool_, count=n), False),
-            deleted=pad(np.fromiter(cols[4], dtype=np.bool_, count=n), False),
-            placeholder=np.concatenate([np.zeros(n, dtype=bool), np.ones(m, dtype=bool)]),
-            downloads=pad(np.fromiter(cols[5], dtype=np.int64, count=n), 0),
-            downloads_all_time=pad(np.fromiter(cols[6], dtype=np.int64, count=n), -1),
-            likes=pad(np.fromiter(cols[7], dtype=np.int64, count=n), 0),
-            pipeline=pad(pipeline, 0),
-            pipeline_labels=pipeline_labels,
-            library=pad(library, 0),
-            library_labels=library_labels,
-            parent=parent.astype(np.int64),
-            child=child.astype(np.int64),
-            relation=rel,
-            store_path=str(st.path),
-            simulated=st.is_simulated(),
-        )
+        return from_columns(st, g, whole)
 
     @classmethod
     def from_edges(
@@ -212,6 +217,8 @@ class Lineage:
 
     def find(self, model_id: str) -> int | None:
         """Node number of ``model_id`` (exact, else case-insensitive), or None."""
+        if isinstance(self.ids, IdColumn):  # binary search in the snapshot's sorted ids
+            return self.ids.find(model_id)
         k = self.index.get(model_id)
         if k is None:
             k = self._lower_index.get(model_id.lower())
@@ -268,6 +275,33 @@ class Lineage:
     def descendants(self, i: int | Iterable[int], depth: int | None = None) -> IntArray:
         """Nodes derived from ``i`` (directly or not), nearest first."""
         return self._walk([i] if isinstance(i, int | np.integer) else i, True, depth)
+
+    def descendant_counts(self, nodes: Iterable[int]) -> dict[int, int]:
+        """How many models derive from each of ``nodes`` (each descendant counted once, even
+        when reached through several merges).
+
+        One walk finds everything below the nodes; then, deepest first, each model's
+        descendants are the union of its children and their descendants — so a chain
+        thousands deep costs one pass, not one walk per node.
+
+        >>> lin = Lineage.from_edges([("a", "b", "finetune"), ("b", "c", "finetune"),
+        ...                           ("a", "m", "merge"), ("c", "m", "merge")])
+        >>> lin.descendant_counts([lin.index["a"], lin.index["b"], lin.index["m"]])
+        {0: 3, 1: 2, 3: 0}
+        """
+        wanted = unique_ints(np.fromiter((int(i) for i in nodes), dtype=np.int64))
+        below = np.union1d(wanted, self.descendants(wanted))
+        if len(below) > 50_000:  # a big family, rarely deep: one vectorized walk per node is cheaper
+            return {int(v): len(self.descendants(int(v))) for v in wanted.tolist()}
+        start, nbr, _ = self.down_csr
+        desc: dict[int, IntArray] = {}
+        for v in below[np.argsort(-self.levels[below], kind="stable")].tolist():
+            kids = nbr[start[v] : start[v + 1]]
+            if len(kids):
+                desc[v] = unique_ints(np.concatenate([kids, *(desc[int(c)] for c in kids.tolist())]))
+            else:
+                desc[v] = kids
+        return {int(v): len(desc[int(v)]) for v in wanted.tolist()}
 
     def ancestors(self, i: int | Iterable[int], depth: int | None = None) -> IntArray:
         """Nodes ``i`` derives from, nearest first."""

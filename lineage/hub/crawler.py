@@ -1,18 +1,16 @@
-"""Crawl the Hub's model listing into the store: the only module that talks to the Hub.
+"""Crawl the Hub's model listing into the store.
 
 One request per 1000 models (``GET /api/models?limit=1000&expand=...``), following the
-``Link: rel="next"`` cursor. Everything that makes a multi-hour crawl of 3M models safe:
+``Link: rel="next"`` cursor; the requests themselves (timeouts, retries, pacing, parsing) are
+:mod:`lineage.hub.http`'s. What this module adds for a multi-hour crawl of 3M models:
 
-* **bounded requests**: every request has a timeout (huggingface_hub's ``list_models`` has
-  none: a stalled server would hang it forever), so we page ourselves through
-  huggingface_hub's HTTP session, headers (``HF_TOKEN``) and rate-limit parser;
-* **retries** with exponential backoff on 408/429/5xx, timeouts, cut connections and
-  truncated JSON — the first page included;
-* **pacing**: the ``RateLimit``/``RateLimit-Policy`` headers say how many requests are left
-  in the current window; when none are left we sleep until the window resets instead of
-  provoking 429s, and a 429 is answered by waiting ``Retry-After`` (or the reset);
-* **resumable**: each page, its repairs, its snapshot rows and the next cursor commit in
-  one store transaction; a crawl killed at any instant resumes from its last committed page;
+* **a page generator**: :meth:`Crawler._pages` yields each page's records (prefetching the
+  next page of a full crawl while this one is stored); :meth:`Crawler._store_pages` commits them;
+* **a loop guard** (:mod:`lineage.hub.paging`): empty pages in a row are retried with backoff,
+  then reported, and a next link back to a page already fetched stops the crawl at once;
+* **resumable**: pages, their repairs, their snapshot rows and the next cursor commit in
+  one store transaction (every few pages); a crawl killed at any instant resumes from its
+  last committed page;
 * **incremental**: after a complete crawl, the next one lists by ``lastModified`` (newest
   first) and stops once it is past the last watermark minus a safety overlap;
 * ``--full`` reconciles: models a complete full crawl no longer lists are tombstoned.
@@ -20,180 +18,59 @@ One request per 1000 models (``GET /api/models?limit=1000&expand=...``), followi
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
-import re
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-from urllib.parse import urlencode, urlsplit
-
-import httpx2
-import orjson
-from huggingface_hub import constants
-
-# Public, documented helpers (huggingface_hub "Utilities" reference); its lazy __init__ hides
-# them from mypy's explicit-export check.
-from huggingface_hub.utils import (  # type: ignore[attr-defined]
-    build_hf_headers,
-    get_session,
-    parse_ratelimit_headers,
-)
+from urllib.parse import urlencode
 
 from lineage import times
-from lineage.errors import LineageError
 from lineage.families import default_registry
+from lineage.hub.config import EXPAND_FIELDS, CrawlConfig, CrawlProgress, CrawlSummary
+from lineage.hub.endpoint import CrawlError
+from lineage.hub.http import Clock, FetchedPage, HubClient, SystemClock
+from lineage.hub.paging import LoopGuard
 from lineage.records import ModelRecord, Repair, normalize_item
 from lineage.store import CrawlState, Store
-from lineage.store.resolve import ResolveStats
 
-__all__ = [
-    "EXPAND_FIELDS",
-    "Clock",
-    "CrawlConfig",
-    "CrawlError",
-    "CrawlProgress",
-    "CrawlSummary",
-    "Crawler",
-    "SystemClock",
-    "hub_reachable",
-    "resolve_endpoint",
-]
+__all__ = ["EXPAND_FIELDS", "CrawlConfig", "CrawlProgress", "CrawlSummary", "Crawler"]
 
 log = logging.getLogger("lineage.hub")
 
-#: Fields requested per model: everything lineage uses and nothing more.
-EXPAND_FIELDS: tuple[str, ...] = (
-    "author",
-    "cardData",
-    "createdAt",
-    "downloads",
-    "downloadsAllTime",
-    "gated",
-    "lastModified",
-    "library_name",
-    "likes",
-    "pipeline_tag",
-    "tags",
-)
-_RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
-
-
-class CrawlError(LineageError, RuntimeError):
-    """The crawl cannot go on; the message says why and what to do. State is saved."""
-
-
-class Clock(Protocol):
-    def time(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    """Wall-clock time and real sleeps."""
-
-    def time(self) -> float:
-        return time.time()
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
-
-
-@dataclass(frozen=True)
-class CrawlConfig:
-    """Knobs of a crawl. Defaults suit the real Hub."""
-
-    endpoint: str | None = None  # None: HF_ENDPOINT or https://huggingface.co
-    page_size: int = 1000
-    timeout: float = 60.0  # seconds per request (connect, read, write, pool)
-    max_retries: int = 8  # per page, for errors other than 429
-    max_rate_limit_waits: int = 50  # per page, for 429s
-    backoff_base: float = 1.0
-    backoff_max: float = 60.0
-    overlap_seconds: float = 6 * 3600  # incremental crawls re-read this much before the watermark
-    expand: tuple[str, ...] = EXPAND_FIELDS
-    token: str | bool | None = None  # None: HF_TOKEN / the saved login, as huggingface_hub does
-    prefetch: bool = True  # full crawls fetch the next page while storing this one
-    # A durable point every N pages or every few seconds, whichever comes first: a crash
-    # re-fetches at most the pages since (a few seconds of work); bigger commits are cheaper.
-    pages_per_commit: int = 20
-    commit_seconds: float = 2.0
-
 
 @dataclass
-class CrawlProgress:
-    """Counters passed to the progress callback after each page."""
+class _Page:
+    """One listing page as records, and where the listing goes next."""
 
-    crawl_id: int
-    mode: str
-    pages: int = 0
-    models: int = 0
-    new: int = 0
-    updated: int = 0
-    duplicates: int = 0
-    skipped: int = 0
-    repairs: int = 0
-    requests: int = 0
-    retries: int = 0
-    rate_limit_waits: int = 0
-    waited_seconds: float = 0.0
-    expected_total: int | None = None
-    last_date: str | None = None
-
-
-@dataclass
-class CrawlSummary:
-    """What a crawl did, for the CLI summary and ``--format json``."""
-
-    crawl_id: int
-    mode: str
-    endpoint: str
-    complete: bool
-    resumed: bool
-    pages: int
-    models: int
-    new: int
-    updated: int
-    deleted: int
-    duplicates: int
+    records: list[ModelRecord]
+    repairs: list[Repair]
     skipped: int
     requests: int
     retries: int
-    rate_limit_waits: int
-    links: int
-    repairs: dict[str, int] = field(default_factory=dict)
-    resolution: dict[str, int] = field(default_factory=dict)
-    watermark: str | None = None
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        return asdict(self)
+    next_query: str | None  # None: this page ends the crawl
 
 
-def resolve_endpoint(endpoint: str | None) -> str:
-    """The endpoint to crawl: the argument, else ``HF_ENDPOINT``, else the public Hub.
+@dataclass
+class _Batch:
+    """Pages fetched but not yet committed."""
 
-    Raises :class:`CrawlError` for a URL that is not ``http(s)://host[:port][/path]`` or that
-    carries credentials (those belong in ``HF_TOKEN``, never in a URL that gets displayed).
-    """
-    url = (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).strip().rstrip("/")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (validates the port)
-    except ValueError as exc:
-        raise CrawlError(f"the endpoint {url!r} is not a valid URL ({exc})") from exc
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CrawlError(f"the endpoint {url!r} is not an http(s) URL, e.g. https://huggingface.co")
-    if parts.username or parts.password:
-        raise CrawlError("the endpoint URL must not contain credentials: put a token in HF_TOKEN")
-    return url
+    records: list[ModelRecord] = field(default_factory=list)
+    repairs: list[Repair] = field(default_factory=list)
+    pages: int = 0
+    skipped: int = 0
+    requests: int = 0
+    retries: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def add(self, page: _Page) -> None:
+        self.records.extend(page.records)
+        self.repairs.extend(page.repairs)
+        self.pages += 1
+        self.skipped += page.skipped
+        self.requests += page.requests
+        self.retries += page.retries
 
 
 class Crawler:
@@ -211,12 +88,24 @@ class Crawler:
         self.config = config or CrawlConfig()
         self.clock = clock or SystemClock()
         self.on_page = on_page
-        self.endpoint = resolve_endpoint(self.config.endpoint)
-        self._headers = build_hf_headers(token=self.config.token, library_name="lineage")
-        self._headers["Accept"] = "application/json"
-        self._window_empty_until: float | None = None
-        self.simulated: bool | None = None  # the server said it is lineage's simulated hub
-        self._stop = threading.Event()
+        cfg = self.config
+        self.client = HubClient(
+            cfg.endpoint,
+            timeout=cfg.timeout,
+            max_retries=cfg.max_retries,
+            max_rate_limit_waits=cfg.max_rate_limit_waits,
+            backoff_base=cfg.backoff_base,
+            backoff_max=cfg.backoff_max,
+            token=cfg.token,
+            trust_endpoint=cfg.trust_endpoint,
+            clock=self.clock,
+        )
+        self.endpoint = self.client.endpoint
+
+    @property
+    def simulated(self) -> bool | None:
+        """Whether the server said it is lineage's simulated hub (None: no answer yet)."""
+        return self.client.simulated
 
     # -- public -------------------------------------------------------------------------
     def run(
@@ -230,8 +119,15 @@ class Crawler:
         """Run (or resume) a crawl. ``mode``: ``auto`` (incremental if a complete crawl
         exists, else full), ``full`` or ``incremental``; ``since`` forces an incremental crawl
         from that date."""
+        # One writer per store: a second crawl is refused at once, naming the first.
+        with self.store.writer(f"a crawl of {self.endpoint}"):
+            return self._run(mode, since, limit, restart)
+
+    def _run(self, mode: str, since: str | None, limit: int | None, restart: bool) -> CrawlSummary:
         started = self.clock.time()
         crawl, resumed = self._begin(mode, since, limit, restart)
+        self._aliases = default_registry().aliases
+        self._origin = self.store.simulation() if self.store.count_models(include_deleted=True) else "unknown"
         progress = CrawlProgress(
             crawl.id,
             crawl.mode,
@@ -249,18 +145,16 @@ class Crawler:
         if crawl.mode == "incremental" and crawl.since:
             stop_before = crawl.since
         try:
-            complete = self._pages(crawl, progress, stop_before)
+            complete = self._store_pages(crawl, progress, stop_before)
+            if complete and crawl.mode == "full" and crawl.model_limit is None:
+                self._tombstone(crawl)
         except KeyboardInterrupt:
             self.store.update_crawl(crawl.id, status="interrupted")
             raise
         except CrawlError as exc:
             self.store.update_crawl(crawl.id, status="failed", error=str(exc))
             raise
-        if complete and crawl.mode == "full" and crawl.model_limit is None:
-            self.store.tombstone_unseen(crawl.id)
-        stats: ResolveStats = self.store.resolve_links(default_registry().aliases)
-        if self.simulated is not None:
-            self.store.set_meta("simulated", "true" if self.simulated else "false")
+        self.store.settle_links(self._aliases)
         # A limited crawl saw only part of the hub: it sets no watermark.
         no_watermark = {} if crawl.model_limit is None else {"watermark": None}
         self.store.update_crawl(
@@ -286,16 +180,33 @@ class Crawler:
             rate_limit_waits=progress.rate_limit_waits,
             links=self.store.count_links(),
             repairs=self.store.repair_counts(),
-            resolution={
-                "exact": stats.exact,
-                "case": stats.case,
-                "alias": stats.alias,
-                "unresolved": stats.unresolved,
-                "cycle": stats.cycle,
-            },
+            resolution=_in_order(self.store.resolution_counts()),
             watermark=final.watermark,
             seconds=round(self.clock.time() - started, 3),
         )
+
+    def _origin_meta(self) -> dict[str, str] | None:
+        """The store's ``simulated`` flag once the server said what it is: ``true`` while
+        every crawl came from a simulated hub, ``false`` while every one came from a real hub,
+        ``mixed`` once both wrote to the store (it is then never replaced as a demo store)."""
+        if self.simulated is None:
+            return None
+        mine = "simulated" if self.simulated else "real"
+        origin = mine if self._origin in ("unknown", mine) else "mixed"
+        return {"simulated": {"simulated": "true", "real": "false", "mixed": "mixed"}[origin]}
+
+    def _tombstone(self, crawl: CrawlState) -> None:
+        """After a complete full crawl: mark what it did not list as deleted — unless that is
+        most of the store, which means a wrong endpoint or a broken listing, not the Hub."""
+        cfg = self.config
+        unseen, live = self.store.count_unseen(crawl.id), self.store.count_models()
+        if unseen > max(cfg.mass_delete_min, cfg.mass_delete_fraction * live) and not cfg.allow_mass_delete:
+            raise CrawlError(
+                f"{self.endpoint} listed {crawl.models:,} models, so this full crawl would mark {unseen:,} "
+                f"of the store's {live:,} models deleted. Nothing was deleted. If the Hub really lost "
+                "them, run `lineage crawl --full --allow-mass-delete`; otherwise check the endpoint."
+            )
+        self.store.tombstone_unseen(crawl.id)
 
     def refresh(self, limit: int) -> CrawlSummary:
         """Keep a store fresh: an incremental crawl when a complete crawl exists, else (a first
@@ -304,7 +215,7 @@ class Crawler:
             return self.run("auto")
         return self.run("full", limit=limit)
 
-    # -- internals -------------------------------------------------------------------------
+    # -- begin or resume ---------------------------------------------------------------------
     def _begin(
         self, mode: str, since: str | None, limit: int | None, restart: bool
     ) -> tuple[CrawlState, bool]:
@@ -361,87 +272,114 @@ class Crawler:
         )
         return crawl, False
 
-    def _pages(self, crawl: CrawlState, progress: CrawlProgress, stop_before: str | None) -> bool:
-        """Fetch and store pages until the listing ends. True if the crawl is complete."""
+    # -- pages -> store ----------------------------------------------------------------------
+    def _store_pages(self, crawl: CrawlState, progress: CrawlProgress, stop_before: str | None) -> bool:
+        """Commit the pages :meth:`_pages` yields. True if the crawl is complete."""
+        batch = _Batch()
+        cursor = crawl.next_query  # where the listing goes on after the last page fetched
+        pages = self._pages(crawl, progress, stop_before, taken=lambda: progress.models + len(batch.records))
+        with contextlib.closing(pages):
+            while True:
+                try:
+                    page = next(pages, None)
+                except (CrawlError, KeyboardInterrupt):
+                    if batch.pages:  # keep what was fetched: resume at the page that failed
+                        self._commit(crawl, progress, batch, cursor)
+                    raise
+                if page is None:
+                    break
+                batch.add(page)
+                cursor = page.next_query
+                if page.records:
+                    last = page.records[-1]
+                    progress.last_date = last.created_at if crawl.sort == "createdAt" else last.last_modified
+                # Commit every few pages (and at the end): each commit is a durable point with
+                # the cursor of its last page; a crash loses at most the uncommitted pages,
+                # which are fetched again on resume.
+                if (
+                    cursor is None
+                    or batch.pages >= self.config.pages_per_commit
+                    or time.monotonic() - batch.started >= self.config.commit_seconds
+                ):
+                    self._commit(crawl, progress, batch, cursor)
+                    batch = _Batch()
+        if batch.pages:
+            self._commit(crawl, progress, batch, cursor)
+        limit = crawl.model_limit
+        return not (limit is not None and progress.models >= limit)
+
+    def _pages(
+        self,
+        crawl: CrawlState,
+        progress: CrawlProgress,
+        stop_before: str | None,
+        *,
+        taken: Callable[[], int],
+    ) -> Generator[_Page, None, None]:
+        """Yield the listing's pages as records, from the crawl's cursor to the end of the
+        listing, the model limit (``taken()``: models stored or waiting to be) or, for an
+        incremental crawl, the first page older than ``stop_before``."""
         query = crawl.next_query
+        limit = crawl.model_limit
         # Full crawls fetch page k+1 in a background thread while page k is parsed and
         # stored (requests stay sequential, so pacing is unchanged). Incremental crawls don't:
         # they stop after a handful of pages and a prefetch would cost a request.
         prefetch = self.config.prefetch and stop_before is None
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage-fetch") if prefetch else None
-        pending: Future[tuple[list[Any], str | None, int, int]] | None = None
+        pending: Future[FetchedPage] | None = None
+        cfg = self.config
+        guard = LoopGuard(
+            cfg.max_empty_pages, backoff_base=cfg.backoff_base, backoff_max=min(cfg.backoff_max, 10.0)
+        )
+        self.client.stop_event.clear()
         try:
-            self._stop.clear()
-            return self._page_loop(crawl, progress, stop_before, query, pool, pending)
+            while query is not None:
+                already = taken()
+                if limit is not None and already >= limit:
+                    return
+                if pending is not None:
+                    fetched, pending = pending.result(), None
+                else:
+                    fetched = self.client.fetch(query, progress)
+                items, next_query = fetched.items, fetched.next_query
+                more = limit is None or already + len(items) < limit
+                if pool is not None and next_query is not None and more:
+                    self._no_loop(guard, query, len(items), next_query, progress)
+                    pending = pool.submit(self.client.fetch, next_query, progress)
+                records: list[ModelRecord] = []
+                repairs: list[Repair] = []
+                skipped = 0
+                for item in items:
+                    rec, reps = normalize_item(item)
+                    repairs.extend(reps)
+                    if rec is None:
+                        skipped += 1
+                    else:
+                        records.append(rec)
+                if limit is not None and len(records) > limit - already:
+                    records = records[: limit - already]
+                    next_query = None
+                if stop_before is not None and records:
+                    oldest = min((r.last_modified or "" for r in records), default="")
+                    if oldest and oldest < stop_before:
+                        next_query = None
+                if pending is None and next_query is not None:  # not checked before a prefetch
+                    self._no_loop(guard, query, len(items), next_query, progress)
+                yield _Page(records, repairs, skipped, fetched.requests, fetched.retries, next_query)
+                query = next_query
         finally:
-            self._stop.set()  # wakes a prefetch thread waiting out a rate-limit window
+            self.client.stop_event.set()  # wakes a prefetch thread waiting out a rate-limit window
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)
 
-    def _page_loop(
-        self,
-        crawl: CrawlState,
-        progress: CrawlProgress,
-        stop_before: str | None,
-        query: str | None,
-        pool: ThreadPoolExecutor | None,
-        pending: Future[tuple[list[Any], str | None, int, int]] | None,
-    ) -> bool:
-        limit = crawl.model_limit
-        batch = _Batch()
-        while query is not None:
-            taken = progress.models + len(batch.records)
-            if limit is not None and taken >= limit:
-                break
-            try:
-                if pending is not None:
-                    items, next_query, requests, retries = pending.result()
-                    pending = None
-                else:
-                    items, next_query, requests, retries = self._fetch(query, progress)
-            except (CrawlError, KeyboardInterrupt):
-                if batch.pages:  # keep what was fetched: resume at the page that failed
-                    self._commit(crawl, progress, batch, query)
-                raise
-            if pool is not None and next_query is not None and (limit is None or taken + len(items) < limit):
-                pending = pool.submit(self._fetch, next_query, progress)
-            records: list[ModelRecord] = []
-            for item in items:
-                rec, reps = normalize_item(item)
-                batch.repairs.extend(reps)
-                if rec is None:
-                    batch.skipped += 1
-                else:
-                    records.append(rec)
-            if limit is not None and len(records) > limit - taken:
-                records = records[: limit - taken]
-                next_query = None
-            done = next_query is None
-            if stop_before is not None and records:
-                oldest = min((r.last_modified or "" for r in records), default="")
-                if oldest and oldest < stop_before:
-                    done = True
-            batch.add(records, requests, retries)
-            if records:
-                progress.last_date = (
-                    records[-1].created_at if crawl.sort == "createdAt" else records[-1].last_modified
-                )
-            # Commit every few pages (and at the end): each commit is a durable point with
-            # the cursor of its last page; a crash loses at most the uncommitted pages, which
-            # are fetched again on resume.
-            if (
-                done
-                or batch.pages >= self.config.pages_per_commit
-                or time.monotonic() - batch.started >= self.config.commit_seconds
-            ):
-                self._commit(crawl, progress, batch, None if done else next_query)
-                batch = _Batch()
-            if done:
-                break
-            query = next_query
-        if batch.pages:
-            self._commit(crawl, progress, batch, query)
-        return not (limit is not None and progress.models >= limit)
+    def _no_loop(
+        self, guard: LoopGuard, query: str, items: int, next_query: str, waits: CrawlProgress
+    ) -> None:
+        """Before following ``next_query``: stop a listing that loops, back off after empty pages."""
+        wait = guard.check(query, items, next_query)
+        if wait:
+            self.client.sleep(wait)
+            waits.waited_seconds += wait
 
     def _commit(
         self, crawl: CrawlState, progress: CrawlProgress, batch: _Batch, next_query: str | None
@@ -459,7 +397,12 @@ class Crawler:
             retries=batch.retries,
             pages=batch.pages,
             watermark=max((r.last_modified for r in batch.records if r.last_modified), default=None),
+            resolve=True,  # every commit leaves the graph complete: readers see no pending links
+            aliases=self._aliases,
+            # Recorded with the page that proved it, so a crawl resumed after its last page knows.
+            meta=self._origin_meta(),
         )
+
         progress.pages += batch.pages
         progress.models += page.models
         progress.new += page.new
@@ -473,190 +416,11 @@ class Crawler:
         if self.on_page is not None:
             self.on_page(progress)
 
-    def _fetch(self, query: str, progress: CrawlProgress) -> tuple[list[Any], str | None, int, int]:
-        """GET one page with timeouts, retries and pacing. Returns items, next query, counts."""
-        url = self.endpoint + query
-        requests = retries = 0
-        failures = rate_waits = 0
-        delay = self.config.backoff_base
-        while True:
-            self._pace(progress)
-            requests += 1
-            problem: str
-            wait: float | None = None
-            try:
-                response = get_session().get(
-                    url, headers=self._headers, timeout=self.config.timeout, follow_redirects=True
-                )
-                self._note_rate_limit(response.headers)
-                self.simulated = response.headers.get("X-Lineage-Simulated") == "true"
-                status = response.status_code
-                if status == 200:
-                    try:
-                        items = _parse_page(response.content)
-                    except ValueError as exc:
-                        problem = f"truncated or invalid JSON ({exc})"
-                    else:
-                        if not isinstance(items, list):
-                            problem = f"expected a JSON list of models, got {type(items).__name__}"
-                        else:
-                            return items, _next_query(response), requests, retries
-                elif status == 429:
-                    rate_waits += 1
-                    progress.rate_limit_waits += 1
-                    wait = self._rate_limit_wait(response.headers)
-                    if rate_waits > self.config.max_rate_limit_waits:
-                        raise CrawlError(
-                            f"still rate limited after {rate_waits} waits on {query}; "
-                            "the crawl is saved — run `lineage crawl` later to resume"
-                        )
-                    log.warning("rate limited (429); waiting %.0f s", wait)
-                    self._sleep(wait)
-                    progress.waited_seconds += wait
-                    retries += 1
-                    continue
-                elif status in _RETRY_STATUS:
-                    problem = f"HTTP {status}"
-                    retry_after = _retry_after(response.headers)
-                    if retry_after is not None:
-                        wait = retry_after
-                elif status in (401, 403):
-                    raise CrawlError(
-                        f"the Hub refused the request (HTTP {status}). Check the token in HF_TOKEN "
-                        "(or unset it to crawl anonymously); the crawl is saved and can be resumed."
-                    )
-                else:
-                    raise CrawlError(
-                        f"unexpected HTTP {status} from {self.endpoint}{query[:80]}: {response.text[:200]}"
-                    )
-            except (httpx2.UnsupportedProtocol, httpx2.InvalidURL) as exc:
-                raise CrawlError(f"cannot request {self.endpoint}: {exc}") from exc
-            except (httpx2.TimeoutException, httpx2.TransportError) as exc:
-                problem = f"{type(exc).__name__}: {exc}"[:200]
-            failures += 1
-            if failures > self.config.max_retries:
-                raise CrawlError(
-                    f"giving up on a page after {failures} failed attempts (last: {problem}). "
-                    "Everything before it is saved: run `lineage crawl` again to resume."
-                )
-            sleep = min(self.config.backoff_max, wait if wait is not None else delay)
-            log.warning("%s; retry %d/%d in %.1f s", problem, failures, self.config.max_retries, sleep)
-            self._sleep(sleep)
-            progress.waited_seconds += sleep
-            delay = min(self.config.backoff_max, delay * 2)
-            retries += 1
 
-    def _sleep(self, seconds: float) -> None:
-        """Wait (backoff, rate limit); real waits end early when the crawl stops (Ctrl-C)."""
-        if not isinstance(self.clock, SystemClock):
-            self.clock.sleep(seconds)
-        elif self._stop.wait(max(0.0, seconds)):
-            raise CrawlError("the crawl was stopped")
-
-    def _note_rate_limit(self, headers: Any) -> None:
-        info = parse_ratelimit_headers(headers)
-        if info is None:
-            return
-        if info.remaining <= 0:
-            self._window_empty_until = self.clock.time() + info.reset_in_seconds + 1
-        else:
-            self._window_empty_until = None
-
-    def _pace(self, progress: CrawlProgress) -> None:
-        """Before a request: if the server said the window is used up, sleep until it resets."""
-        if self._window_empty_until is None:
-            return
-        wait = self._window_empty_until - self.clock.time()
-        self._window_empty_until = None
-        if wait > 0:
-            log.info("rate-limit window used up; waiting %.0f s for the next one", wait)
-            progress.rate_limit_waits += 1
-            progress.waited_seconds += wait
-            self._sleep(wait)
-
-    def _rate_limit_wait(self, headers: Any) -> float:
-        info = parse_ratelimit_headers(headers)
-        if info is not None and info.remaining <= 0:
-            return float(info.reset_in_seconds) + 1
-        retry_after = _retry_after(headers)
-        if retry_after is not None:
-            return retry_after
-        return 60.0
-
-
-@dataclass
-class _Batch:
-    """Pages fetched but not yet committed."""
-
-    records: list[ModelRecord] = field(default_factory=list)
-    repairs: list[Repair] = field(default_factory=list)
-    pages: int = 0
-    skipped: int = 0
-    requests: int = 0
-    retries: int = 0
-    started: float = field(default_factory=time.monotonic)
-
-    def add(self, records: list[ModelRecord], requests: int, retries: int) -> None:
-        self.records.extend(records)
-        self.pages += 1
-        self.requests += requests
-        self.retries += retries
-
-
-def _parse_page(content: bytes) -> Any:
-    """Parse a listing page. orjson is strict about lone UTF-16 surrogates (``"\\ud83d"``),
-    which JSON's grammar allows and the Hub may send inside card text: such a page is parsed
-    with the standard library and the lone surrogates become U+FFFD."""
-    try:
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
-        import json
-
-        try:
-            page = json.loads(content)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(str(exc)) from exc
-        log.warning("a page carried invalid unicode (lone surrogates); replaced with U+FFFD")
-        return _fix_surrogates(page)
-
-
-def _fix_surrogates(value: Any) -> Any:
-    if isinstance(value, str):
-        return _SURROGATE_RE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_fix_surrogates(v) for v in value]
-    if isinstance(value, dict):
-        return {_fix_surrogates(k): _fix_surrogates(v) for k, v in value.items()}
-    return value
-
-
-def _retry_after(headers: Any) -> float | None:
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
-def _next_query(response: httpx2.Response) -> str | None:
-    """The ``rel="next"`` link as path + query (the host is always our endpoint)."""
-    url = response.links.get("next", {}).get("url")
-    if not url:
-        return None
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}" if parts.query else parts.path
-
-
-def hub_reachable(endpoint: str | None = None, timeout: float = 5.0) -> bool:
-    """True if the Hub answers a one-model listing within ``timeout`` seconds."""
-    url = resolve_endpoint(endpoint) + "/api/models?limit=1"
-    try:
-        response = get_session().get(url, headers=build_hf_headers(library_name="lineage"), timeout=timeout)
-    except (httpx2.TimeoutException, httpx2.TransportError):
-        return False
-    return response.status_code == 200
+def _in_order(counts: dict[str, int]) -> dict[str, int]:
+    """Links by resolution, in the order resolution tries them (pending ones, if any, last)."""
+    order = ("exact", "case", "alias", "unresolved", "cycle", "pending")
+    return {k: counts.get(k, 0) for k in order if k in counts or k != "pending"}
 
 
 def _minus_seconds(iso: str, seconds: float) -> str:

@@ -42,7 +42,7 @@ def crawl_text(s: Any) -> str:
         f"{state} in {s.seconds:.1f} s\n"
         f"  models listed {s.models:,}: new {s.new:,}, updated {s.updated:,}, deleted {s.deleted:,}, "
         f"duplicates in listing {s.duplicates:,}, skipped {s.skipped:,}\n"
-        f"  links in store {s.links:,}; resolved this pass: {resolved}\n"
+        f"  links in store {s.links:,}: {resolved}\n"
         f"  requests {s.requests:,}, retries {s.retries:,}, rate-limit waits {s.rate_limit_waits:,}\n"
         f"  repairs and skips: {sum(s.repairs.values()):,} (see `lineage quality`)"
     )

@@ -42,14 +42,13 @@ def _groups(lin: Lineage, i: int, reg: Registry) -> list[tuple[str, str]]:
     )
 
 
-def _label(lin: Lineage, i: int, reg: Registry, counts: bool) -> str:
+def _label(lin: Lineage, i: int, reg: Registry, n_desc: int | None) -> str:
     fams = [f"{f} · {g}" for f, g in _groups(lin, i, reg)]
     parts = [printable(lin.ids[i]), f"  [{printable(', '.join(fams))}]" if fams else ""]
-    if counts:
+    if n_desc is not None:
         parts.append(f"  ↓{int(lin.downloads[i]):,}  ♥{int(lin.likes[i]):,}")
-        n_desc = len(lin.descendants(i))
         if n_desc:
-            parts.append(f"  ({n_desc:,} descendants)")
+            parts.append(f"  ({n_desc:,} descendant{'s' if n_desc != 1 else ''})")
     if lin.placeholder[i]:
         parts.append("  (not on the Hub)")
     elif lin.deleted[i]:
@@ -87,19 +86,21 @@ def render_tree(
 ) -> str:
     """Text tree around ``node``: ``up`` levels of ancestors, ``down`` levels of descendants.
 
-    The walks are iterative (an explicit stack), so any depth renders."""
+    The walks are iterative (an explicit stack), so any depth renders; descendant counts are
+    computed for all shown models at once (:meth:`Lineage.descendant_counts`)."""
     reg = registry or default_registry()
-    lines: list[str] = []
+    # Lines as (text before the label, node or None, text when there is no node).
+    lines: list[tuple[str, int | None]] = []
     # Ancestors, depth first, each parent's own parents indented below it.
     stack: list[tuple[int, int, str, str]] = (
         [(p, 0, "", rel) for p, rel in reversed(_ordered_parents(lin, node))] if up > 0 else []
     )
     while stack:
         p, depth, indent, rel = stack.pop()
-        lines.append(f"{indent}▲ {rel} of {_label(lin, p, reg, counts)}")
+        lines.append((f"{indent}▲ {rel} of ", p))
         if depth + 1 < up:
             stack.extend((q, depth + 1, indent + "    ", r) for q, r in reversed(_ordered_parents(lin, p)))
-    lines.append(f"● {_label(lin, node, reg, counts)}")
+    lines.append(("● ", node))
     # Descendants: an item is a child to print, or a "... and N more" line.
     items: list[tuple[int, int, str, str, bool] | str] = []
 
@@ -117,13 +118,18 @@ def render_tree(
     while items:
         item = items.pop()
         if isinstance(item, str):
-            lines.append(item)
+            lines.append((item, None))
             continue
         c, depth, prefix, rel, last = item
-        lines.append(f"{prefix}{'└── ' if last else '├── '}{rel}  {_label(lin, c, reg, counts)}")
+        lines.append((f"{prefix}{'└── ' if last else '├── '}{rel}  ", c))
         if depth + 1 < down:
             push_children(c, depth + 1, prefix + ("    " if last else "│   "))
-    return "\n".join(lines)
+    shown_nodes = [n for _, n in lines if n is not None]
+    n_desc = lin.descendant_counts(shown_nodes) if counts else {}
+    return "\n".join(
+        text if n is None else text + _label(lin, n, reg, n_desc.get(n) if counts else None)
+        for text, n in lines
+    )
 
 
 def tree_data(

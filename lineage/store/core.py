@@ -77,6 +77,12 @@ def delete_store(path: str | os.PathLike[str]) -> None:
         Path(f"{os.fspath(path)}{suffix}").unlink(missing_ok=True)
 
 
+_BUMP_DATA_VERSION = (
+    "INSERT INTO meta VALUES ('data_version', '1') "
+    "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+)
+
+
 class StoreBusyError(StoreError):
     """Another process holds the store's write lock (a crawl, a demo build)."""
 
@@ -184,11 +190,18 @@ class Connection:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
+                self.conn.execute(_BUMP_DATA_VERSION)
             except BaseException:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+
+    def data_version(self) -> int:
+        """A counter every write transaction increments: equal values, equal data (the graph
+        snapshot records the value it was built from)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+        return int(row[0]) if row else 0
 
     # -- meta -------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

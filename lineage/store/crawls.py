@@ -8,9 +8,11 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lineage.records import ModelRecord, Repair
+from lineage.store.core import sqlite_errors
 from lineage.store.resolve import ResolveStats, resolve_page
 from lineage.times import now_iso
 
@@ -62,6 +64,7 @@ class CrawlRows:
     """The crawl side of :class:`~lineage.store.Store`."""
 
     conn: sqlite3.Connection
+    path: Path
 
     if TYPE_CHECKING:  # provided by Connection
 
@@ -126,7 +129,8 @@ class CrawlRows:
         if not fields:
             return
         cols = ", ".join(f"{k} = ?" for k in fields)
-        self.conn.execute(f"UPDATE crawls SET {cols} WHERE id = ?", (*fields.values(), crawl_id))
+        with sqlite_errors(self.path):
+            self.conn.execute(f"UPDATE crawls SET {cols} WHERE id = ?", (*fields.values(), crawl_id))
 
     # -- writing pages ------------------------------------------------------------------
     def write_page(
@@ -143,6 +147,7 @@ class CrawlRows:
         pages: int = 1,
         resolve: bool = False,
         aliases: Mapping[str, str] | None = None,
+        meta: Mapping[str, str] | None = None,
     ) -> PageResult:
         """Upsert listing page(s) and advance the crawl cursor, in one transaction.
 
@@ -150,6 +155,7 @@ class CrawlRows:
         resolved links. With ``resolve``, the page's new links are resolved in the same
         transaction (:func:`~lineage.store.resolve.resolve_page`, with ``aliases``): every
         commit leaves the graph complete, and a reader never sees half-resolved lineage.
+        ``meta`` entries are written in the same transaction.
         """
         # A page may list the same model twice; the last occurrence wins.
         by_id: dict[str, ModelRecord] = {}
@@ -236,6 +242,7 @@ class CrawlRows:
                 "DO UPDATE SET n = excluded.n, crawl_id = excluded.crawl_id",
                 [(m, k, d, n, crawl_id) for (m, k, d), n in counted.items()],
             )
+            conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list((meta or {}).items()))
             resolved = (
                 resolve_page(conn, changed, [i for i in ids if i not in existing], aliases)
                 if resolve
@@ -266,6 +273,16 @@ class CrawlRows:
                 ),
             )
         return PageResult(fresh, new, updated, dups, len(link_rows), len(repairs), resolved)
+
+    def count_unseen(self, crawl_id: int) -> int:
+        """Live models that the crawl ``crawl_id`` did not list (what tombstoning would mark)."""
+        return int(
+            self.conn.execute(
+                "SELECT count(*) FROM models WHERE deleted_at IS NULL AND "
+                "(last_seen_crawl IS NULL OR last_seen_crawl < ?)",
+                (crawl_id,),
+            ).fetchone()[0]
+        )
 
     def tombstone_unseen(self, crawl_id: int) -> int:
         """Mark models that a complete full crawl did not list as deleted (kept, not erased)."""

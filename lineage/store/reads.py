@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lineage.store.crawls import CrawlState
+from lineage.store.lock import is_locked
 
 __all__ = ["Reads"]
 
@@ -26,10 +27,18 @@ class Reads:
 
         def last_watermark(self) -> str | None: ...
 
+        def unfinished_crawl(self) -> CrawlState | None: ...
+
     # -- reading --------------------------------------------------------------------------
     def count_models(self, *, include_deleted: bool = False) -> int:
         where = "" if include_deleted else " WHERE deleted_at IS NULL"
         return int(self.conn.execute(f"SELECT count(*) FROM models{where}").fetchone()[0])
+
+    def count_deleted(self) -> int:
+        """Models tombstoned by a full crawl (through a partial index: cheap)."""
+        return int(
+            self.conn.execute("SELECT count(*) FROM models WHERE deleted_at IS NOT NULL").fetchone()[0]
+        )
 
     def count_links(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM links").fetchone()[0])
@@ -128,20 +137,45 @@ class Reads:
             yield when, [r[0] for r in rows], [int(r[1]) for r in rows], [r[2] for r in rows]
 
     def is_simulated(self) -> bool:
-        """True when the data came from a simulated hub (``lineage simulate``/``demo``)."""
+        """True when all the data came from a simulated hub (``lineage simulate``/``demo``)."""
         return self.get_meta("simulated") == "true"
+
+    def simulation(self) -> str:
+        """Where the data came from: ``simulated``, ``real``, ``mixed`` (crawls of both kinds
+        wrote to this store), or ``unknown`` (nothing recorded yet)."""
+        flag = self.get_meta("simulated")
+        return {"true": "simulated", "false": "real", "mixed": "mixed"}.get(flag or "", "unknown")
+
+    def crawl_status(self) -> str | None:
+        """A sentence when the store is not the result of a finished crawl: a crawl is
+        running (another process holds the write lock) or one stopped part-way; else None."""
+        unfinished = self.unfinished_crawl()
+        if unfinished is None:
+            return None
+        c = unfinished
+        done = f"{c.pages:,} pages, {c.models:,} models so far"
+        if is_locked(self.path):
+            return f"crawl #{c.id} ({c.mode}) is running ({done}); figures include what it has committed"
+        return (
+            f"crawl #{c.id} ({c.mode}) stopped before the end ({c.status}; {done}): figures reflect "
+            "what it stored; run `lineage crawl` to finish it"
+        )
 
     def info(self) -> dict[str, Any]:
         crawls = self.crawls()
         done = [c for c in crawls if c.status == "done"]
+        live = self.count_models()
         return {
             "store": str(self.path),
-            "models": self.count_models(),
-            "deleted_models": self.count_models(include_deleted=True) - self.count_models(),
+            "models": live,
+            "deleted_models": self.count_deleted(),
             "links": self.count_links(),
             "crawls": len(crawls),
             "last_crawl_finished": done[-1].finished_at if done else None,
             "last_crawl_endpoint": done[-1].endpoint if done else None,
             "watermark": self.last_watermark(),
+            "crawl_in_progress": self.crawl_status(),
             "simulated": self.is_simulated(),
+            "data_from": self.simulation(),
+            "schema_version": int(self.get_meta("schema_version") or 1),
         }

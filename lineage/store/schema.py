@@ -108,6 +108,8 @@ CREATE INDEX IF NOT EXISTS links_parent ON links (parent);
 CREATE INDEX IF NOT EXISTS models_id_lower ON models (lower(id));
 -- Parents not (yet) in the store, by spelling: resolved as soon as a page brings them in.
 CREATE INDEX IF NOT EXISTS links_unresolved ON links (lower(ref)) WHERE resolution = 'unresolved';
+-- Tombstoned models, counted by `lineage info` without a scan.
+CREATE INDEX IF NOT EXISTS models_deleted ON models (id) WHERE deleted_at IS NOT NULL;
 -- Links still to settle at the end of a crawl: pending ones and those set aside as cycles.
 CREATE INDEX IF NOT EXISTS links_unsettled ON links (child) WHERE resolution IS NULL OR resolution = 'cycle';
 """,

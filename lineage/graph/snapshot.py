@@ -1,0 +1,464 @@
+"""The graph snapshot: the columnar graph persisted beside the store, opened by a memory map.
+
+Loading the graph from SQLite takes tens of seconds for the whole Hub; opening the snapshot
+maps one file and reads a header, so a question pays only for the pages it touches. The
+snapshot is derived data: deleting it is safe, and it is rebuilt when needed.
+
+One file, ``<store>.graph``: a magic string, a JSON header, then each array at a 64-byte
+aligned offset. The header records the store state the snapshot was built from (schema
+version and the store's ``data_version``, which every write transaction increments), each
+array's dtype, shape, offset and CRC-32, and the file's total size. A snapshot is used only
+if its state equals the store's (a stale one is never used), its size is right (a truncated
+one is detected) and, when ``verify`` is on, every checksum matches (a corrupted one is
+detected). It is written to a temporary file and renamed into place, so a reader sees the
+old snapshot or the new one, never half of one.
+
+Ids are stored as one UTF-8 blob with offsets (:class:`IdColumn`) and two permutations that
+sort them (as written, and lower-cased) for binary search: no Python string is made for a
+model until it is asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from lineage.files import atomic_write
+
+if TYPE_CHECKING:
+    from lineage.graph.columnar import Lineage
+    from lineage.store import Store
+
+__all__ = [
+    "FORMAT",
+    "IdColumn",
+    "SnapshotError",
+    "load",
+    "load_extra",
+    "open_snapshot",
+    "read_arrays",
+    "save",
+    "save_extra",
+    "snapshot_path",
+    "status",
+    "write_arrays",
+]
+
+log = logging.getLogger("lineage.graph")
+
+MAGIC = b"LINEAGE-GRAPH\x00\x00\x00"
+#: Bumped when the layout or the meaning of an array changes.
+FORMAT = 1
+_ALIGN = 64
+_CRC_CHUNK = 1 << 24
+
+
+class SnapshotError(Exception):
+    """A snapshot file that cannot be used (missing, stale, truncated, corrupted)."""
+
+
+def snapshot_path(store: str | os.PathLike[str], suffix: str = ".graph") -> Path:
+    """Where the snapshot of ``store`` lives (beside it)."""
+    return Path(f"{os.fspath(store)}{suffix}")
+
+
+def _crc(a: npt.NDArray[Any]) -> int:
+    view = np.ascontiguousarray(a).data.cast("B")
+    crc = 0
+    for k in range(0, len(view), _CRC_CHUNK):
+        crc = zlib.crc32(view[k : k + _CRC_CHUNK], crc)
+    return crc
+
+
+def write_arrays(path: Path, arrays: dict[str, npt.NDArray[Any]], meta: dict[str, Any]) -> None:
+    """Write ``arrays`` and ``meta`` to ``path`` atomically (temporary file + rename)."""
+    specs: dict[str, dict[str, Any]] = {}
+    offset = 0
+    for name, a in arrays.items():
+        a = np.ascontiguousarray(a)
+        arrays[name] = a
+        specs[name] = {
+            "dtype": a.dtype.str,
+            "shape": list(a.shape),
+            "nbytes": int(a.nbytes),
+            "crc32": _crc(a),
+        }
+    # Header size depends on offsets, which depend on the header: two passes settle it.
+    for _ in range(3):
+        header = json.dumps({"format": FORMAT, "meta": meta, "arrays": specs, "size": 0}).encode()
+        start = _aligned(len(MAGIC) + 8 + len(header) + 64)
+        offset = start
+        for spec in specs.values():
+            spec["offset"] = offset
+            offset = _aligned(offset + spec["nbytes"])
+    header = json.dumps({"format": FORMAT, "meta": meta, "arrays": specs, "size": offset}).encode()
+    if len(MAGIC) + 8 + len(header) > start:
+        raise AssertionError("snapshot header outgrew its room")  # pragma: no cover
+    with atomic_write(path) as fh:
+        fh.write(MAGIC + len(header).to_bytes(8, "little") + header)
+        for name, spec in specs.items():
+            fh.seek(spec["offset"])
+            fh.write(arrays[name].data.cast("B"))
+        fh.truncate(offset)
+
+
+def _aligned(n: int) -> int:
+    return (n + _ALIGN - 1) // _ALIGN * _ALIGN
+
+
+def _header(fh: IO[bytes], path: Path) -> dict[str, Any]:
+    head = fh.read(len(MAGIC) + 8)
+    if len(head) < len(MAGIC) + 8 or head[: len(MAGIC)] != MAGIC:
+        raise SnapshotError(f"{path} is not a lineage graph snapshot")
+    size = int.from_bytes(head[len(MAGIC) :], "little")
+    if size > 64 << 20:
+        raise SnapshotError(f"{path}: damaged header")
+    try:
+        header: dict[str, Any] = json.loads(fh.read(size))
+    except ValueError as exc:
+        raise SnapshotError(f"{path}: unreadable header ({exc})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise SnapshotError(f"{path}: not a snapshot of format {FORMAT}")
+    return header
+
+
+def read_header(path: Path) -> dict[str, Any]:
+    """The JSON header of a snapshot file; :class:`SnapshotError` if it is not one."""
+    try:
+        with open(path, "rb") as fh:
+            return _header(fh, path)
+    except FileNotFoundError:
+        raise SnapshotError(f"no snapshot at {path}") from None
+    except OSError as exc:
+        raise SnapshotError(f"{path}: unreadable ({exc})") from None
+
+
+def _verified_path(path: Path) -> Path:
+    return path.with_name(path.name + ".verified")
+
+
+def _verify(fh: IO[bytes], path: Path, header: dict[str, Any]) -> None:
+    """Check every array's checksum, reading the open file in chunks (no memory map: the
+    process does not grow by the file's size). A success is remembered beside the file, keyed
+    by the file's inode, size and modification time, so an unchanged file is checked once."""
+    st = os.fstat(fh.fileno())
+    stamp = {"inode": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    try:
+        if json.loads(_verified_path(path).read_text(encoding="utf-8")) == stamp:
+            return
+    except (OSError, ValueError):
+        pass
+    buf = bytearray(_CRC_CHUNK)
+    for name, spec in header["arrays"].items():
+        fh.seek(spec["offset"])
+        left, crc = spec["nbytes"], 0
+        while left:
+            got = fh.readinto(memoryview(buf)[: min(left, _CRC_CHUNK)])  # type: ignore[attr-defined]
+            if not got:
+                raise SnapshotError(f"{path}: array {name!r} is truncated")
+            crc = zlib.crc32(memoryview(buf)[:got], crc)
+            left -= got
+        if crc != spec["crc32"]:
+            raise SnapshotError(f"{path}: array {name!r} is corrupted (checksum mismatch)")
+    with contextlib.suppress(OSError):  # a read-only folder: verify again next time
+        tmp = _verified_path(path).with_name(f".{_verified_path(path).name}.{os.getpid()}")
+        tmp.write_text(json.dumps(stamp), encoding="utf-8")
+        os.replace(tmp, _verified_path(path))
+
+
+def read_arrays(path: Path, *, verify: bool = True) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
+    """Memory-map every array of a snapshot file: ``(arrays, meta)``.
+
+    Everything is read through one open file, so a snapshot renamed into place meanwhile
+    cannot mix with it. Raises :class:`SnapshotError` if the file is missing, truncated or
+    (``verify``) corrupted.
+    """
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 (the memory maps keep the file open after this)
+    except FileNotFoundError:
+        raise SnapshotError(f"no snapshot at {path}") from None
+    except OSError as exc:
+        raise SnapshotError(f"{path}: unreadable ({exc})") from None
+    with fh:
+        header = _header(fh, path)
+        actual = os.fstat(fh.fileno()).st_size
+        if actual != header.get("size"):
+            raise SnapshotError(f"{path} is truncated or padded ({actual} bytes, not {header.get('size')})")
+        if verify:
+            _verify(fh, path, header)
+        arrays: dict[str, npt.NDArray[Any]] = {}
+        for name, spec in header["arrays"].items():
+            shape = tuple(spec["shape"])
+            dtype = np.dtype(spec["dtype"])
+            if spec["nbytes"] == 0:
+                arrays[name] = np.empty(shape, dtype=dtype)
+            else:
+                arrays[name] = np.memmap(fh, dtype=dtype, mode="r", offset=spec["offset"], shape=shape)
+    return arrays, dict(header["meta"])
+
+
+class IdColumn(Sequence[str]):
+    """Model ids as one UTF-8 blob and offsets: ``ids[i]`` decodes id ``i`` on demand.
+
+    ``order`` holds the node numbers sorted by id (as UTF-8 bytes, SQLite's BINARY order),
+    ``lower_order`` sorted by the ASCII-lower-cased id (SQLite's ``lower()``; Hub ids are
+    ASCII), each in two sorted runs — the models ``[0, split)``, then the placeholder parents —
+    for :meth:`find` by binary search without a dict of every id.
+    """
+
+    def __init__(
+        self,
+        blob: npt.NDArray[np.uint8],
+        offsets: npt.NDArray[np.int64],
+        order: npt.NDArray[np.int64],
+        lower_order: npt.NDArray[np.int64],
+        split: int | None = None,
+    ) -> None:
+        self.blob = blob
+        self.offsets = offsets
+        self.order = order
+        self.lower_order = lower_order
+        self.split = len(offsets) - 1 if split is None else int(split)
+
+    @classmethod
+    def build(
+        cls,
+        ids: Sequence[str],
+        order: npt.NDArray[np.int64] | None = None,
+        lower_order: npt.NDArray[np.int64] | None = None,
+        split: int | None = None,
+    ) -> IdColumn:
+        """Encode ``ids``. ``order``/``lower_order`` sort the first ``split`` ids (the models,
+        as the store's indexes give them); the rest (placeholders) are sorted here."""
+        n = len(ids)
+        split = 0 if split is None else split
+        text = "".join(ids)
+        blob_bytes = text.encode("utf-8", "surrogatepass")
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=n)
+        if len(blob_bytes) != len(text):  # not all ASCII: byte lengths per id
+            lengths = np.fromiter((len(s.encode("utf-8", "surrogatepass")) for s in ids), np.int64, count=n)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        blob = np.frombuffer(blob_bytes, dtype=np.uint8) if blob_bytes else np.empty(0, np.uint8)
+        col = cls(blob, offsets, np.empty(0, np.int64), np.empty(0, np.int64), split)
+        rest = range(split, n)
+        tail = sorted(rest, key=col.raw)
+        tail_lower = sorted(rest, key=lambda k: col.raw(k).lower())
+        if order is None or lower_order is None:
+            col.split = 0
+            order, lower_order = np.empty(0, np.int64), np.empty(0, np.int64)
+            tail = sorted(range(n), key=col.raw)
+            tail_lower = sorted(range(n), key=lambda k: col.raw(k).lower())
+        col.order = np.concatenate([order, np.array(tail, dtype=np.int64)])
+        col.lower_order = np.concatenate([lower_order, np.array(tail_lower, dtype=np.int64)])
+        return col
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def raw(self, k: int) -> bytes:
+        """Id ``k`` as UTF-8 bytes."""
+        return bytes(self.blob[int(self.offsets[k]) : int(self.offsets[k + 1])])
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        n = len(self)
+        k = int(i) + n if int(i) < 0 else int(i)
+        if not 0 <= k < n:
+            raise IndexError(i)
+        return self.raw(k).decode("utf-8", "surrogatepass")
+
+    def take(self, nodes: npt.NDArray[np.int64] | Sequence[int]) -> list[str]:
+        """The ids of ``nodes``, decoded in one pass (much faster than ``ids[i]`` one by one)."""
+        at = np.asarray(nodes, dtype=np.int64)
+        starts, ends = self.offsets[at].tolist(), self.offsets[at + 1].tolist()
+        if len(at) > len(self) // 8:  # most of them: one copy of the blob, then plain slices
+            raw: bytes | memoryview = bytes(self.blob)
+        else:
+            raw = self.blob.data
+        return [bytes(raw[a:b]).decode("utf-8", "surrogatepass") for a, b in zip(starts, ends, strict=True)]
+
+    def __iter__(self) -> Iterator[str]:
+        raw = bytes(self.blob)
+        offs = self.offsets.tolist()
+        for k in range(len(self)):
+            yield raw[offs[k] : offs[k + 1]].decode("utf-8", "surrogatepass")
+
+    def find(self, model_id: str) -> int | None:
+        """The node of ``model_id``: exact, else case-insensitive (models before placeholders,
+        then the smallest node number); None if absent."""
+        key = model_id.encode("utf-8", "surrogatepass")
+        for order, norm, wanted in (
+            (self.order, lambda b: b, key),
+            (self.lower_order, bytes.lower, key.lower()),
+        ):
+            for lo, hi in ((0, self.split), (self.split, len(order))):
+                k = self._search(order, lo, hi, wanted, norm)
+                if k is not None:
+                    return k
+        return None
+
+    def _search(self, order: npt.NDArray[np.int64], lo: int, hi: int, key: bytes, norm: Any) -> int | None:
+        end = hi
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if norm(self.raw(int(order[mid]))) < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < end and norm(self.raw(int(order[lo]))) == key:
+            return int(order[lo])
+        return None
+
+
+# -- the graph's snapshot ---------------------------------------------------------------------------
+_NODE_ARRAYS = (
+    "created", "legacy", "deleted", "placeholder", "downloads", "downloads_all_time", "likes",
+    "pipeline", "library", "rowid",
+)  # fmt: skip
+_EDGE_ARRAYS = ("parent", "child", "relation")
+
+
+def _state(store: Store) -> dict[str, Any]:
+    """What a snapshot of ``store`` must match to be used."""
+    from lineage.store.schema import SCHEMA_VERSION
+
+    return {"schema_version": SCHEMA_VERSION, "data_version": store.data_version()}
+
+
+def save(lin: Lineage, path: Path) -> None:
+    """Write ``lin`` (read from a store: it knows its ``data_version``) as a snapshot at ``path``."""
+    from lineage.store.schema import SCHEMA_VERSION
+
+    if lin.data_version is None or lin.rowid is None:
+        raise ValueError("only a graph read from a store can be saved as its snapshot")
+    ids = lin.ids if isinstance(lin.ids, IdColumn) else IdColumn.build(lin.ids)
+    arrays: dict[str, npt.NDArray[Any]] = {
+        name: getattr(lin, name) for name in (*_NODE_ARRAYS, *_EDGE_ARRAYS)
+    }
+    arrays["ids_blob"], arrays["ids_offsets"] = ids.blob, ids.offsets
+    arrays["ids_order"], arrays["ids_lower_order"] = ids.order, ids.lower_order
+    for name, value in (("down", lin.down_csr), ("up", lin.up_csr)):
+        for part, a in zip(("start", "nbr", "edge"), value, strict=True):
+            arrays[f"{name}_{part}"] = a
+    arrays["levels"] = lin.levels
+    arrays["root_start"], arrays["root_ids"] = lin.root_pairs
+    meta = {
+        "state": {"schema_version": SCHEMA_VERSION, "data_version": lin.data_version},
+        "pipeline_labels": lin.pipeline_labels,
+        "library_labels": lin.library_labels,
+        "relation_labels": list(lin.relation_labels),
+        "models": int((~lin.placeholder).sum()),
+        "links": lin.n_edges,
+        "id_split": ids.split,
+    }
+    write_arrays(path, arrays, meta)
+
+
+def open_snapshot(store: Store, *, verify: bool = True) -> Lineage:
+    """The graph of ``store`` from its snapshot; :class:`SnapshotError` if there is none, or it
+    is stale, truncated or (``verify``) corrupted."""
+    from lineage.graph.columnar import Lineage
+
+    path = snapshot_path(store.path)
+    header = read_header(path)
+    if header["meta"].get("state") != _state(store):
+        raise SnapshotError(f"{path} is out of date (the store changed since it was written)")
+    arrays, meta = read_arrays(path, verify=verify)
+    lin = Lineage(
+        ids=IdColumn(
+            arrays["ids_blob"], arrays["ids_offsets"], arrays["ids_order"], arrays["ids_lower_order"]
+        ),
+        pipeline_labels=list(meta["pipeline_labels"]),
+        library_labels=list(meta["library_labels"]),
+        relation_labels=tuple(meta["relation_labels"]),
+        store_path=str(store.path),
+        simulated=store.is_simulated(),
+        data_version=int(meta["state"]["data_version"]),
+        **{name: arrays[name] for name in (*_NODE_ARRAYS, *_EDGE_ARRAYS)},
+    )
+    # The derived arrays, as if computed (functools.cached_property reads the instance dict).
+    lin.__dict__["down_csr"] = (arrays["down_start"], arrays["down_nbr"], arrays["down_edge"])
+    lin.__dict__["up_csr"] = (arrays["up_start"], arrays["up_nbr"], arrays["up_edge"])
+    lin.__dict__["levels"] = arrays["levels"]
+    lin.__dict__["root_pairs"] = (arrays["root_start"], arrays["root_ids"])
+    return lin
+
+
+def load(store: Store, use: bool = True, verify: bool = True) -> Lineage:
+    """The graph of ``store``: from its snapshot when usable, else read from the store (and the
+    snapshot rewritten, when the folder allows; a failure to write is logged, not raised)."""
+    from lineage.graph.columnar import Lineage
+
+    if use:
+        try:
+            return open_snapshot(store, verify=verify)
+        except SnapshotError as exc:
+            log.info("graph snapshot not used: %s", exc)
+    lin = Lineage._from_store(store)
+    if use:
+        try:
+            save(lin, snapshot_path(store.path))
+        except OSError as exc:
+            log.warning("could not write the graph snapshot %s (%s)", snapshot_path(store.path), exc)
+    return lin
+
+
+def status(store: Store) -> str:
+    """``up to date``, ``out of date``, ``missing`` or ``damaged`` (header only: cheap)."""
+    try:
+        header = read_header(snapshot_path(store.path))
+    except SnapshotError as exc:
+        return "missing" if "no snapshot" in str(exc) else "damaged"
+    if snapshot_path(store.path).stat().st_size != header.get("size"):
+        return "damaged"
+    return "up to date" if header["meta"].get("state") == _state(store) else "out of date"
+
+
+# -- caches of derived arrays (e.g. the root classification) ------------------------------------------
+def _extra_path(lin: Lineage, name: str) -> Path | None:
+    if lin.store_path is None or lin.data_version is None:
+        return None
+    return snapshot_path(lin.store_path, f".graph.{name}")
+
+
+def load_extra(lin: Lineage, name: str) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]] | None:
+    """Arrays cached beside the snapshot for the state ``lin`` was read from, or None."""
+    path = _extra_path(lin, name)
+    if path is None:
+        return None
+    try:
+        arrays, meta = read_arrays(path)
+    except SnapshotError:
+        return None
+    if meta.get("data_version") != lin.data_version or meta.get("nodes") != len(lin):
+        return None
+    return arrays, meta
+
+
+def save_extra(lin: Lineage, name: str, arrays: dict[str, npt.NDArray[Any]], meta: dict[str, Any]) -> None:
+    """Cache ``arrays`` beside the snapshot, tagged with the state ``lin`` was read from (a
+    failure to write is logged: it is only a cache)."""
+    path = _extra_path(lin, name)
+    if path is None:
+        return
+    try:
+        write_arrays(path, dict(arrays), {**meta, "data_version": lin.data_version, "nodes": len(lin)})
+    except OSError as exc:
+        log.warning("could not cache %s beside the graph snapshot (%s)", name, exc)
