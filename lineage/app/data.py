@@ -347,8 +347,8 @@ def graph_loader(path: str, key: StoreKey) -> GraphLoader:
 
 #: When a page last ran (background work waits for a quiet moment: it would slow the page down).
 _LAST_RUN = [0.0]
-#: Seconds without a page run before background work goes on.
-QUIET = 2.0
+#: Seconds without a page run before background work goes on (a user reading a page).
+QUIET = 5.0
 
 
 def _when_idle() -> None:
