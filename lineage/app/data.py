@@ -288,8 +288,15 @@ class GraphLoader:
     def _warm(self) -> None:
         graph = self._future.result()
         try:
-            for module in ("altair", "pandas", "lineage.app.share", "lineage.app.families"):
+            for module in (
+                "altair",
+                "pandas",
+                "lineage.app.share",
+                "lineage.app.families",
+                "lineage.app.explore",
+            ):
                 importlib.import_module(module)
+            importlib.import_module("lineage.app.network")._vis_js()  # read once, not on the first view
             self.quality()
             for by in BY:
                 graph.families(by, 90)
