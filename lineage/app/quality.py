@@ -18,6 +18,15 @@ def _examples(items: list[dict[str, Any]], *keys: str) -> str:
     return "; ".join(" → ".join(str(ex.get(k, "")) for k in keys) for ex in items)
 
 
+def _columns(number: str) -> dict[str, Any]:
+    """Counts with thousands separators; the explanation wide enough to read."""
+    return {
+        number: st.column_config.NumberColumn(format="localized", width="small"),
+        "meaning": st.column_config.TextColumn(width="large"),
+        "examples": st.column_config.TextColumn(width="large"),
+    }
+
+
 def render() -> None:
     state = data.store_state()
     if state.key is None:
@@ -56,6 +65,7 @@ def render() -> None:
             ),
             hide_index=True,
             width="stretch",
+            column_config=_columns("count"),
         )
 
     st.subheader("Parent links by resolution")
@@ -76,6 +86,7 @@ def render() -> None:
             ),
             hide_index=True,
             width="stretch",
+            column_config=_columns("links"),
         )
     st.caption("The same report on the command line: `lineage quality` (or `--format json`).")
 
