@@ -50,6 +50,8 @@ FONT = 13
 GAP = 24
 #: Models considered for drawing per level (the rest are always clustered).
 MAX_PER_LEVEL = 80
+#: Boxes of a single model drawn as the model instead, at most, per level.
+MAX_ALONE = 6
 #: Padding of a cluster's box around its label (each side).
 BOX_PAD = 8
 #: How a count of each relation reads ("+422 finetunes").
@@ -230,6 +232,11 @@ class _Side:
             opened = len(np.unique(self.src[cand][boost] * 8 + self.rel[cand][boost]))
             capacity = 0.9 * spec.width * (spec.rows + min(3, opened))
             k, keys, names = self._fit(cand, capacity, families)
+            # A box for one model takes the room of the model: draw a few such models instead.
+            alone = np.flatnonzero(np.bincount(keys[k:], minlength=len(names))[keys[k:]] == 1) + k
+            if 0 < len(alone) <= MAX_ALONE:
+                order = np.concatenate([np.arange(k), alone, np.setdiff1d(np.arange(k, len(cand)), alone)])
+                cand, keys, k = cand[order], keys[order], k + len(alone)
             drawn[self.nodes[cand[:k]]] = True
             rest = cand[k:]
             base = len(self.clusters)
