@@ -306,12 +306,15 @@ def render() -> None:
         st.query_params["model"] = centre_id  # the stored spelling
     _ss()["_ex_known"] = centre_id
     spec = replace(spec, expand=_expanded())
-    view = graph.view(node, spec)
-    labels = graph.memo(("labels", node, spec), lambda: family_labels(lin, graph.registry, view.nodes))
+    with data.timed("explore: view"):
+        view = graph.view(node, spec)
+        labels = graph.memo(("labels", node, spec), lambda: family_labels(lin, graph.registry, view.nodes))
+        counts = graph.counts(node)
     _ss()["ex_view"] = (centre_id, spec)
-    st.markdown(_summary(view, centre_id, spec, graph.counts(node).total_descendants))
-    html, height = _graph_html(state.key, node, spec, colour, size, graph, view, labels)
-    st.iframe(html, height=height + 4, alt=f"Lineage graph around {centre_id}")
+    st.markdown(_summary(view, centre_id, spec, counts.total_descendants))
+    with data.timed("explore: drawing"):
+        html, height = _graph_html(state.key, node, spec, colour, size, graph, view, labels)
+        st.iframe(html, height=height + 4, alt=f"Lineage graph around {centre_id}")
     if spec.expand:
         st.button(
             "Close the boxes opened in place",
@@ -319,7 +322,8 @@ def render() -> None:
             on_click=_collapse,
             icon=":material/unfold_less:",
         )
-    render_panel(state, graph, view, centre_id)
+    with data.timed("explore: panel"):
+        render_panel(state, graph, view, centre_id)
 
 
 _STATE = ("model", "node", "list", "expand")
