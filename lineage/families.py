@@ -62,7 +62,6 @@ REGIONS: tuple[str, ...] = ("china", "us", "eu", "other", "unknown")
 _REGION_SET = frozenset(REGIONS)
 _TOP_KEYS = ("family", "regions", "aliases")
 _FAMILY_KEYS = frozenset({"name", "orgs", "rules", "colour"})
-_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 _RULE_KEYS = frozenset({"org", "pattern"})
 _ORG_RE = re.compile(r"^[^/\s]+$")
 #: The classification cache is emptied when it reaches this many ids (bounds memory).
@@ -75,13 +74,12 @@ class RegistryError(InputError):
 
 @dataclass(frozen=True, slots=True)
 class Family:
-    """A named model family, the orgs that publish it, its region (its first org's) and the
-    colour charts draw it in (``#rrggbb``; None: a colour derived from the name)."""
+    """A named model family, the orgs that publish it, and its region (its first org's)."""
 
     name: str
     orgs: tuple[str, ...]
     region: str
-    colour: str | None = None
+    colour: str | None = None  # in charts, #rrggbb (None: one derived from the name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,8 +293,7 @@ def _parse_family(entry: object, where: str) -> tuple[str, tuple[str, ...], list
     unknown = sorted(set(entry) - _FAMILY_KEYS)
     if unknown:
         raise RegistryError(f"{where}: unknown key(s) {unknown}; expected name, orgs, rules, colour")
-    colour = entry.get("colour")
-    if colour is not None and not (isinstance(colour, str) and _COLOUR_RE.match(colour)):
+    if (colour := entry.get("colour")) is not None and not re.fullmatch(r"#[0-9a-fA-F]{6}", str(colour)):
         raise RegistryError(f'{where}: `colour` must be "#rrggbb", got {colour!r}')
     orgs = entry.get("orgs", [])
     if not isinstance(orgs, list):
