@@ -99,4 +99,5 @@ def from_columns(st: Store, g: GraphColumns, whole: bool = True) -> Lineage:
         simulated=st.is_simulated(),
         rowid=pad(rowid, -1),
         data_version=g.version if whole else None,  # a part of the graph: never a snapshot
+        store_id=g.store_id,
     )

@@ -59,10 +59,11 @@ class GraphColumns:
     position in :data:`~lineage.records.RELATIONS`; ``missing``: the parent id of each edge
     whose parent is not in the store, in edge order. ``order`` / ``lower_order``: the rowids
     sorted by id and by ``lower(id)`` (empty for a part of the graph). ``version``: the
-    store's ``data_version``.
+    store's ``data_version``; ``store_id``: the store's identity.
     """
 
     version: int
+    store_id: str | None
     numbers: npt.NDArray[np.int64]
     ids: list[str]
     created: list[str | None]
@@ -126,6 +127,7 @@ class GraphData:
         query of its own: building a tuple per row and transposing costs more than reading
         the table a few times."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+        sid = self.conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
         mine = where.format("id")
         numbers = np.array(
             self.conn.execute(
@@ -154,7 +156,17 @@ class GraphData:
         unresolved = f"FROM links l WHERE l.resolution = 'unresolved'{theirs} ORDER BY l.child, l.ref"
         missing = [str(r[0]) for r in self.conn.execute(f"SELECT l.parent {unresolved}")]
         return GraphColumns(
-            int(row[0]) if row else 0, numbers, ids, created, pipeline, library, edges, missing, [], []
+            int(row[0]) if row else 0,
+            sid[0] if sid else None,
+            numbers,
+            ids,
+            created,
+            pipeline,
+            library,
+            edges,
+            missing,
+            [],
+            [],
         )
 
     def canonical_id(self, model_id: str) -> str | None:
