@@ -1,56 +1,33 @@
-"""Shared fixtures: simulated hubs with ground truth, the real sample, a simulated clock."""
+"""Shared fixtures: simulated hubs with ground truth, the real sample, stores built once per
+session, a simulated clock, and Neo4j's Cypher parser. Plain helpers are in helpers.py."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from helpers import (
+    DEMO3K_MODELS,
+    DEMO3K_SEED,
+    REAL_SAMPLE,
+    CypherLint,
+    FakeClock,
+    SimData,
+    build_store,
+    cypher_lint_skipped,
+    dirty_items,
+    ingest_items,
+    store_edges,
+    store_ids,
+)
 
-from lineage.sim.generate import generate
 from lineage.store import Store
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-REAL_SAMPLE = SHARED / "real-sample"
-ATOM = SHARED / "atom"
-
-
-class FakeClock:
-    """A simulated clock: ``sleep`` advances time instantly. Shared by crawler and simhub."""
-
-    def __init__(self, start: float = 1_790_000_000.0) -> None:
-        self.now = start
-        self.slept = 0.0
-        self._lock = threading.Lock()
-
-    def time(self) -> float:
-        with self._lock:
-            return self.now
-
-    def __call__(self) -> float:
-        return self.time()
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.now += max(0.0, seconds)
-            self.slept += max(0.0, seconds)
-
-
-class SimData:
-    """A generated hub: listing items in creation order and the truth per model id."""
-
-    def __init__(self, n: int, seed: int) -> None:
-        self.items: list[dict[str, Any]] = []
-        self.truth: dict[str, dict[str, Any]] = {}
-        for item, truth in generate(n, seed):
-            self.items.append(item)
-            self.truth[truth["id"]] = truth
-
-    def true_edges(self) -> set[tuple[str, str, str]]:
-        return {(c, p, r) for c, t in self.truth.items() for p, r in t["parents"]}
+# Imported from here by test modules written before helpers.py (test_crawl).
+__all__ = ["REAL_SAMPLE", "FakeClock", "SimData", "store_edges", "store_ids"]
 
 
 @pytest.fixture(scope="session")
@@ -71,45 +48,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def real_sample_items() -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in (REAL_SAMPLE / "models.jsonl").read_bytes().splitlines() if line]
-
-
-def ingest_items(
-    store: Store,
-    items: list[dict[str, Any]],
-    *,
-    endpoint: str = "test",
-    finished_at: str = "2025-10-07T00:00:00.000Z",
-) -> None:
-    """Write listing items into ``store`` as one completed crawl, without HTTP, and resolve."""
-    from lineage.families import default_registry
-    from lineage.records import normalize_item
-
-    records, repairs = [], []
-    for item in items:
-        rec, reps = normalize_item(item)
-        assert rec is not None
-        records.append(rec)
-        repairs.extend(reps)
-    crawl = store.start_crawl(
-        mode="full",
-        endpoint=endpoint,
-        sort="createdAt",
-        since=None,
-        model_limit=None,
-        first_query="/api/models",
-    )
-    store.write_page(crawl.id, records, repairs, next_query=None, requests=1)
-    store.update_crawl(crawl.id, status="done", finished_at=finished_at)
-    store.resolve_links(default_registry().resolve_alias)
-
-
-def store_edges(store: Store) -> set[tuple[str, str, str]]:
-    """(child, parent, relation) of every link in the graph (cycle links set aside)."""
-    return {(c, p, r) for c, p, r, _ in store.iter_links()}
-
-
-def store_ids(store: Store) -> set[str]:
-    return {r[0] for r in store.conn.execute("SELECT id FROM models WHERE deleted_at IS NULL")}
 
 
 @pytest.fixture
@@ -133,7 +71,7 @@ def sim100k_store(sim100k: SimData, tmp_path_factory: pytest.TempPathFactory) ->
     return path
 
 
-# -- export and Neo4j tests (appended) ----------------------------------------------------------
+# -- export and Neo4j tests ----------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def real_sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 363 real Hub models of ../shared/data/real-sample crawled into a store, once."""
@@ -153,8 +91,26 @@ def demo3k_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from lineage.sim.demo import build_demo_store
 
     path = tmp_path_factory.mktemp("demo3k") / "lineage.sqlite"
-    build_demo_store(path, models=3000, seed=1, snapshots=1)
+    build_demo_store(path, models=DEMO3K_MODELS, seed=DEMO3K_SEED, snapshots=1)
     return path
+
+
+@pytest.fixture(scope="session")
+def dirty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Listing items with dirty ids (helpers.DIRTY_IDS) written into a store, once. Read only:
+    tests that write (a push records its progress) copy it first."""
+    return build_store(tmp_path_factory.mktemp("dirty") / "lineage.sqlite", dirty_items())
+
+
+@pytest.fixture(scope="session")
+def cypher_lint() -> Iterator[CypherLint]:
+    """Neo4j's Cypher parser (tools/cypher-lint), started once per session (per xdist worker):
+    ``cypher_lint(text, params=())`` returns its report."""
+    if cypher_lint_skipped():
+        pytest.skip("LINEAGE_SKIP_CYPHER_LINT=1: the Cypher syntax check is switched off")
+    linter = CypherLint()
+    yield linter
+    linter.close()
 
 
 # -- app fixtures (tests/test_app.py, tests/test_browser_e2e.py) ---------------------------------

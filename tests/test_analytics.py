@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SimData
+from helpers import SimData
 
 from lineage.analytics import ShareQuery, downloads_by_group, family_summary, share_table
 from lineage.graph import Lineage
