@@ -11,7 +11,6 @@ in the ``neo4j_live`` tests).
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import re
@@ -99,6 +98,16 @@ class Graph:
     rels: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     constraints: set[str] = field(default_factory=set)
     writes: int = 0  # property or structure changes
+
+    def copy(self) -> Graph:
+        """An independent copy, to stage a transaction in (property values are scalars, so
+        copying each node's and relationship's dict is a deep copy, and much faster)."""
+        return Graph(
+            {m: dict(p) for m, p in self.nodes.items()},
+            {pc: dict(p) for pc, p in self.rels.items()},
+            set(self.constraints),
+            self.writes,
+        )
 
     def run(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """The push's statements, as Neo4j runs them (unknown statements fail the test)."""
@@ -191,7 +200,7 @@ class FakeTx:
             if exc is not None:
                 raise exc
         if self.mode == "read":
-            return FakeResult(copy.deepcopy(self.graph).run(query, wire))
+            return FakeResult(self.graph.copy().run(query, wire))
         return FakeResult(self.graph.run(query, wire))
 
 
@@ -212,7 +221,7 @@ class FakeSession:
         """Like ``Session._run_transaction``: commit on return, roll back on error, retry
         retryable errors (no delay here)."""
         for attempt in range(1, 6):
-            staged = copy.deepcopy(self.driver.graph)
+            staged = self.driver.graph.copy()
             try:
                 result = fn(FakeTx(self, mode, attempt, staged), *args, **kwargs)
             except (TransientError, ServiceUnavailable) as exc:
@@ -346,7 +355,7 @@ def test_pushing_twice_changes_nothing(demo_copy: Path) -> None:
     driver = FakeDriver()
     with open_store(demo_copy) as store:
         first = push(store, driver, batch_size=500)
-        graph, writes = copy.deepcopy(driver.graph), driver.graph.writes
+        graph, writes = driver.graph.copy(), driver.graph.writes
         start = len(driver.calls)
         again = push(store, driver, batch_size=500)
         assert again.mode == "incremental" and again.batches == 0
