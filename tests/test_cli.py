@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import socket
+import sys
 from pathlib import Path
+from typing import Any
 
+import click
 import pytest
 from helpers import SimData, ingest_items, invoke, run_json
 from helpers import run_ok as run
 
-from lineage.cli import cli
+import lineage
+from lineage.cli import cli, main
+from lineage.errors import ISSUES_URL, InputError
 from lineage.sim.server import SimHub
 from lineage.store import open_store
 
@@ -181,3 +188,99 @@ def test_tree_escapes_terminal_control_characters(tmp_path: Path) -> None:
         ingest_items(st, [{"id": "evil/\x1b]0;pwned\x07", "createdAt": "2025-01-01T00:00:00.000Z"}])
     out = run("tree", "evil/\x1b]0;pwned\x07", "--store", str(path))
     assert "\x1b" not in out and "\\x1b]0;pwned\\x07" in out
+
+
+# -- the console script: how errors reach the user ---------------------------------------------------
+@pytest.fixture
+def console(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """``console(*args) -> (exit code, stdout, stderr)`` of the ``lineage`` console script
+    (``lineage.cli.main``, which maps exceptions to exit codes), run in-process."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["lineage", *args])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        out = capsys.readouterr()
+        return int(exited.value.code or 0), out.out, out.err
+
+    return run
+
+
+def raising(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
+    """Register a command ``lineage boom`` that raises ``exc`` (for this test only)."""
+
+    @click.command("boom")
+    def boom() -> None:
+        raise exc
+
+    monkeypatch.setitem(cli.commands, "boom", boom)
+
+
+def test_a_bug_prints_its_traceback_and_asks_for_a_report(
+    monkeypatch: pytest.MonkeyPatch, console: Any
+) -> None:
+    raising(monkeypatch, ZeroDivisionError("deep in numpy"))
+    code, out, err = console("boom")
+    assert code == 70 and out == ""
+    assert "Traceback" in err and "ZeroDivisionError: deep in numpy" in err
+    assert f"This is a bug in lineage {lineage.__version__}" in err and ISSUES_URL in err
+
+
+def test_an_error_the_user_can_fix_is_one_line(monkeypatch: pytest.MonkeyPatch, console: Any) -> None:
+    raising(monkeypatch, InputError("'x' is not a date: use YYYY-MM-DD"))
+    assert console("boom") == (1, "", "Error: 'x' is not a date: use YYYY-MM-DD\n")
+    code, _, err = console("share", "--no-such-option")
+    assert code == 2 and "No such option '--no-such-option'" in err and "Traceback" not in err
+
+
+def test_ctrl_c_and_version_exit_cleanly(monkeypatch: pytest.MonkeyPatch, console: Any) -> None:
+    raising(monkeypatch, KeyboardInterrupt())
+    assert console("boom") == (130, "", "\nAborted.\n")  # click turns Ctrl-C into Abort
+    assert console("--version") == (0, f"lineage, version {lineage.__version__}\n", "")
+
+
+def test_crawl_progress_bar_on_a_terminal(
+    sim5k: SimData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With stderr on a terminal the crawl draws a rich progress bar (elsewhere: log lines, as
+    the other tests see), which ends at the number of models listed."""
+    import lineage.render.progress as progress
+
+    monkeypatch.setattr(progress, "_interactive", lambda: True)
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that rich shows every column
+    with SimHub(sim5k.items[:1500]) as hub:
+        result = invoke("crawl", "--store", str(tmp_path / "tty.sqlite"), "--endpoint", hub.url)
+    assert result.exit_code == 0, result.output
+    assert "models listed 1,500" in result.stdout
+    assert re.search(r"crawl \(full\) .* 1500/\?", result.stderr), result.stderr[-500:]  # no total known
+    with progress.count_progress("simulating", total=3) as advance:  # `lineage simulate`'s bar
+        for _ in range(3):
+            advance(1)
+
+
+def test_demo_builds_a_labelled_store_and_says_what_to_try(tmp_path: Path) -> None:
+    path = tmp_path / "demo.sqlite"
+    result = invoke("demo", "--no-app", "--models", "300", "--seed", "2", "--store", str(path))
+    assert result.exit_code == 0, result.output
+    assert [ln.split(":")[0].strip() for ln in result.stderr.splitlines() if "crawl #" in ln] == [
+        "crawl #1",
+        "crawl #2",
+        "crawl #3",
+    ]
+    assert f"Demo store ready: {path}" in result.stderr and f"lineage share --store {path}" in result.stderr
+    info = run_json("info", "--store", str(path), "--format", "json")
+    assert info["models"] == 300 and info["simulated"] is True
+
+
+def test_app_and_demo_refuse_a_port_in_use_before_any_work(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = invoke("app", "--store", str(tmp_path / "x.sqlite"), "--port", port)
+        assert result.exit_code == 1 and f"127.0.0.1:{port} is already in use" in result.output
+        result = invoke("demo", "--store", str(tmp_path / "d.sqlite"), "--port", port)
+        assert result.exit_code == 1 and "already in use" in result.output
+    assert not (tmp_path / "d.sqlite").exists()  # refused before the demo was built
+    result = invoke("app", "--store", str(tmp_path / "x.sqlite"), "--port", "70000")
+    assert result.exit_code == 1 and "not a TCP port" in result.output

@@ -543,6 +543,19 @@ def test_cli_push_with_progress_and_summary(dirty: Path, monkeypatch: pytest.Mon
     assert data["mode"] == "incremental" and data["nodes_created"] == 0 and data["graph_models"] == n
 
 
+def test_cli_push_progress_bars_on_a_terminal(dirty: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lineage.render.progress as progress
+
+    monkeypatch.setattr(progress, "_interactive", lambda: True)
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that rich shows every column
+    monkeypatch.setattr(sync, "open_driver", lambda uri: FakeDriver())
+    r = CliRunner().invoke(cli, ["neo4j", "push", "--store", str(dirty), "--batch-size", "5"])
+    assert r.exit_code == 0, r.output
+    want = expected_counts(dirty)
+    assert re.search(rf"nodes .* {want['models']}/{want['models']}", r.stderr), r.stderr
+    assert re.search(rf"edges .* {want['relationships']}/{want['relationships']}", r.stderr), r.stderr
+
+
 def test_credentials_come_from_the_environment_and_are_never_shown(
     dirty: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
