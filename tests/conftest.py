@@ -17,6 +17,7 @@ from helpers import (
     FakeClock,
     SimData,
     build_store,
+    built_once,
     cypher_lint_skipped,
     dirty_items,
     ingest_items,
@@ -31,8 +32,8 @@ __all__ = ["REAL_SAMPLE", "FakeClock", "SimData", "store_edges", "store_ids"]
 
 
 @pytest.fixture(scope="session")
-def sim100k() -> SimData:
-    return SimData(100_000, seed=7)
+def sim100k(tmp_path_factory: pytest.TempPathFactory) -> SimData:
+    return SimData.shared(100_000, 7, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -65,10 +66,11 @@ def sim100k_store(sim100k: SimData, tmp_path_factory: pytest.TempPathFactory) ->
     the simulator's truth; here the analytics are checked against it)."""
     from lineage.store import open_store
 
-    path = tmp_path_factory.mktemp("sim100k") / "lineage.sqlite"
-    with open_store(path) as st:
-        ingest_items(st, sim100k.items)
-    return path
+    def build(folder: Path) -> None:
+        with open_store(folder / "lineage.sqlite") as st:
+            ingest_items(st, sim100k.items)
+
+    return built_once(tmp_path_factory, "sim100k-store", build) / "lineage.sqlite"
 
 
 # -- export and Neo4j tests ----------------------------------------------------------------------
@@ -79,10 +81,11 @@ def real_sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from lineage.sim.server import SimHub
     from lineage.store import open_store
 
-    path = tmp_path_factory.mktemp("real-sample") / "lineage.sqlite"
-    with SimHub.from_dir(REAL_SAMPLE) as hub, open_store(path) as st:
-        Crawler(st, CrawlConfig(endpoint=hub.url)).run()
-    return path
+    def build(folder: Path) -> None:
+        with SimHub.from_dir(REAL_SAMPLE) as hub, open_store(folder / "lineage.sqlite") as st:
+            Crawler(st, CrawlConfig(endpoint=hub.url)).run()
+
+    return built_once(tmp_path_factory, "real-sample-store", build) / "lineage.sqlite"
 
 
 @pytest.fixture(scope="session")
@@ -90,9 +93,10 @@ def demo3k_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3000-model simulated hub crawled into a store (one snapshot), once."""
     from lineage.sim.demo import build_demo_store
 
-    path = tmp_path_factory.mktemp("demo3k") / "lineage.sqlite"
-    build_demo_store(path, models=DEMO3K_MODELS, seed=DEMO3K_SEED, snapshots=1)
-    return path
+    def build(folder: Path) -> None:
+        build_demo_store(folder / "lineage.sqlite", models=DEMO3K_MODELS, seed=DEMO3K_SEED, snapshots=1)
+
+    return built_once(tmp_path_factory, "demo3k-store", build) / "lineage.sqlite"
 
 
 @pytest.fixture(scope="session")
@@ -119,9 +123,10 @@ def app_demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small simulated store (simulate -> serve on 127.0.0.1 -> crawl), labelled simulated."""
     from lineage.sim.demo import build_demo_store
 
-    path = tmp_path_factory.mktemp("app-demo") / "demo.sqlite"
-    build_demo_store(path, models=1_500, seed=5, snapshots=1)
-    return path
+    def build(folder: Path) -> None:
+        build_demo_store(folder / "demo.sqlite", models=1_500, seed=5, snapshots=1)
+
+    return built_once(tmp_path_factory, "app-demo-store", build) / "demo.sqlite"
 
 
 @pytest.fixture(scope="session")

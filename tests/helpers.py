@@ -7,13 +7,15 @@ package's readers), running the command line in-process, and Neo4j's Cypher pars
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,36 @@ class SimData:
 
     def true_edges(self) -> set[tuple[str, str, str]]:
         return {(c, p, r) for c, t in self.truth.items() for p, r in t["parents"]}
+
+    @classmethod
+    def shared(cls, n: int, seed: int, tmp_path_factory: pytest.TempPathFactory) -> SimData:
+        """``SimData(n, seed)``, generated once per test run (see :func:`built_once`)."""
+
+        def write(folder: Path) -> None:
+            (folder / "sim.pickle").write_bytes(pickle.dumps(cls(n, seed), pickle.HIGHEST_PROTOCOL))
+
+        folder = built_once(tmp_path_factory, f"sim-{n}-{seed}", write)
+        data: SimData = pickle.loads((folder / "sim.pickle").read_bytes())  # written by this run
+        return data
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder that ``build(folder)`` filled, once per test run: under pytest-xdist the first
+    worker that asks builds it (under a file lock) and the others wait and reuse it, so an
+    expensive session fixture costs its time once, not once per worker. Callers must treat
+    what is in it as read-only (copy it to change it)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's shared folder
+    folder = root / f"shared-{name}"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not folder.is_dir():
+            partial = root / f"shared-{name}.partial"
+            shutil.rmtree(partial, ignore_errors=True)  # left by a worker that failed
+            partial.mkdir()
+            build(partial)
+            partial.rename(folder)
+    return folder
 
 
 # -- stores --------------------------------------------------------------------------------------
