@@ -20,11 +20,16 @@ from lineage.sim.server import SimHub
 from lineage.store import open_store
 
 
+def crawl_json(path: Path, url: str, *options: str) -> Any:
+    """``lineage crawl`` of the hub at ``url`` into ``path``: its JSON summary."""
+    return run_json("crawl", "--store", str(path), "--endpoint", url, *options, "--format", "json")
+
+
 @pytest.fixture(scope="module")
 def store(sim5k: SimData, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "lineage.sqlite"
     with SimHub(sim5k.items) as hub:
-        summary = run_json("crawl", "--store", str(path), "--endpoint", hub.url, "--format", "json")
+        summary = crawl_json(path, hub.url)
     assert summary["models"] == 5000 and summary["complete"] and summary["mode"] == "full"
     return path
 
@@ -111,20 +116,10 @@ def test_errors_are_one_clear_line(store: Path, tmp_path: Path) -> None:
 def test_incremental_crawl_from_cli(sim5k: SimData, tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     with SimHub(sim5k.items) as hub:
-        run(
-            "crawl",
-            "--store",
-            str(path),
-            "--endpoint",
-            hub.url,
-            "--limit",
-            "1500",
-            "--format",
-            "json",
-        )
-        out = run_json("crawl", "--store", str(path), "--endpoint", hub.url, "--full", "--format", "json")
+        assert crawl_json(path, hub.url, "--limit", "1500")["models"] == 1500
+        out = crawl_json(path, hub.url, "--full")
         assert out["models"] == 5000 and out["new"] == 3500
-        again = run_json("crawl", "--store", str(path), "--endpoint", hub.url, "--format", "json")
+        again = crawl_json(path, hub.url)
         assert again["mode"] == "incremental" and again["new"] == 0 and again["requests"] <= 2
         text = run("crawl", "--store", str(path), "--endpoint", hub.url, "--since", "2026-10-01")
         assert "incremental" in text and "requests" in text
@@ -166,19 +161,9 @@ def test_a_first_crawl_with_since_does_not_make_later_crawls_incremental(
 ) -> None:
     path = tmp_path / "s.sqlite"
     with SimHub(sim5k.items) as hub:
-        first = run_json(
-            "crawl",
-            "--store",
-            str(path),
-            "--endpoint",
-            hub.url,
-            "--since",
-            "2026-06-01",
-            "--format",
-            "json",
-        )
+        first = crawl_json(path, hub.url, "--since", "2026-06-01")
         assert first["mode"] == "incremental" and first["models"] < 5000
-        second = run_json("crawl", "--store", str(path), "--endpoint", hub.url, "--format", "json")
+        second = crawl_json(path, hub.url)
     assert second["mode"] == "full" and second["models"] == 5000
 
 

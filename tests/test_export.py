@@ -620,6 +620,11 @@ def test_cypher_lint_reports_a_broken_statement(tmp_path: Path, cypher_lint: Cyp
     assert cypher_lint(text)["errors"] == 0
 
 
+def test_a_missing_linter_says_how_to_install_it(tmp_path: Path) -> None:
+    with pytest.raises(pytest.fail.Exception, match=r"not installed: run `make cypher-lint`"):
+        CypherLint(tmp_path / "lint.mjs")  # no node_modules beside it
+
+
 @pytest.mark.slow
 def test_cypher_of_real_sample_parses(
     real_sample_store: Path, tmp_path: Path, cypher_lint: CypherLint
