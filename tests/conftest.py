@@ -60,17 +60,23 @@ def tmp_store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture(scope="session")
-def sim100k_store(sim100k: SimData, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 100k simulated hub written into a store, once per session: cleaned and resolved as a
-    crawl does, without the HTTP round trip (test_crawl checks that a crawl of this hub gives
-    the simulator's truth; here the analytics are checked against it)."""
+def sim20k(tmp_path_factory: pytest.TempPathFactory) -> SimData:
+    """A 20k-model simulated hub and its truth: the analytics' ground truth."""
+    return SimData.shared(20_000, 7, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def sim20k_store(sim20k: SimData, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 20k simulated hub written into a store, once per run: cleaned and resolved as a crawl
+    does, without the HTTP round trip (test_crawl checks that crawls give the simulator's truth;
+    the analytics are checked against that truth)."""
     from lineage.store import open_store
 
     def build(folder: Path) -> None:
         with open_store(folder / "lineage.sqlite") as st:
-            ingest_items(st, sim100k.items)
+            ingest_items(st, sim20k.items)
 
-    return built_once(tmp_path_factory, "sim100k-store", build) / "lineage.sqlite"
+    return built_once(tmp_path_factory, "sim20k-store", build) / "lineage.sqlite"
 
 
 # -- export and Neo4j tests ----------------------------------------------------------------------
