@@ -63,6 +63,9 @@ _GRAPH = f"""() => {{
 # The value of the details panel's model selectbox.
 SELECTED = """([m]) => [...document.querySelectorAll("[data-testid=stSelectbox] input")]
                           .some(i => i.getAttribute("aria-label") === "Model" && i.value === m)"""
+# A selectbox (by label) shows a value.
+SHOWS = """([label, v]) => [...document.querySelectorAll("[data-testid=stSelectbox] input")]
+                             .some(i => i.getAttribute("aria-label") === label && i.value === v)"""
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +158,38 @@ def node_point(page: Any, model: str) -> tuple[float, float]:
     box = page.locator(FRAME).bounding_box()
     assert 0 <= pos["x"] <= box["width"] and 0 <= pos["y"] <= box["height"], (model, pos, box)
     return box["x"] + pos["x"], box["y"] + pos["y"]
+
+
+# Counts the app's finished script runs (Streamlit marks its root with the run state), so a
+# test can wait for the run that an action started rather than sleep.
+COUNT_RUNS = """
+window.__lineageRuns = 0;
+new MutationObserver((changes) => {
+  for (const c of changes) {
+    if (c.target.getAttribute("data-test-script-state") === "notRunning" && c.oldValue !== "notRunning") {
+      window.__lineageRuns += 1;
+    }
+  }
+}).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                      attributeFilter: ["data-test-script-state"]});
+"""
+
+
+def runs(page: Any) -> int:
+    """Script runs the app has finished since the page was loaded."""
+    return int(page.evaluate("() => window.__lineageRuns"))
+
+
+def settled(page: Any, after: int, heading: str | None = None) -> None:
+    """Wait until a script run after the ``after``-th has finished (and the page shows
+    ``heading``), and every image in every frame has loaded or failed, so that an ``onerror``
+    payload has had its chance to run. Conditions, not sleeps."""
+    page.wait_for_function("([n]) => window.__lineageRuns > n", arg=[after])
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
+    if heading is not None:
+        page.get_by_role("heading", name=heading, exact=True).wait_for()
+    for frame in page.frames:
+        frame.wait_for_function("() => [...document.images].every(img => img.complete)")
 
 
 def shot(page: Any, name: str) -> None:
@@ -266,6 +301,7 @@ def test_explore_filter_and_export(browser: Any, app_demo_store: Path) -> None:
 def test_payloads_show_as_text_and_run_nothing(browser: Any, xss_store: tuple[Path, dict[str, str]]) -> None:
     path, ids = xss_store
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.add_init_script(COUNT_RUNS)
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
 
@@ -291,8 +327,8 @@ def test_payloads_show_as_text_and_run_nothing(browser: Any, xss_store: tuple[Pa
             assert tooltip.locator(":not(br)").count() == 0  # plain text (innerText makes line breaks <br>)
             details = page.get_by_test_id("stDataFrame").first
             details.wait_for()
+            settled(page, 0)  # the first run (the page was loaded fresh)
             shot(page, f"security-{key}")
-            page.wait_for_timeout(300)
             assert_clean(key)
         # Suggestions list the payload ids as plain options.
         page.goto(url)
@@ -307,14 +343,23 @@ def test_payloads_show_as_text_and_run_nothing(browser: Any, xss_store: tuple[Pa
         option.click()
         wait_graph(page, ids["script"])
         assert_clean("suggestions")
-        for name in ("Share", "Families", "Data quality"):
+        for name, title in (
+            ("Share", "Share of new models"),
+            ("Families", "Families"),
+            ("Data quality", None),
+        ):
+            before = runs(page)
             page.get_by_role("link", name=name).click()
-            page.wait_for_timeout(1500)
+            settled(page, before, title or name)
             if name == "Share":  # every new model, by org: a payload org is a group (legend, tooltips)
                 for label, value in (("Population", "all"), ("Group by", "org")):
-                    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
+                    select = page.get_by_test_id("stSelectbox").filter(has_text=label)
+                    select.click()
+                    before = runs(page)
                     page.get_by_role("option", name=value, exact=True).click()
-                    page.wait_for_timeout(1500)
+                    page.wait_for_function(SHOWS, arg=[label, value])
+                    settled(page, before)
+                page.get_by_test_id("stVegaLiteChart").wait_for()
                 assert page.get_by_test_id("stVegaLiteChart").count() == 1
             assert not page.get_by_test_id("stException").count(), name
             shot(page, f"security-{name.lower().replace(' ', '-')}")
