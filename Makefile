@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make run    install, crawl the live Hub if reachable (else the offline simulated demo), open the app
-#   make test   install (incl. Debian chromium for the browser test) and run the whole test suite
+#   make test   install (incl. Debian chromium for the browser test), lint, and run the whole test
+#               suite on every core with the package's coverage
 PYTHON ?= python3
 PORT   ?= 8501
 VENV   ?= .venv
@@ -12,8 +13,10 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 run: install
 	$(BIN)/lineage start --port $(PORT)
 
-test: install browser cypher-lint
-	$(BIN)/python -m pytest
+# Tests (and every module's doctests) on all cores; coverage of the lineage package: files not
+# fully covered, and the total.
+test: install browser cypher-lint lint
+	$(BIN)/python -m pytest -n auto --cov=lineage --cov-report=term:skip-covered
 
 install: $(STAMP)
 
@@ -36,8 +39,10 @@ cypher-lint:
 	@test -d tools/cypher-lint/node_modules/@neo4j-cypher/language-support || \
 	  npm ci --prefix tools/cypher-lint --no-audit --no-fund --loglevel=error
 
+# ruff (lint rules and formatting) and mypy --strict on the package (settings in pyproject.toml).
 lint: install
 	$(BIN)/ruff check lineage tests bench app.py
+	$(BIN)/ruff format --check lineage tests bench app.py
 	$(BIN)/mypy
 
 demo: install
@@ -47,4 +52,4 @@ bench: install
 	$(BIN)/python bench/run_all.py $(if $(MODELS),--models $(MODELS))
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info test-artifacts
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* build *.egg-info test-artifacts

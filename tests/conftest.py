@@ -1,61 +1,39 @@
-"""Shared fixtures: simulated hubs with ground truth, the real sample, a simulated clock."""
+"""Shared fixtures: simulated hubs with ground truth, the real sample, stores built once per
+session, a simulated clock, and Neo4j's Cypher parser. Plain helpers are in helpers.py."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from helpers import (
+    DEMO3K_MODELS,
+    DEMO3K_SEED,
+    REAL_SAMPLE,
+    CypherLint,
+    FakeClock,
+    SimData,
+    build_store,
+    built_once,
+    cypher_lint_skipped,
+    dirty_items,
+    ingest_items,
+    store_edges,
+    store_ids,
+)
 
-from lineage.sim.generate import generate
 from lineage.store import Store
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-REAL_SAMPLE = SHARED / "real-sample"
-ATOM = SHARED / "atom"
-
-
-class FakeClock:
-    """A simulated clock: ``sleep`` advances time instantly. Shared by crawler and simhub."""
-
-    def __init__(self, start: float = 1_790_000_000.0) -> None:
-        self.now = start
-        self.slept = 0.0
-        self._lock = threading.Lock()
-
-    def time(self) -> float:
-        with self._lock:
-            return self.now
-
-    def __call__(self) -> float:
-        return self.time()
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.now += max(0.0, seconds)
-            self.slept += max(0.0, seconds)
-
-
-class SimData:
-    """A generated hub: listing items in creation order and the truth per model id."""
-
-    def __init__(self, n: int, seed: int) -> None:
-        self.items: list[dict[str, Any]] = []
-        self.truth: dict[str, dict[str, Any]] = {}
-        for item, truth in generate(n, seed):
-            self.items.append(item)
-            self.truth[truth["id"]] = truth
-
-    def true_edges(self) -> set[tuple[str, str, str]]:
-        return {(c, p, r) for c, t in self.truth.items() for p, r in t["parents"]}
+# Imported from here by test modules written before helpers.py (test_crawl).
+__all__ = ["REAL_SAMPLE", "FakeClock", "SimData", "store_edges", "store_ids"]
 
 
 @pytest.fixture(scope="session")
-def sim100k() -> SimData:
-    return SimData(100_000, seed=7)
+def sim100k(tmp_path_factory: pytest.TempPathFactory) -> SimData:
+    return SimData.shared(100_000, 7, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -73,45 +51,6 @@ def real_sample_items() -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in (REAL_SAMPLE / "models.jsonl").read_bytes().splitlines() if line]
 
 
-def ingest_items(
-    store: Store,
-    items: list[dict[str, Any]],
-    *,
-    endpoint: str = "test",
-    finished_at: str = "2025-10-07T00:00:00.000Z",
-) -> None:
-    """Write listing items into ``store`` as one completed crawl, without HTTP, and resolve."""
-    from lineage.families import default_registry
-    from lineage.records import normalize_item
-
-    records, repairs = [], []
-    for item in items:
-        rec, reps = normalize_item(item)
-        assert rec is not None
-        records.append(rec)
-        repairs.extend(reps)
-    crawl = store.start_crawl(
-        mode="full",
-        endpoint=endpoint,
-        sort="createdAt",
-        since=None,
-        model_limit=None,
-        first_query="/api/models",
-    )
-    store.write_page(crawl.id, records, repairs, next_query=None, requests=1)
-    store.update_crawl(crawl.id, status="done", finished_at=finished_at)
-    store.resolve_links(default_registry().aliases)
-
-
-def store_edges(store: Store) -> set[tuple[str, str, str]]:
-    """(child, parent, relation) of every link in the graph (cycle links set aside)."""
-    return {(c, p, r) for c, p, r, _ in store.iter_links()}
-
-
-def store_ids(store: Store) -> set[str]:
-    return {r[0] for r in store.conn.execute("SELECT id FROM models WHERE deleted_at IS NULL")}
-
-
 @pytest.fixture
 def tmp_store(tmp_path: Path) -> Iterator[Store]:
     from lineage.store import open_store
@@ -121,19 +60,26 @@ def tmp_store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture(scope="session")
-def sim100k_store(sim100k: SimData, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 100k simulated hub crawled (through HTTP) into a store, once per session."""
-    from lineage.hub import CrawlConfig, Crawler
-    from lineage.sim.server import SimHub
+def sim20k(tmp_path_factory: pytest.TempPathFactory) -> SimData:
+    """A 20k-model simulated hub and its truth: the analytics' ground truth."""
+    return SimData.shared(20_000, 7, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def sim20k_store(sim20k: SimData, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 20k simulated hub written into a store, once per run: cleaned and resolved as a crawl
+    does, without the HTTP round trip (test_crawl checks that crawls give the simulator's truth;
+    the analytics are checked against that truth)."""
     from lineage.store import open_store
 
-    path = tmp_path_factory.mktemp("sim100k") / "lineage.sqlite"
-    with SimHub(sim100k.items) as hub, open_store(path) as st:
-        Crawler(st, CrawlConfig(endpoint=hub.url)).run()
-    return path
+    def build(folder: Path) -> None:
+        with open_store(folder / "lineage.sqlite") as st:
+            ingest_items(st, sim20k.items)
+
+    return built_once(tmp_path_factory, "sim20k-store", build) / "lineage.sqlite"
 
 
-# -- export and Neo4j tests (appended) ----------------------------------------------------------
+# -- export and Neo4j tests ----------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def real_sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The 363 real Hub models of ../shared/data/real-sample crawled into a store, once."""
@@ -141,10 +87,11 @@ def real_sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from lineage.sim.server import SimHub
     from lineage.store import open_store
 
-    path = tmp_path_factory.mktemp("real-sample") / "lineage.sqlite"
-    with SimHub.from_dir(REAL_SAMPLE) as hub, open_store(path) as st:
-        Crawler(st, CrawlConfig(endpoint=hub.url)).run()
-    return path
+    def build(folder: Path) -> None:
+        with SimHub.from_dir(REAL_SAMPLE) as hub, open_store(folder / "lineage.sqlite") as st:
+            Crawler(st, CrawlConfig(endpoint=hub.url)).run()
+
+    return built_once(tmp_path_factory, "real-sample-store", build) / "lineage.sqlite"
 
 
 @pytest.fixture(scope="session")
@@ -152,9 +99,28 @@ def demo3k_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3000-model simulated hub crawled into a store (one snapshot), once."""
     from lineage.sim.demo import build_demo_store
 
-    path = tmp_path_factory.mktemp("demo3k") / "lineage.sqlite"
-    build_demo_store(path, models=3000, seed=1, snapshots=1)
-    return path
+    def build(folder: Path) -> None:
+        build_demo_store(folder / "lineage.sqlite", models=DEMO3K_MODELS, seed=DEMO3K_SEED, snapshots=1)
+
+    return built_once(tmp_path_factory, "demo3k-store", build) / "lineage.sqlite"
+
+
+@pytest.fixture(scope="session")
+def dirty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Listing items with dirty ids (helpers.DIRTY_IDS) written into a store, once. Read only:
+    tests that write (a push records its progress) copy it first."""
+    return build_store(tmp_path_factory.mktemp("dirty") / "lineage.sqlite", dirty_items())
+
+
+@pytest.fixture(scope="session")
+def cypher_lint() -> Iterator[CypherLint]:
+    """Neo4j's Cypher parser (tools/cypher-lint), started once per session (per xdist worker):
+    ``cypher_lint(text, params=())`` returns its report."""
+    if cypher_lint_skipped():
+        pytest.skip("LINEAGE_SKIP_CYPHER_LINT=1: the Cypher syntax check is switched off")
+    linter = CypherLint()
+    yield linter
+    linter.close()
 
 
 # -- app fixtures (tests/test_app.py, tests/test_browser_e2e.py) ---------------------------------
@@ -163,12 +129,13 @@ def app_demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small simulated store (simulate -> serve on 127.0.0.1 -> crawl), labelled simulated."""
     from lineage.sim.demo import build_demo_store
 
-    path = tmp_path_factory.mktemp("app-demo") / "demo.sqlite"
     # 20,000 models (the demo's default): since the simulator follows the real Hub (28% of models
     # declare a base, spread over many bases), a small hub has no Qwen tree big enough for the
     # Explore tests (BIG in test_app.py).
-    build_demo_store(path, models=20_000, seed=1, snapshots=1)
-    return path
+    def build(folder: Path) -> None:
+        build_demo_store(folder / "demo.sqlite", models=20_000, seed=1, snapshots=1)
+
+    return built_once(tmp_path_factory, "app-demo-store", build) / "demo.sqlite"
 
 
 @pytest.fixture(scope="session")

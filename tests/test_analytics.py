@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SimData
+from helpers import SimData
 
 from lineage.analytics import ShareQuery, downloads_by_group, family_summary, share_table
 from lineage.graph import Lineage
 
 
 @pytest.fixture(scope="module")
-def lin100k(sim100k_store: Path) -> Lineage:
-    return Lineage.load(sim100k_store)
+def lin(sim20k_store: Path) -> Lineage:
+    return Lineage.load(sim20k_store)
 
 
 def _period(created: str, period: str) -> str:
@@ -67,9 +67,9 @@ def assert_table(rows: list[dict[str, Any]], expected: dict[tuple[str, str], flo
 
 @pytest.mark.parametrize("by", ["family", "region", "org"])
 @pytest.mark.parametrize("attribution", ["fractional", "any"])
-def test_share_equals_truth(lin100k: Lineage, sim100k: SimData, by: str, attribution: str) -> None:
-    table = share_table(lin100k, ShareQuery(by=by, attribution=attribution))
-    assert_table(table.rows, truth_share(sim100k, by, attribution))
+def test_share_equals_truth(lin: Lineage, sim20k: SimData, by: str, attribution: str) -> None:
+    table = share_table(lin, ShareQuery(by=by, attribution=attribution))
+    assert_table(table.rows, truth_share(sim20k, by, attribution))
     if attribution == "fractional":
         per_period: dict[str, float] = defaultdict(float)
         for r in table.rows:
@@ -78,15 +78,15 @@ def test_share_equals_truth(lin100k: Lineage, sim100k: SimData, by: str, attribu
 
 
 @pytest.mark.parametrize("period", ["quarter", "week", "year"])
-def test_share_periods(lin100k: Lineage, sim100k: SimData, period: str) -> None:
-    table = share_table(lin100k, ShareQuery(period=period))
-    assert_table(table.rows, truth_share(sim100k, "family", "fractional", period))
+def test_share_periods(lin: Lineage, sim20k: SimData, period: str) -> None:
+    table = share_table(lin, ShareQuery(period=period))
+    assert_table(table.rows, truth_share(sim20k, "family", "fractional", period))
 
 
-def test_share_filters(lin100k: Lineage, sim100k: SimData) -> None:
+def test_share_filters(lin: Lineage, sim20k: SimData) -> None:
     q = ShareQuery(pipeline_tags=("text-generation",), relations=("finetune", "merge"))
     expected = truth_share(
-        sim100k,
+        sim20k,
         "family",
         "fractional",
         keep=lambda item, t: (
@@ -94,25 +94,25 @@ def test_share_filters(lin100k: Lineage, sim100k: SimData) -> None:
             and {r for _, r in t["parents"]} & {"finetune", "merge"}
         ),
     )
-    assert_table(share_table(lin100k, q).rows, expected)
+    assert_table(share_table(lin, q).rows, expected)
     q = ShareQuery(libraries=("peft",), by="region", attribution="any")
-    expected = truth_share(sim100k, "region", "any", keep=lambda item, t: item.get("library_name") == "peft")
-    assert_table(share_table(lin100k, q).rows, expected)
+    expected = truth_share(sim20k, "region", "any", keep=lambda item, t: item.get("library_name") == "peft")
+    assert_table(share_table(lin, q).rows, expected)
 
 
-def test_share_population_all_and_dates(lin100k: Lineage, sim100k: SimData) -> None:
+def test_share_population_all_and_dates(lin: Lineage, sim20k: SimData) -> None:
     q = ShareQuery(population="all", since="2025-01-01", until="2025-06-30")
     expected = truth_share(
-        sim100k,
+        sim20k,
         "family",
         "fractional",
         population="all",
         keep=lambda item, t: "2025-01-01" <= t["created_at"][:10] <= "2025-06-30",
     )
-    table = share_table(lin100k, q)
+    table = share_table(lin, q)
     assert_table(table.rows, expected)
     assert any("legacy repos" in n for n in table.notes)  # legacy repos are roots in the simulation
-    assert {r["period"] for r in share_table(lin100k, q).rows} == {f"2025-0{m}" for m in range(1, 7)}
+    assert {r["period"] for r in share_table(lin, q).rows} == {f"2025-0{m}" for m in range(1, 7)}
 
 
 def test_bad_options_are_clear_errors() -> None:
@@ -207,17 +207,17 @@ def test_cycle_in_columnar_graph_is_reported() -> None:
         _ = lin.root_pairs
 
 
-def test_downloads_and_family_summary(lin100k: Lineage, sim100k: SimData) -> None:
-    items = {i["id"]: i for i in sim100k.items}
+def test_downloads_and_family_summary(lin: Lineage, sim20k: SimData) -> None:
+    items = {i["id"]: i for i in sim20k.items}
     expected: dict[str, float] = defaultdict(float)
-    for mid, t in sim100k.truth.items():
+    for mid, t in sim20k.truth.items():
         for f in t["families"]:
             expected[f] += items[mid]["downloads"] / len(t["families"])
-    rows = downloads_by_group(lin100k).rows
+    rows = downloads_by_group(lin).rows
     got = {r["group"]: r["downloads_30d"] for r in rows}
     assert set(got) == set(expected)
     assert all(abs(got[k] - expected[k]) < 1e-6 * max(1, expected[k]) for k in got)
-    summary = family_summary(lin100k, top=5)
+    summary = family_summary(lin, top=5)
     assert summary.rows[0]["group"] == "Qwen"
     mix = summary.rows[0]
     assert (

@@ -19,7 +19,21 @@ from urllib.parse import quote
 
 import networkx as nx
 import pytest
-from browser import ARTIFACTS, FRAME, SELECTED, Timer, browser, node_point, serve, shot, wait_graph
+from browser import (
+    ARTIFACTS,
+    COUNT_RUNS,
+    FRAME,
+    SELECTED,
+    SHOWS,
+    Timer,
+    browser,
+    node_point,
+    runs,
+    serve,
+    settled,
+    shot,
+    wait_graph,
+)
 
 from lineage.analytics.view import ViewSpec, select_view
 from lineage.graph import Lineage
@@ -124,6 +138,7 @@ def test_explore_filter_and_export(browser: Any, app_demo_store: Path) -> None:
 def test_payloads_show_as_text_and_run_nothing(browser: Any, xss_store: tuple[Path, dict[str, str]]) -> None:
     path, ids = xss_store
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.add_init_script(COUNT_RUNS)
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
 
@@ -149,8 +164,8 @@ def test_payloads_show_as_text_and_run_nothing(browser: Any, xss_store: tuple[Pa
             assert tooltip.locator(":not(br)").count() == 0  # plain text (innerText makes line breaks <br>)
             details = page.get_by_test_id("stDataFrame").first
             details.wait_for()
+            settled(page, 0)  # the first run (the page was loaded fresh)
             shot(page, f"security-{key}")
-            page.wait_for_timeout(300)
             assert_clean(key)
         # The model panel, its table of derivatives and the graph's legend show them as text too.
         page.goto(f"{url}/?model={quote(ids['base'], safe='')}&list=children%3Aall")
@@ -182,14 +197,23 @@ def test_payloads_show_as_text_and_run_nothing(browser: Any, xss_store: tuple[Pa
         option.click()
         wait_graph(page, ids["script"])
         assert_clean("suggestions")
-        for name in ("Share", "Families", "Data quality"):
+        for name, title in (
+            ("Share", "Share of new models"),
+            ("Families", "Families"),
+            ("Data quality", None),
+        ):
+            before = runs(page)
             page.get_by_role("link", name=name).click()
-            page.wait_for_timeout(1500)
+            settled(page, before, title or name)
             if name == "Share":  # every new model, by org: a payload org is a group (legend, tooltips)
                 for label, value in (("Population", "all"), ("Group by", "org")):
-                    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
+                    select = page.get_by_test_id("stSelectbox").filter(has_text=label)
+                    select.click()
+                    before = runs(page)
                     page.get_by_role("option", name=value, exact=True).click()
-                    page.wait_for_timeout(1500)
+                    page.wait_for_function(SHOWS, arg=[label, value])
+                    settled(page, before)
+                page.get_by_test_id("stVegaLiteChart").first.wait_for()
                 assert page.get_by_test_id("stVegaLiteChart").count() == 3  # a legend, two charts
                 labels = page.evaluate(
                     "() => [...document.querySelectorAll('.role-legend-label text')].map(t => t.textContent)"

@@ -75,57 +75,61 @@ def test_full_crawl_equals_ground_truth(sim100k: SimData, tmp_store: Store) -> N
     assert unresolved == ghosts  # deleted parents kept as unresolved links, never dropped
 
 
+# Every fault kind, at fixed requests (KIND@N) so the counts below are exact: a 5,000-model hub
+# in pages of 100 is 50 requests, some faults on the first page, some late, some in a row.
 FAULTS = [
-    "429:0.05,retry_after=2",
-    "500:0.05",
-    "502:0.05",
-    "503:0.05",
-    "504:0.05",
-    "stall:0.03,stall_seconds=3",
-    "truncate:0.05",
-    "empty:0.08",
-    "dup:0.1",
+    "429@2,429@9,429@10,retry_after=2",
+    "500@1,500@25",
+    "502@7,502@8,502@9",
+    "503@30,503@49",
+    "504@1,504@2,504@44",
+    "stall@4,stall@33,stall_seconds=3",
+    "truncate@3,truncate@40",
+    "empty@5,empty@6,empty@47",
+    "dup@12,dup@13,dup@50",
     "503@1,503@2,truncate@3",  # the first page fails too
 ]
 
 
 @pytest.mark.parametrize("spec", FAULTS)
-def test_full_crawl_under_faults_equals_ground_truth(sim100k: SimData, tmp_store: Store, spec: str) -> None:
+def test_full_crawl_under_faults_equals_ground_truth(sim5k: SimData, tmp_store: Store, spec: str) -> None:
     clock = FakeClock()
-    with SimHub(sim100k.items, faults=spec, seed=3, clock=clock) as hub:
+    with SimHub(sim5k.items, faults=spec, seed=3, clock=clock) as hub:
         # A short timeout only where stalls are injected (a loaded machine could time out a
         # normal page and add a retry that was not injected).
         stall = "stall" in spec
-        summary = crawl(tmp_store, hub.url, clock=clock, timeout=0.75 if stall else 30)
+        summary = crawl(
+            tmp_store, hub.url, clock=clock, timeout=0.75 if stall else 30, config={"page_size": 100}
+        )
         injected = hub.faults_injected()
-    assert_equals_truth(tmp_store, sim100k)
+    assert_equals_truth(tmp_store, sim5k)
     assert sum(injected.values()) > 0, "the fault was never injected"
     kind = spec.split(":")[0].split("@")[0]
     if kind in ("dup",):
         assert summary.duplicates == injected["dup"]
         assert summary.retries == 0
     elif kind == "empty":
-        assert summary.requests == 100 + injected["empty"]
+        assert summary.requests == 50 + injected["empty"]
     elif stall:
         assert summary.retries >= injected["stall"]
     else:
         assert summary.retries == sum(injected.values())
-    assert summary.models == 100_000
+    assert summary.models == 5_000
 
 
-def test_quota_never_exceeded_in_any_window(sim100k: SimData, tmp_store: Store) -> None:
+def test_quota_never_exceeded_in_any_window(sim5k: SimData, tmp_store: Store) -> None:
     """A 429 storm cannot happen: the crawler spends the announced quota, then waits."""
     clock = FakeClock(start=1_790_000_123.0)
     quota, window = 7, 300
-    with SimHub(sim100k.items, faults=f"quota={quota},window={window}", clock=clock) as hub:
-        summary = crawl(tmp_store, hub.url, clock=clock)
+    with SimHub(sim5k.items, faults=f"quota={quota},window={window}", clock=clock) as hub:
+        summary = crawl(tmp_store, hub.url, clock=clock, config={"page_size": 50})  # 100 requests
         log = list(hub.request_log)
     per_window = Counter(int(e.time // window) for e in log)
     assert max(per_window.values()) <= quota
     assert [e for e in log if e.status == 429] == []
     assert len(per_window) >= 100 // quota  # it really had to wait across windows
     assert summary.rate_limit_waits >= len(per_window) - 1
-    assert_equals_truth(tmp_store, sim100k)
+    assert_equals_truth(tmp_store, sim5k)
 
 
 def test_quota_with_other_clients_and_injected_429s(sim5k: SimData, tmp_store: Store) -> None:

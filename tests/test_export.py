@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import csv as pycsv
 import io
-import os
 import random
 import re
-import shutil
-import subprocess
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -24,10 +21,9 @@ import networkx as nx
 import orjson
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
-from conftest import ingest_items
+from helpers import DIRTY_IDS, CypherLint
+from helpers import invoke as run
 
-from lineage.cli import cli
 from lineage.export import _MODULES as MODULES
 from lineage.export import (
     FORMATS,
@@ -45,33 +41,10 @@ from lineage.export import (
 from lineage.graph import Lineage
 from lineage.store import open_store
 
-ROOT = Path(__file__).resolve().parents[1]
-LINT = ROOT / "tools" / "cypher-lint" / "lint.mjs"
-
 Dump = tuple[dict[str, dict[str, Any]], dict[tuple[str, str], dict[str, Any]]]
 
 
 # -- graphs ----------------------------------------------------------------------------------------
-DIRTY_IDS = [
-    "it's/a'model",
-    'say/"hi"',
-    "back\\slash/x\\",
-    "tag/<b>&amp;</b>",
-    "uni/ünïcödé-模型-😀",
-    "tick/`drop` x",
-    "semi/x;y",
-    "line/a\nb",
-    "tab/a\tb",
-    "cr/a\rb",
-    "brace/{x: 1}",
-    "../../etc/passwd",
-    "dollar/$rows",
-    "comment/x//y /* z */",
-    "sep/a\u2028\u2029b",
-    "esc/\\u0041\\n",
-]
-
-
 def dirty_graph() -> nx.DiGraph[str]:
     """Dirty ids at both ends of edges and in string attributes."""
     g: nx.DiGraph[str] = nx.DiGraph()
@@ -92,37 +65,6 @@ def dirty_graph() -> nx.DiGraph[str]:
     for k in range(1, len(DIRTY_IDS)):
         g.add_edge(DIRTY_IDS[(k - 1) // 2], DIRTY_IDS[k], relation=("finetune", "merge", "quantized")[k % 3])
     return g
-
-
-def dirty_items() -> list[dict[str, Any]]:
-    """Hub listing items whose own ids are dirty (the store keeps them as given)."""
-    items: list[dict[str, Any]] = [
-        {"id": "base/clean", "createdAt": "2024-01-01T00:00:00.000Z", "downloads": 5, "tags": []},
-    ]
-    for k, mid in enumerate(DIRTY_IDS):
-        parent = "base/clean" if k % 3 else "ghost/deleted-parent"
-        items.append(
-            {
-                "id": mid,
-                "author": 'o"rg',
-                "downloads": k,
-                "likes": k,
-                "createdAt": "2025-02-03T04:05:06.000Z",
-                "tags": [f"base_model:{'merge' if k % 2 else 'finetune'}:{parent}", "license:it's-mine"],
-            }
-        )
-    return items
-
-
-def build_store(path: Path, items: list[dict[str, Any]]) -> Path:
-    with open_store(path) as st:
-        ingest_items(st, items, finished_at="2025-03-01T00:00:00.000Z")
-    return path
-
-
-@pytest.fixture(scope="module")
-def dirty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_store(tmp_path_factory.mktemp("dirty") / "lineage.sqlite", dirty_items())
 
 
 def dump(g: nx.DiGraph[Any]) -> Dump:
@@ -583,10 +525,6 @@ def test_export_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:
 
 
 # -- CLI -------------------------------------------------------------------------------------------
-def run(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
 def test_cli_export_modes(demo3k_store: Path, tmp_path: Path) -> None:
     store = ["--store", str(demo3k_store)]
     r = run(
@@ -655,68 +593,44 @@ def test_cli_path_traversal_id_stays_in_output_dir(dirty_store: Path, tmp_path: 
 
 
 # -- Cypher: Neo4j's own parser --------------------------------------------------------------------
-def cypher_lint(path: Path, params: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Lint a Cypher file with tools/cypher-lint (Neo4j's parser and semantic analysis)."""
-    if os.environ.get("LINEAGE_SKIP_CYPHER_LINT") == "1":
-        pytest.skip("LINEAGE_SKIP_CYPHER_LINT=1: the Cypher syntax check is switched off")
-    node = shutil.which("node")
-    if node is None or not (LINT.parent / "node_modules" / "@neo4j-cypher" / "language-support").is_dir():
-        pytest.fail(
-            "the Cypher linter is not installed: run `make cypher-lint` (needs node and npm), or set "
-            "LINEAGE_SKIP_CYPHER_LINT=1 to skip this check"
-        )
-    args = [a for p in params for a in ("--param", p)]
-    proc = subprocess.run(
-        [node, str(LINT), *args, str(path)], capture_output=True, text=True, timeout=300, check=False
-    )
-    assert proc.returncode in (0, 1), proc.stderr
-    report: dict[str, Any] = orjson.loads(proc.stdout)
-    assert (proc.returncode == 1) == (report["errors"] > 0)
-    return report
-
-
-def test_cypher_of_dirty_ids_parses(tmp_path: Path) -> None:
+def test_cypher_of_dirty_ids_parses(tmp_path: Path, cypher_lint: CypherLint) -> None:
     g = dirty_graph()
     g.add_node("ctl/\x01\x7f", downloads=1)
     g.add_edge("ctl/\x01\x7f", 'say/"hi"', relation="adapter")
     path = tmp_path / "dirty.cypher"
     export(g, "cypher", path)
-    report = cypher_lint(path)
+    report = cypher_lint(path.read_text(encoding="utf-8"))
     assert report["errors"] == 0 and report["warnings"] == 0, report["diagnostics"][:3]
     assert report["statements"] == 3  # constraint, nodes, relationships
     assert dump(read_cypher(path)) == dump(g)
 
 
-def test_cypher_lint_reports_a_broken_statement(tmp_path: Path) -> None:
+def test_cypher_lint_reports_a_broken_statement(tmp_path: Path, cypher_lint: CypherLint) -> None:
     g = dirty_graph()
     path = tmp_path / "broken.cypher"
     export(g, "cypher", path)
     text = path.read_text(encoding="utf-8")
     # What an unescaped quote would do: the string ends early and the rest is garbage.
-    path.write_text(text.replace("'it\\'s/a\\'model'", "'it's/a'model'", 1), encoding="utf-8")
-    report = cypher_lint(path)
+    broken = text.replace("'it\\'s/a\\'model'", "'it's/a'model'", 1)
+    assert broken != text
+    report = cypher_lint(broken)
     assert report["errors"] >= 1 and report["diagnostics"][0]["statement"] == 2
-    path.write_text("MATCH (n:Model {id: 'x'}) SET n.x = ;\n", encoding="utf-8")
-    assert cypher_lint(path)["errors"] == 1
+    assert cypher_lint("MATCH (n:Model {id: 'x'}) SET n.x = ;\n")["errors"] == 1
+    # The long-running linter answers the next request as if it had just started.
+    assert cypher_lint(text)["errors"] == 0
+
+
+def test_a_missing_linter_says_how_to_install_it(tmp_path: Path) -> None:
+    with pytest.raises(pytest.fail.Exception, match=r"not installed: run `make cypher-lint`"):
+        CypherLint(tmp_path / "lint.mjs")  # no node_modules beside it
 
 
 @pytest.mark.slow
-def test_cypher_of_real_sample_parses(real_sample_store: Path, tmp_path: Path) -> None:
+def test_cypher_of_real_sample_parses(
+    real_sample_store: Path, tmp_path: Path, cypher_lint: CypherLint
+) -> None:
     path = tmp_path / "real.cypher"
     export_store(real_sample_store, "cypher", path)
-    report = cypher_lint(path)
+    report = cypher_lint(path.read_text(encoding="utf-8"))
     assert report["errors"] == 0 and report["warnings"] == 0, report["diagnostics"][:3]
     assert dump(read_cypher(path)) == dump(Lineage.load(real_sample_store).to_networkx())
-
-
-def test_doctests_pass() -> None:
-    import doctest
-
-    import lineage.export
-    import lineage.export._xml
-    import lineage.export.cypher
-    import lineage.neo4j.push
-
-    for mod in (lineage.export, lineage.export._xml, lineage.export.cypher, lineage.neo4j.push):
-        result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-        assert result.failed == 0 and result.attempted > 0, mod.__name__

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import doctest
 import random
 from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from helpers import ATOM
 
 import lineage.families as families_module
 from lineage.families import (
@@ -20,7 +20,6 @@ from lineage.families import (
     load_registry,
 )
 
-ATOM = Path(__file__).resolve().parents[2] / "shared/data/atom"
 DATA = files("lineage") / "data"
 needs_atom = pytest.mark.skipif(not ATOM.is_dir(), reason=f"ATOM data not found at {ATOM}")
 
@@ -505,9 +504,3 @@ def test_packaged_data_is_shipped_next_to_the_module() -> None:
     module_dir = Path(families_module.__file__).parent / "data"
     assert (module_dir / "registry.toml").is_file()
     assert (module_dir / "aliases.csv").is_file()
-
-
-def test_doctests_pass() -> None:
-    result = doctest.testmod(families_module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0
-    assert result.failed == 0

@@ -11,7 +11,6 @@ in the ``neo4j_live`` tests).
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import re
@@ -27,14 +26,23 @@ from typing import Any
 import orjson
 import pytest
 from click.testing import CliRunner
+from helpers import (
+    DEMO3K_MODELS,
+    DEMO3K_SEED,
+    DIRTY_IDS,
+    LINT,
+    CypherLint,
+    SimData,
+    copy_store,
+    graph_from_tables,
+    ingest_items,
+)
 from neo4j._codec.packstream.v1 import Packer, Unpacker
 from neo4j.exceptions import ServiceUnavailable, TransientError
-from test_export import DIRTY_IDS, LINT, build_store, dirty_items
 
 import lineage.neo4j.push as sync
 from lineage.cli import cli
-from lineage.export.sources import NODE_ATTRS, StoreSource
-from lineage.families import default_registry
+from lineage.export.sources import NODE_ATTRS
 from lineage.neo4j.push import (
     Q_CONSTRAINT,
     Q_COUNT_MODELS,
@@ -48,7 +56,6 @@ from lineage.neo4j.push import (
     push,
     store_counts,
 )
-from lineage.records import normalize_item
 from lineage.store import Store, open_store
 from lineage.times import now_iso as store_now
 
@@ -91,6 +98,16 @@ class Graph:
     rels: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     constraints: set[str] = field(default_factory=set)
     writes: int = 0  # property or structure changes
+
+    def copy(self) -> Graph:
+        """An independent copy, to stage a transaction in (property values are scalars, so
+        copying each node's and relationship's dict is a deep copy, and much faster)."""
+        return Graph(
+            {m: dict(p) for m, p in self.nodes.items()},
+            {pc: dict(p) for pc, p in self.rels.items()},
+            set(self.constraints),
+            self.writes,
+        )
 
     def run(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """The push's statements, as Neo4j runs them (unknown statements fail the test)."""
@@ -183,7 +200,7 @@ class FakeTx:
             if exc is not None:
                 raise exc
         if self.mode == "read":
-            return FakeResult(copy.deepcopy(self.graph).run(query, wire))
+            return FakeResult(self.graph.copy().run(query, wire))
         return FakeResult(self.graph.run(query, wire))
 
 
@@ -204,7 +221,7 @@ class FakeSession:
         """Like ``Session._run_transaction``: commit on return, roll back on error, retry
         retryable errors (no delay here)."""
         for attempt in range(1, 6):
-            staged = copy.deepcopy(self.driver.graph)
+            staged = self.driver.graph.copy()
             try:
                 result = fn(FakeTx(self, mode, attempt, staged), *args, **kwargs)
             except (TransientError, ServiceUnavailable) as exc:
@@ -256,11 +273,16 @@ class FakeDriver:
 
 # -- helpers ---------------------------------------------------------------------------------------
 def expected_graph(store: Store) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], dict[str, Any]]]:
-    """What Neo4j should hold: the export's nodes (with ``id``) and edges."""
-    src = StoreSource(store)
-    nodes = {m: {"id": m, **a} for chunk in src.node_chunks() for m, a in chunk}
-    rels = {(u, v): dict(a) for chunk in src.edge_chunks() for u, v, a in chunk}
-    return nodes, rels
+    """What Neo4j should hold, from the store's tables with plain SQL (not from the streams the
+    push sends): nodes with their ``id`` property, relationships with their ``relation``."""
+    nodes, edges = graph_from_tables(store)
+    return {m: {"id": m, **a} for m, a in nodes.items()}, {pc: {"relation": r} for pc, r in edges.items()}
+
+
+def expected_counts(path: Path) -> dict[str, int]:
+    with open_store(path, readonly=True) as store:
+        nodes, rels = expected_graph(store)
+    return {"models": len(nodes), "relationships": len(rels)}
 
 
 def assert_graph_equals_store(driver: FakeDriver, store: Store) -> None:
@@ -270,31 +292,16 @@ def assert_graph_equals_store(driver: FakeDriver, store: Store) -> None:
     assert store_counts(store) == {"models": len(nodes), "relationships": len(rels)}
 
 
-def write_crawl(store: Store, items: list[dict[str, Any]], mode: str = "full") -> int:
-    crawl = store.start_crawl(
-        mode=mode, endpoint="test", sort="createdAt", since=None, model_limit=None, first_query=""
-    )
-    pairs = [normalize_item(i) for i in items]
-    store.write_page(
-        crawl.id, [r for r, _ in pairs if r is not None], [x for _, rs in pairs for x in rs], next_query=None
-    )
-    store.update_crawl(crawl.id, status="done", finished_at="2026-01-01T00:00:00.000Z")
-    store.resolve_links(default_registry().aliases)
-    return crawl.id
-
-
 @pytest.fixture
-def dirty(tmp_path: Path) -> Path:
-    return build_store(tmp_path / "dirty.sqlite", dirty_items())
+def dirty(dirty_store: Path, tmp_path: Path) -> Path:
+    """A writable copy of the dirty-id store (a push records its progress in the store)."""
+    return copy_store(dirty_store, tmp_path / "dirty.sqlite")
 
 
 @pytest.fixture
 def demo_copy(demo3k_store: Path, tmp_path: Path) -> Path:
-    """A writable copy (a push records its progress in the store)."""
-    path = tmp_path / "demo.sqlite"
-    with open_store(demo3k_store, readonly=True) as src:
-        src.conn.execute("VACUUM INTO ?", (str(path),))
-    return path
+    """A writable copy of the 3000-model simulated store."""
+    return copy_store(demo3k_store, tmp_path / "demo.sqlite")
 
 
 # -- statements, batches, parameters ---------------------------------------------------------------
@@ -302,7 +309,7 @@ def test_statements_batches_and_parameters(dirty: Path) -> None:
     driver = FakeDriver()
     with open_store(dirty) as store:
         summary = push(store, driver, database="lineage", target="bolt://fake:7687", batch_size=4)
-        counts = store_counts(store)
+    counts = expected_counts(dirty)
     calls = driver.calls
     assert calls[0].query == Q_CONSTRAINT and calls[0].mode == "write"
     assert {c.database for c in calls} == {"lineage"}
@@ -348,7 +355,7 @@ def test_pushing_twice_changes_nothing(demo_copy: Path) -> None:
     driver = FakeDriver()
     with open_store(demo_copy) as store:
         first = push(store, driver, batch_size=500)
-        graph, writes = copy.deepcopy(driver.graph), driver.graph.writes
+        graph, writes = driver.graph.copy(), driver.graph.writes
         start = len(driver.calls)
         again = push(store, driver, batch_size=500)
         assert again.mode == "incremental" and again.batches == 0
@@ -361,6 +368,15 @@ def test_pushing_twice_changes_nothing(demo_copy: Path) -> None:
     assert full.nodes_unchanged == first.nodes_created
     assert full.relationships_unchanged == first.relationships_created and full.relationships_removed == 0
     assert driver.graph == graph and driver.graph.writes == writes  # nothing was written again
+    # The graph is the simulated hub's: its models, plus a placeholder for each parent it
+    # does not list, joined as the simulator declared them.
+    sim = SimData(DEMO3K_MODELS, DEMO3K_SEED)
+    want = {(p, c): {"relation": r} for c, t in sim.truth.items() for p, r in t["parents"]}
+    assert driver.graph.rels == want
+    assert set(driver.graph.nodes) == set(sim.truth) | {p for p, _ in want}
+    assert {m for m, d in driver.graph.nodes.items() if d["placeholder"]} == {p for p, _ in want} - set(
+        sim.truth
+    )
 
 
 # -- resume ----------------------------------------------------------------------------------------
@@ -398,7 +414,7 @@ def test_interrupted_push_resumes_after_the_last_committed_batch(demo_copy: Path
         if stop_in == Q_EDGES:
             assert not driver.rows(Q_NODES, start)  # the nodes phase was complete
         assert_graph_equals_store(driver, store)
-        counts = store_counts(store)
+    counts = expected_counts(demo_copy)
     # Counters add up over both runs.
     assert (
         summary.nodes_created == counts["models"] and summary.relationships_created == counts["relationships"]
@@ -430,12 +446,7 @@ def test_transient_errors_are_retried_by_execute_write(dirty: Path) -> None:
         assert_graph_equals_store(driver, store)
     attempts = [c.attempt for c in driver.calls if c.query == Q_EDGES]
     assert attempts[:3] == [1, 2, 3]
-    assert summary.relationships_created == store_counts_path(dirty)["relationships"]
-
-
-def store_counts_path(path: Path) -> dict[str, int]:
-    with open_store(path) as store:
-        return store_counts(store)
+    assert summary.relationships_created == expected_counts(dirty)["relationships"]
 
 
 # -- incremental -----------------------------------------------------------------------------------
@@ -457,13 +468,13 @@ def test_incremental_push_after_a_new_crawl(tmp_path: Path) -> None:
     path = tmp_path / "inc.sqlite"
     driver = FakeDriver()
     with open_store(path) as store:
-        write_crawl(store, items)
+        ingest_items(store, items, finished_at="2026-01-01T00:00:00.000Z")
         first = push(store, driver, batch_size=3)
         assert first.mode == "full"
         assert driver.graph.nodes["gone/only-parent"]["placeholder"] is True
         # A new crawl: a new model, a model whose parent changed, a parent that appears
         # (c/waits is not re-listed), and a model tombstoned.
-        write_crawl(
+        ingest_items(
             store,
             [
                 {
@@ -480,6 +491,7 @@ def test_incremental_push_after_a_new_crawl(tmp_path: Path) -> None:
                 {"id": "late/parent", "createdAt": "2026-01-03T00:00:00.000Z", "tags": []},
             ],
             mode="incremental",
+            finished_at="2026-01-01T00:00:00.000Z",
         )
         store.conn.execute("UPDATE models SET deleted_at = ? WHERE id = 'e/to-delete'", (store_now(),))
         time.sleep(0.01)  # the next push starts after the tombstone
@@ -524,12 +536,25 @@ def test_cli_push_with_progress_and_summary(dirty: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(sync, "open_driver", lambda uri: driver)
     r = CliRunner().invoke(cli, ["neo4j", "push", "--store", str(dirty), "--batch-size", "5"])
     assert r.exit_code == 0, r.output
-    n = store_counts_path(dirty)["models"]
+    n = expected_counts(dirty)["models"]
     assert re.search(r"full, \d+ batches", r.output) and f"models:        created {n}" in r.output
     assert "push phase=nodes" in r.output  # not a terminal: plain progress lines
     r = CliRunner().invoke(cli, ["neo4j", "push", "--store", str(dirty), "--format", "json"])
     data = orjson.loads(r.output)
     assert data["mode"] == "incremental" and data["nodes_created"] == 0 and data["graph_models"] == n
+
+
+def test_cli_push_progress_bars_on_a_terminal(dirty: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lineage.render.progress as progress
+
+    monkeypatch.setattr(progress, "_interactive", lambda: True)
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that rich shows every column
+    monkeypatch.setattr(sync, "open_driver", lambda uri: FakeDriver())
+    r = CliRunner().invoke(cli, ["neo4j", "push", "--store", str(dirty), "--batch-size", "5"])
+    assert r.exit_code == 0, r.output
+    want = expected_counts(dirty)
+    assert re.search(rf"nodes .* {want['models']}/{want['models']}", r.stderr), r.stderr
+    assert re.search(rf"edges .* {want['relationships']}/{want['relationships']}", r.stderr), r.stderr
 
 
 def test_credentials_come_from_the_environment_and_are_never_shown(
@@ -574,27 +599,18 @@ def test_credentials_come_from_the_environment_and_are_never_shown(
 
 
 # -- Cypher syntax of the statements and the README queries ----------------------------------------
-def lint(text: str, tmp_path: Path, params: tuple[str, ...] = ()) -> dict[str, Any]:
-    from test_export import cypher_lint
-
-    path = tmp_path / "q.cypher"
-    path.write_text(text, encoding="utf-8")
-    return cypher_lint(path, params)
-
-
-def test_push_statements_parse(tmp_path: Path) -> None:
-    report = lint(";\n".join(sorted(QUERIES)) + ";\n", tmp_path, ("rows",))
+def test_push_statements_parse(cypher_lint: CypherLint) -> None:
+    report = cypher_lint(";\n".join(sorted(QUERIES)) + ";\n", ("rows",))
     assert report["statements"] == len(QUERIES)
     assert report["errors"] == 0 and report["warnings"] == 0, report["diagnostics"]
-    undeclared = lint(Q_NODES + ";\n", tmp_path)  # the check can fail: $rows must be declared
+    undeclared = cypher_lint(Q_NODES + ";\n")  # the check can fail: $rows must be declared
     assert [d["message"] for d in undeclared["diagnostics"]] == ["Parameter $rows is not defined."]
 
 
-def test_readme_queries_parse(tmp_path: Path) -> None:
+def test_readme_queries_parse(cypher_lint: CypherLint) -> None:
     from lineage.neo4j.queries import EXAMPLES
 
-    text = EXAMPLES
-    report = lint(text, tmp_path)
+    report = cypher_lint(EXAMPLES)
     assert report["statements"] == 5
     assert report["errors"] == 0 and report["warnings"] == 0, report["diagnostics"]
 
@@ -666,8 +682,8 @@ def test_live_push_repush_resume(live_driver: Any, real_sample_store: Path, tmp_
     driver, database, uri = live_driver
     path = tmp_path / "live.sqlite"
     shutil.copy(real_sample_store, path)
+    want = expected_counts(path)
     with open_store(path) as store:
-        want = store_counts(store)
         with pytest.raises(KeyboardInterrupt):
             push(store, Interrupting(driver, 5), database=database, target=uri, batch_size=50)
         resumed: PushSummary = push(store, driver, database=database, target=uri, batch_size=50)
@@ -681,10 +697,9 @@ def test_live_push_repush_resume(live_driver: Any, real_sample_store: Path, tmp_
 
 
 @pytest.mark.neo4j_live
-def test_live_dirty_ids(live_driver: Any, tmp_path: Path) -> None:
+def test_live_dirty_ids(live_driver: Any, dirty: Path) -> None:
     driver, database, uri = live_driver
-    path = build_store(tmp_path / "dirty.sqlite", dirty_items())
-    with open_store(path) as store:
+    with open_store(dirty) as store:
         push(store, driver, database=database, target=uri, batch_size=4)
         nodes, rels = expected_graph(store)
 

@@ -4,14 +4,12 @@ research study's own trees (scraped from the Hub's model-tree pages: an independ
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from conftest import REAL_SAMPLE
+from helpers import REAL_SAMPLE
 
 from lineage.graph import Lineage
-from lineage.hub import CrawlConfig, Crawler
-from lineage.sim.server import SimHub
-from lineage.store import open_store
 
 TREES = json.loads((REAL_SAMPLE / "trees.json").read_text())
 SAMPLE_IDS = {
@@ -20,11 +18,9 @@ SAMPLE_IDS = {
 
 
 @pytest.fixture(scope="module")
-def lin(tmp_path_factory: pytest.TempPathFactory) -> Lineage:
-    path = tmp_path_factory.mktemp("real") / "lineage.sqlite"
-    with SimHub.from_dir(REAL_SAMPLE) as hub, open_store(path) as store:
-        Crawler(store, CrawlConfig(endpoint=hub.url)).run()
-    return Lineage.load(path)
+def lin(real_sample_store: Path) -> Lineage:
+    """The real sample crawled through the simulated Hub (conftest.real_sample_store)."""
+    return Lineage.load(real_sample_store)
 
 
 # Differences from the study, explained rather than tuned away: the study followed only the

@@ -4,27 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers import ingest_items
+
 from lineage.families import default_registry
 from lineage.graph import Lineage
-from lineage.records import normalize_item
 from lineage.store import Store
 
 
 def write(store: Store, items: list[dict[str, Any]]) -> None:
-    """Items as one crawl (resolution is what the tests then run and check)."""
-
-    crawl = store.start_crawl(
-        mode="full",
-        endpoint="test",
-        sort="createdAt",
-        since=None,
-        model_limit=None,
-        first_query="/api/models",
-    )
-    pairs = [normalize_item(item) for item in items]
-    store.write_page(
-        crawl.id, [r for r, _ in pairs if r is not None], [x for _, rs in pairs for x in rs], next_query=None
-    )
+    """Items as one crawl, not resolved (resolution is what the tests then run and check)."""
+    ingest_items(store, items, resolve=False)
 
 
 def m(mid: str, created: str, *parents: str, rel: str = "finetune") -> dict[str, Any]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import pickle
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from helpers import built_once
 
 from lineage.records import is_valid_repo_id
 from lineage.sim.generate import FAMILIES, DirtRates, generate, write_hub
@@ -65,9 +67,15 @@ class Hub:
             self.truth.append(truth)
 
 
-@pytest.fixture(scope="module")
-def hub200k() -> Hub:
-    return Hub(200_000, seed=42)
+@pytest.fixture(scope="session")
+def hub200k(tmp_path_factory: pytest.TempPathFactory) -> Hub:
+    """Generated once per test run, shared by the xdist workers."""
+
+    def write(folder: Path) -> None:
+        (folder / "hub.pickle").write_bytes(pickle.dumps(Hub(200_000, seed=42), pickle.HIGHEST_PROTOCOL))
+
+    hub: Hub = pickle.loads((built_once(tmp_path_factory, "hub200k", write) / "hub.pickle").read_bytes())
+    return hub
 
 
 def shares(hub: Hub, key: str, start: str, end: str) -> dict[str, float]:

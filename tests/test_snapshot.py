@@ -161,6 +161,23 @@ def test_a_snapshot_of_an_older_store_state_is_never_used(built: Path, sim5k: Si
     assert_same_graph(again, fresh(built))
 
 
+def test_a_new_store_at_the_same_path_never_uses_the_old_snapshot(built: Path, sim5k: SimData) -> None:
+    """Same path, same number of write transactions: still another store."""
+    from lineage.store import delete_store
+
+    old = snap(built)
+    delete_store(built)
+    with SimHub(sim5k.items) as hub:
+        crawl(built, hub.url)
+    with open_store(built, readonly=True) as st:
+        assert snapshot.status(st) == "out of date"
+        with pytest.raises(SnapshotError, match="out of date"):
+            open_snapshot(st)
+    new = Lineage.load(built)
+    assert new.store_id != old.store_id and new.store_id is not None
+    assert_same_graph(new, fresh(built))
+
+
 @pytest.mark.parametrize("damage", ["truncate", "flip", "header", "garbage"])
 def test_a_damaged_snapshot_is_detected_and_rebuilt(built: Path, damage: str) -> None:
     path = snapshot_path(built)

@@ -72,15 +72,7 @@ class GroupIndex:
         """Group code of each node of ``roots`` (root node numbers)."""
         need = unique_ints(roots[self._codes[roots] < 0])
         if len(need):
-            names = self.names(need)
-            new = np.empty(len(need), dtype=np.int64)
-            for k, name in enumerate(names):
-                code = self._index.get(name)
-                if code is None:
-                    code = self._index[name] = len(self.labels)
-                    self.labels.append(name)
-                new[k] = code
-            self._codes[need] = new
+            self.fill(need, self.names(need))
         return self._codes[roots]
 
     def fill(self, roots: IntArray, names: Sequence[str]) -> None:

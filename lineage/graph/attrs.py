@@ -17,25 +17,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from lineage.store.graphdata import MODEL_COLUMNS
+
 __all__ = ["NODE_ATTRIBUTES", "model_attributes", "placeholder_attributes"]
 
 #: Node attributes in networkx graphs and exports, in this order (None-valued ones are
-#: omitted per node).
-NODE_ATTRIBUTES: tuple[str, ...] = (
-    "author",
-    "created_at",
-    "last_modified",
-    "downloads",
-    "downloads_all_time",
-    "likes",
-    "pipeline_tag",
-    "library_name",
-    "license",
-    "gated",
-    "legacy_date",
-    "deleted",
-    "placeholder",
-)
+#: omitted per node): a store row's columns after the id, and whether the node is a placeholder.
+NODE_ATTRIBUTES: tuple[str, ...] = (*MODEL_COLUMNS[1:], "placeholder")
 
 
 def model_attributes(row: Sequence[Any]) -> dict[str, Any]:

@@ -15,7 +15,6 @@ import numpy.typing as npt
 
 from lineage.graph.snapshot import IdColumn
 from lineage.graph.walk import IntArray
-from lineage.records import RELATIONS
 from lineage.store.graphdata import UNKNOWN_SECONDS, GraphColumns
 
 if TYPE_CHECKING:
@@ -52,42 +51,30 @@ def from_columns(st: Store, g: GraphColumns, whole: bool = True) -> Lineage:
     """A :class:`Lineage` of the columns read from ``st`` (all of it, or a part: ``whole``)."""
     from lineage.graph.columnar import Lineage
 
-    cols, link_rows = g.models, g.links
-    n = len(cols[0])
-    rowid = np.fromiter(cols[0], dtype=np.int64, count=n)
+    numbers = g.numbers
+    n = len(numbers)
+    rowid = numbers[:, 0].copy()
     node_of = np.full(int(rowid.max(initial=0)) + 1, -1, dtype=np.int64)  # rowid -> node
     node_of[rowid] = np.arange(n)
-    pipeline, pipeline_labels = _codes(cols[8])
-    library, library_labels = _codes(cols[9])
-    rel_index = {r: k for k, r in enumerate(RELATIONS)}
-    e = len(link_rows)
-    child = node_of[np.fromiter((r[0] for r in link_rows), dtype=np.int64, count=e)]
-    parent = np.empty(e, dtype=np.int64)
-    rel = np.empty(e, dtype=np.int8)
-    placeholders: dict[str, int] = {}
-    ph_ids: list[str] = []
-    unknown = rel_index["unknown"]
-    for k, (_, prow, pid, relation) in enumerate(link_rows):
-        rel[k] = rel_index.get(relation, unknown)
-        if prow is not None:
-            parent[k] = -1 - int(prow)  # a rowid, mapped to a node number below
-        else:
-            j = placeholders.get(pid)
-            if j is None:
-                j = placeholders[pid] = n + len(ph_ids)
-                ph_ids.append(pid)
-            parent[k] = j
-    del link_rows
-    resolved = parent < 0
-    parent[resolved] = node_of[-1 - parent[resolved]]
+    pipeline, pipeline_labels = _codes(g.pipeline)
+    library, library_labels = _codes(g.library)
+    child = node_of[g.edges[:, 0]]
+    parent = g.edges[:, 1].copy()
+    rel = g.edges[:, 2].astype(np.int8)
+    # A parent not in the store becomes a placeholder node after the models, one per id.
+    absent = parent < 0
+    ph_ids = list(dict.fromkeys(g.missing))
+    slot = {pid: n + k for k, pid in enumerate(ph_ids)}
+    parent[absent] = np.fromiter(map(slot.__getitem__, g.missing), dtype=np.int64, count=len(g.missing))
+    parent[~absent] = node_of[parent[~absent]]
     m = len(ph_ids)
 
     def pad(a: npt.NDArray[Any], fill: Any) -> npt.NDArray[Any]:
         return np.concatenate([a, np.full(m, fill, dtype=a.dtype)]) if m else a
 
-    created = _seconds(cols[2])
+    created = _seconds(g.created)
     ids = IdColumn.build(
-        [*cols[1], *ph_ids],
+        [*g.ids, *ph_ids],
         order=node_of[np.asarray(g.order, dtype=np.int64)] if whole else None,
         lower_order=node_of[np.asarray(g.lower_order, dtype=np.int64)] if whole else None,
         split=n,
@@ -95,21 +82,22 @@ def from_columns(st: Store, g: GraphColumns, whole: bool = True) -> Lineage:
     return Lineage(
         ids=ids,
         created=pad(created, UNKNOWN_TIME),
-        legacy=pad(np.fromiter(cols[3], dtype=np.bool_, count=n), False),
-        deleted=pad(np.fromiter(cols[4], dtype=np.bool_, count=n), False),
+        legacy=pad(numbers[:, 1].astype(np.bool_), False),
+        deleted=pad(numbers[:, 2].astype(np.bool_), False),
         placeholder=np.concatenate([np.zeros(n, dtype=bool), np.ones(m, dtype=bool)]),
-        downloads=pad(np.fromiter(cols[5], dtype=np.int64, count=n), 0),
-        downloads_all_time=pad(np.fromiter(cols[6], dtype=np.int64, count=n), -1),
-        likes=pad(np.fromiter(cols[7], dtype=np.int64, count=n), 0),
+        downloads=pad(numbers[:, 3].copy(), 0),
+        downloads_all_time=pad(numbers[:, 4].copy(), -1),
+        likes=pad(numbers[:, 5].copy(), 0),
         pipeline=pad(pipeline, 0),
         pipeline_labels=pipeline_labels,
         library=pad(library, 0),
         library_labels=library_labels,
-        parent=parent.astype(np.int64),
-        child=child.astype(np.int64),
+        parent=parent,
+        child=child,
         relation=rel,
         store_path=str(st.path),
         simulated=st.is_simulated(),
         rowid=pad(rowid, -1),
         data_version=g.version if whole else None,  # a part of the graph: never a snapshot
+        store_id=g.store_id,
     )

@@ -72,6 +72,7 @@ class Lineage:
     simulated: bool = False
     rowid: IntArray | None = None  # the store's rowid of each model (-1: placeholder)
     data_version: int | None = None  # the store state this graph was read from
+    store_id: str | None = None  # ... and the store's identity
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod

@@ -339,7 +339,11 @@ def _state(store: Store) -> dict[str, Any]:
     """What a snapshot of ``store`` must match to be used."""
     from lineage.store.schema import SCHEMA_VERSION
 
-    return {"schema_version": SCHEMA_VERSION, "data_version": store.data_version()}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "store_id": store.get_meta("store_id"),
+        "data_version": store.data_version(),
+    }
 
 
 def save(lin: Lineage, path: Path) -> None:
@@ -360,7 +364,11 @@ def save(lin: Lineage, path: Path) -> None:
     arrays["levels"] = lin.levels
     arrays["root_start"], arrays["root_ids"] = lin.root_pairs
     meta = {
-        "state": {"schema_version": SCHEMA_VERSION, "data_version": lin.data_version},
+        "state": {
+            "schema_version": SCHEMA_VERSION,
+            "store_id": lin.store_id,
+            "data_version": lin.data_version,
+        },
         "pipeline_labels": lin.pipeline_labels,
         "library_labels": lin.library_labels,
         "relation_labels": list(lin.relation_labels),
@@ -391,6 +399,7 @@ def open_snapshot(store: Store, *, verify: bool = True) -> Lineage:
         store_path=str(store.path),
         simulated=store.is_simulated(),
         data_version=int(meta["state"]["data_version"]),
+        store_id=meta["state"].get("store_id"),
         **{name: arrays[name] for name in (*_NODE_ARRAYS, *_EDGE_ARRAYS)},
     )
     # The derived arrays, as if computed (functools.cached_property reads the instance dict).
@@ -447,7 +456,8 @@ def load_extra(lin: Lineage, name: str) -> tuple[dict[str, npt.NDArray[Any]], di
         arrays, meta = read_arrays(path)
     except SnapshotError:
         return None
-    if meta.get("data_version") != lin.data_version or meta.get("nodes") != len(lin):
+    same = (meta.get("data_version"), meta.get("store_id"), meta.get("nodes"))
+    if same != (lin.data_version, lin.store_id, len(lin)):
         return None
     return arrays, meta
 
@@ -459,6 +469,7 @@ def save_extra(lin: Lineage, name: str, arrays: dict[str, npt.NDArray[Any]], met
     if path is None:
         return
     try:
-        write_arrays(path, dict(arrays), {**meta, "data_version": lin.data_version, "nodes": len(lin)})
+        tag = {"data_version": lin.data_version, "store_id": lin.store_id, "nodes": len(lin)}
+        write_arrays(path, dict(arrays), {**meta, **tag})
     except OSError as exc:
         log.warning("could not cache %s beside the graph snapshot (%s)", name, exc)

@@ -13,6 +13,7 @@ import errno
 import functools
 import os
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -273,6 +274,9 @@ def _migrate(conn: sqlite3.Connection, version: int) -> None:
             for statement in _statements(MIGRATIONS[v]):
                 conn.execute(statement)
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        # Names this store among all others (a new store at the same path is another store):
+        # derived data such as the graph snapshot records it.
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (uuid.uuid4().hex,))
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -12,6 +12,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
+from lineage.records import RELATIONS
+
 __all__ = ["EDGE_LINK", "MODEL_COLUMNS", "MODEL_SELECT", "UNKNOWN_SECONDS", "GraphData"]
 
 #: A model row: these columns, in this order (``deleted`` is ``deleted_at IS NOT NULL``).
@@ -33,24 +38,39 @@ MODEL_COLUMNS: tuple[str, ...] = (
 MODEL_SELECT = ", ".join(MODEL_COLUMNS[:-1]) + ", deleted_at IS NOT NULL"
 #: Links that are edges of the graph: resolved, and not set aside as a cycle.
 EDGE_LINK = "l.resolution IS NOT NULL AND l.resolution != 'cycle'"
+#: A link's relation as its position in RELATIONS (any other text: the last, ``unknown``).
+REL_CODE = (
+    "CASE l.relation "
+    + " ".join(f"WHEN '{r}' THEN {k}" for k, r in enumerate(RELATIONS))
+    + f" ELSE {len(RELATIONS) - 1} END"
+)
 #: Creation time of a model without one (the graph's "unknown time").
 UNKNOWN_SECONDS = -(2**63)
 
 
 @dataclass
 class GraphColumns:
-    """What :meth:`GraphData.graph_columns` reads.
+    """What :meth:`GraphData.graph_columns` reads, models in rowid order.
 
-    ``models``: columns in rowid order — rowid, id, created (``YYYY-MM-DDTHH:MM:SS`` or None),
-    legacy_date, deleted, downloads, downloads_all_time (-1 when unknown), likes,
-    pipeline_tag, library_name. ``links``: rows (child rowid, parent rowid or None for a
-    parent not in the store, parent id, relation). ``order`` / ``lower_order``: the rowids
-    sorted by id and by ``lower(id)``. ``version``: the store's ``data_version``.
+    ``numbers``: one row per model — rowid, legacy_date, deleted, downloads,
+    downloads_all_time (-1 when unknown), likes. ``ids``, ``created`` (``YYYY-MM-DDTHH:MM:SS``
+    or None), ``pipeline``, ``library``: one entry per model. ``edges``: one row per graph
+    link — child rowid, parent rowid (-1 for a parent not in the store), the relation's
+    position in :data:`~lineage.records.RELATIONS`; ``missing``: the parent id of each edge
+    whose parent is not in the store, in edge order. ``order`` / ``lower_order``: the rowids
+    sorted by id and by ``lower(id)`` (empty for a part of the graph). ``version``: the
+    store's ``data_version``; ``store_id``: the store's identity.
     """
 
     version: int
-    models: list[Sequence[Any]]
-    links: list[tuple[int, int | None, str, str]]
+    store_id: str | None
+    numbers: npt.NDArray[np.int64]
+    ids: list[str]
+    created: list[str | None]
+    pipeline: list[str | None]
+    library: list[str | None]
+    edges: npt.NDArray[np.int64]
+    missing: list[str]
     order: list[int]
     lower_order: list[int]
 
@@ -65,25 +85,13 @@ class GraphData:
         the same time is seen entirely before or entirely after a commit)."""
         self.conn.execute("BEGIN")
         try:
-            row = self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
-            rows = self.conn.execute(
-                "SELECT rowid, id, substr(created_at, 1, 19), legacy_date, deleted_at IS NOT NULL, "
-                "downloads, coalesce(downloads_all_time, -1), likes, pipeline_tag, library_name "
-                "FROM models ORDER BY rowid"
-            ).fetchall()
-            models: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 10
-            del rows
-            links = self.conn.execute(
-                "SELECT c.rowid, p.rowid, l.parent, l.relation FROM links l "
-                "JOIN models c ON c.id = l.child LEFT JOIN models p ON p.id = l.parent "
-                f"WHERE {EDGE_LINK}"
-            ).fetchall()
+            g = self._columns("")
             # Both come from indexes (the primary key and lower(id)), without a sort.
-            order = [r[0] for r in self.conn.execute("SELECT rowid FROM models ORDER BY id")]
-            lower = [r[0] for r in self.conn.execute("SELECT rowid FROM models ORDER BY lower(id)")]
+            g.order = [r[0] for r in self.conn.execute("SELECT rowid FROM models ORDER BY id")]
+            g.lower_order = [r[0] for r in self.conn.execute("SELECT rowid FROM models ORDER BY lower(id)")]
         finally:
             self.conn.execute("COMMIT")
-        return GraphColumns(int(row[0]) if row else 0, models, links, order, lower)
+        return g
 
     def graph_columns_around(self, model_id: str) -> tuple[str, GraphColumns] | None:
         """The part of the graph a family tree of ``model_id`` needs, without reading the rest:
@@ -96,7 +104,6 @@ class GraphData:
             centre = self.canonical_id(model_id)
             if centre is None:
                 return None
-            row = self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
             self.conn.execute("DROP TABLE IF EXISTS temp.around")
             self.conn.execute(
                 "CREATE TEMP TABLE around AS WITH RECURSIVE "
@@ -107,21 +114,60 @@ class GraphData:
                 (centre,),
             )
             self.conn.execute("CREATE UNIQUE INDEX temp.around_id ON around (id)")
-            rows = self.conn.execute(
-                "SELECT rowid, id, substr(created_at, 1, 19), legacy_date, deleted_at IS NOT NULL, "
-                "downloads, coalesce(downloads_all_time, -1), likes, pipeline_tag, library_name "
-                "FROM models WHERE id IN (SELECT id FROM temp.around) ORDER BY rowid"
-            ).fetchall()
-            models: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 10
-            links = self.conn.execute(
-                "SELECT c.rowid, p.rowid, l.parent, l.relation FROM links l "
-                "JOIN models c ON c.id = l.child LEFT JOIN models p ON p.id = l.parent "
-                f"WHERE l.child IN (SELECT id FROM temp.around) AND {EDGE_LINK}"
-            ).fetchall()
+            g = self._columns(" WHERE {} IN (SELECT id FROM temp.around)")
             self.conn.execute("DROP TABLE temp.around")
         finally:
             self.conn.execute("COMMIT")
-        return centre, GraphColumns(int(row[0]) if row else 0, models, links, [], [])
+        return centre, g
+
+    def _columns(self, where: str) -> GraphColumns:
+        """Models (those whose id matches ``where``, a filter on ``{}``) and their graph links.
+
+        Numbers come through one query into a numpy array and each text column through a
+        query of its own: building a tuple per row and transposing costs more than reading
+        the table a few times."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+        sid = self.conn.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
+        mine = where.format("id")
+        numbers = np.array(
+            self.conn.execute(
+                "SELECT rowid, legacy_date, deleted_at IS NOT NULL, downloads, "
+                f"coalesce(downloads_all_time, -1), likes FROM models{mine} ORDER BY rowid"
+            ).fetchall(),
+            dtype=np.int64,
+        ).reshape(-1, 6)
+        ids, created, pipeline, library = (
+            [r[0] for r in self.conn.execute(f"SELECT {expr} FROM models{mine} ORDER BY rowid")]
+            for expr in ("id", "substr(created_at, 1, 19)", "pipeline_tag", "library_name")
+        )
+        theirs = where.format("l.child").replace(" WHERE ", " AND ")
+        # An unresolved link's parent is not in the store (its resolution says so): no lookup.
+        links = (
+            "FROM links l JOIN models c ON c.id = l.child "
+            "LEFT JOIN models p ON p.id = l.parent AND l.resolution != 'unresolved' "
+            f"WHERE {EDGE_LINK}{theirs}"
+        )
+        edges = np.array(
+            self.conn.execute(
+                f"SELECT c.rowid, coalesce(p.rowid, -1), {REL_CODE} {links} ORDER BY l.child, l.ref"
+            ).fetchall(),
+            dtype=np.int64,
+        ).reshape(-1, 3)
+        unresolved = f"FROM links l WHERE l.resolution = 'unresolved'{theirs} ORDER BY l.child, l.ref"
+        missing = [str(r[0]) for r in self.conn.execute(f"SELECT l.parent {unresolved}")]
+        return GraphColumns(
+            int(row[0]) if row else 0,
+            sid[0] if sid else None,
+            numbers,
+            ids,
+            created,
+            pipeline,
+            library,
+            edges,
+            missing,
+            [],
+            [],
+        )
 
     def canonical_id(self, model_id: str) -> str | None:
         """``model_id`` as the store has it: a model (exact id, else case-insensitive, a live

@@ -17,19 +17,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lineage.records import RELATIONS
-from lineage.store.graphdata import EDGE_LINK, MODEL_SELECT
+from lineage.store.graphdata import EDGE_LINK, MODEL_SELECT, REL_CODE
 
 __all__ = ["SELECTION", "Streams"]
 
 #: The TEMP table (one ``id`` column) that holds a selection of models.
 SELECTION = "selected_models"
 _IN_SELECTION = f"IN (SELECT id FROM temp.{SELECTION})"
-#: A link's relation as its position in RELATIONS (unknown text: the last one).
-REL_RANK = (
-    "CASE l.relation "
-    + " ".join(f"WHEN '{r}' THEN {k}" for k, r in enumerate(RELATIONS))
-    + f" ELSE {len(RELATIONS) - 1} END"
-)
 
 
 class Streams:
@@ -75,7 +69,7 @@ class Streams:
         the first relation of RELATIONS when two declared links land on the same pair."""
         where = f" AND l.child {_IN_SELECTION}" if selected else ""
         for p, c, r in self.conn.execute(
-            f"SELECT l.parent, l.child, min({REL_RANK}) FROM links l "
+            f"SELECT l.parent, l.child, min({REL_CODE}) FROM links l "
             f"WHERE (l.parent, l.child) > (?, ?) AND {EDGE_LINK}{where} "
             "GROUP BY l.parent, l.child ORDER BY l.parent, l.child",
             tuple(after),
