@@ -159,3 +159,38 @@ class Timer:
         yield
         self.figures[label] = round(time.perf_counter() - start, 3)
         print(f"{label:<40} {self.figures[label]:7.3f} s", flush=True)
+
+
+# A selectbox (by label) shows a value.
+SHOWS = """([label, v]) => [...document.querySelectorAll("[data-testid=stSelectbox] input")]
+                             .some(i => i.getAttribute("aria-label") === label && i.value === v)"""
+# Counts the app's finished script runs (Streamlit marks its root with the run state), so a
+# test can wait for the run that an action started rather than sleep.
+COUNT_RUNS = """
+window.__lineageRuns = 0;
+new MutationObserver((changes) => {
+  for (const c of changes) {
+    if (c.target.getAttribute("data-test-script-state") === "notRunning" && c.oldValue !== "notRunning") {
+      window.__lineageRuns += 1;
+    }
+  }
+}).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                      attributeFilter: ["data-test-script-state"]});
+"""
+
+
+def runs(page: Any) -> int:
+    """Script runs the app has finished since the page was loaded."""
+    return int(page.evaluate("() => window.__lineageRuns"))
+
+
+def settled(page: Any, after: int, heading: str | None = None) -> None:
+    """Wait until a script run after the ``after``-th has finished (and the page shows
+    ``heading``), and every image in every frame has loaded or failed, so that an ``onerror``
+    payload has had its chance to run. Conditions, not sleeps."""
+    page.wait_for_function("([n]) => window.__lineageRuns > n", arg=[after])
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
+    if heading is not None:
+        page.get_by_role("heading", name=heading, exact=True).wait_for()
+    for frame in page.frames:
+        frame.wait_for_function("() => [...document.images].every(img => img.complete)")
