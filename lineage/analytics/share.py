@@ -16,6 +16,13 @@ The method (also printed under every CLI table and in the app):
   distinct groups, so shares sum to 100%; ``any`` counts a model once for every group it
   descends from, so shares can sum to more than 100% (a merge of Qwen and Llama counts for
   both).
+* **scope** (default ``tree``): a model counts for the groups of all its root ancestors — the
+  whole family tree; ``direct`` counts only direct children of a group's own models (a parent
+  uploaded by one of the group's organisations, :mod:`lineage.analytics.firstparty`), and
+  leaves models without such a parent out of the population (counted in the notes).
+* **bulk** (default ``include``): automated bulk uploads (:mod:`lineage.analytics.bulk`) are
+  counted like any model; ``exclude`` leaves them out, ``only`` counts nothing else. Their
+  number is in the notes either way.
 * **share** = weighted models of the group / models in the population of the period.
 
 >>> from lineage.graph import Lineage
@@ -40,29 +47,55 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
+from lineage.analytics.bulk import BulkRules
+from lineage.analytics.bulk_flags import bulk_codes
+from lineage.analytics.firstparty import direct_groups
 from lineage.analytics.groups import BY, node_groups
 from lineage.analytics.table import Table
 from lineage.errors import InputError
 from lineage.families import Registry
-from lineage.graph import UNKNOWN_TIME, IntArray, Lineage
+from lineage.graph import UNKNOWN_TIME, IntArray, Lineage, unique_ints
 from lineage.records import RELATIONS
 from lineage.times import day_start
 
-__all__ = ["ATTRIBUTIONS", "METHOD", "PERIODS", "POPULATIONS", "ShareQuery", "share_table", "top_groups"]
+__all__ = [
+    "ATTRIBUTIONS",
+    "BULK",
+    "METHOD",
+    "PERIODS",
+    "POPULATIONS",
+    "SCOPES",
+    "ShareQuery",
+    "share_table",
+    "top_groups",
+]
 
 PERIODS = ("month", "quarter", "week", "year")
 POPULATIONS = ("derivatives", "all")
 ATTRIBUTIONS = ("fractional", "any")
+SCOPES = ("tree", "direct")
+BULK = ("include", "exclude", "only")
 
 METHOD = (
     "Method: each model's root ancestors (models with no parent; a parent missing from the Hub is a "
     "placeholder root) map to a family via the registry (unknown roots fall back to their org), to the "
     "Hub namespace of the root (org), or to the family's region. Population: models created in the "
     "period ({population}); legacy-dated (2022-03-02T23:29:04), undated and deleted models excluded. "
+    "Scope {scope}: {scope_text} Bulk uploads {bulk}: {bulk_text} "
     "Attribution {attribution}: {attribution_text} Share = weighted models / models in the period."
 )
+_SCOPE_TEXT = {
+    "tree": "a model counts for the groups of all its root ancestors (the whole family tree).",
+    "direct": "a model counts only for the groups that uploaded one of its parents (a first-party "
+    "model: uploaded by one of the family's organisations in the registry, or by the org itself "
+    "with --by org); models without such a parent are left out of the population.",
+}
+_BULK_TEXT = {
+    "include": "counted like any model ({rules}).",
+    "exclude": "left out of the population ({rules}).",
+    "only": "the population is the bulk uploads alone ({rules}).",
+}
 _ATTRIBUTION_TEXT = {
     "fractional": "a model's weight is split equally over its distinct groups (shares sum to 100%).",
     "any": "a model counts once for every group it descends from (shares can exceed 100% in total).",
@@ -86,6 +119,9 @@ class ShareQuery:
     relations: tuple[str, ...] = ()
     population: str = "derivatives"
     attribution: str = "fractional"
+    scope: str = "tree"  # tree: all root ancestors; direct: direct children of first-party models
+    bulk: str = "include"  # automated bulk uploads: include, exclude or only
+    bulk_rules: BulkRules | None = None  # None: the store's (see lineage.analytics.bulk_flags)
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
@@ -93,13 +129,22 @@ class ShareQuery:
             ("by", self.by, BY),
             ("population", self.population, POPULATIONS),
             ("attribution", self.attribution, ATTRIBUTIONS),
+            ("scope", self.scope, SCOPES),
+            ("bulk", self.bulk, BULK),
         ):
             if value not in allowed:
                 raise InputError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
 
-    def method(self) -> str:
+    def method(self, rules: BulkRules | None = None) -> str:
+        """The method text of this query (``rules``: the bulk thresholds in use)."""
         return METHOD.format(
             population=_POPULATION_TEXT[self.population],
+            scope=self.scope,
+            scope_text=_SCOPE_TEXT[self.scope],
+            bulk=self.bulk,
+            bulk_text=_BULK_TEXT[self.bulk].format(
+                rules=(rules or self.bulk_rules or BulkRules()).describe()
+            ),
             attribution=self.attribution,
             attribution_text=_ATTRIBUTION_TEXT[self.attribution],
         )
@@ -150,9 +195,9 @@ def _population(lin: Lineage, q: ShareQuery) -> tuple[IntArray, list[str]]:
         bad = [r for r in q.relations if r not in RELATIONS]
         if bad:
             raise InputError(f"unknown relation {bad[0]!r}: use {', '.join(RELATIONS)}")
-        codes = [RELATIONS.index(r) for r in q.relations]
+        wanted = [RELATIONS.index(r) for r in q.relations]
         has = np.zeros(n, dtype=bool)
-        has[lin.child[np.isin(lin.relation, codes)]] = True
+        has[lin.child[np.isin(lin.relation, wanted)]] = True
         mask &= has
     legacy = int((mask & lin.legacy).sum())
     undated = int((mask & ~lin.legacy & (lin.created == UNKNOWN_TIME)).sum())
@@ -168,7 +213,32 @@ def _population(lin: Lineage, q: ShareQuery) -> tuple[IntArray, list[str]]:
         mask &= lin.created >= day_start(q.since)
     if q.until:
         mask &= lin.created < day_start(q.until, end=True)
+    flags, stored = bulk_codes(lin, q.bulk_rules)
+    flagged = flags > 0
+    bulk = int((mask & flagged).sum())
+    where = (
+        ""
+        if stored
+        else " (detected now: the store's flags predate its last change; `lineage bulk` stores them)"
+    )
+    if q.bulk == "exclude":
+        mask &= ~flagged
+        notes.append(f"{bulk:,} automated bulk uploads excluded{where}")
+    elif q.bulk == "only":
+        mask &= flagged
+        notes.append(f"only the {bulk:,} automated bulk uploads counted{where}")
+    else:
+        notes.append(
+            f"{bulk:,} of these models are automated bulk uploads (--bulk exclude leaves them out){where}"
+        )
     return np.flatnonzero(mask), notes
+
+
+def _rules_in_use(lin: Lineage, q: ShareQuery) -> BulkRules:
+    if q.bulk_rules is not None:
+        return q.bulk_rules
+    d = lin.bulk_detection
+    return BulkRules.from_dict(d.get("rules")) if d is not None else BulkRules()
 
 
 def share_table(
@@ -181,11 +251,23 @@ def share_table(
     """
     q = query or ShareQuery(**options)
     nodes, notes = _population(lin, q)
+    method = q.method(_rules_in_use(lin, q))
     columns = ["period", "group", "models", "share"]
+    if q.scope == "direct" and len(nodes):
+        pos, grp, labels = direct_groups(lin, nodes, q.by, registry)
+        direct = unique_ints(pos)
+        if len(direct) < len(nodes):
+            notes.append(
+                f"{len(nodes) - len(direct):,} models without a first-party parent left out (--scope direct)"
+            )
+        remap = np.full(len(nodes), -1, dtype=np.int64)
+        remap[direct] = np.arange(len(direct))
+        nodes, pos = nodes[direct], remap[pos]
+    elif len(nodes):
+        pos, grp, labels = node_groups(lin, nodes, q.by, registry)
     if not len(nodes):
-        return Table([], columns, [*notes, "no models match"], q.method())
+        return Table([], columns, [*notes, "no models match"], method)
     period_of, period_labels = _period_labels(lin.created[nodes], q.period)
-    pos, grp, labels = node_groups(lin, nodes, q.by, registry)
     per_node = np.bincount(pos, minlength=len(nodes))
     weight = 1.0 / per_node[pos] if q.attribution == "fractional" else np.ones(len(pos))
     g = len(labels)
@@ -204,99 +286,7 @@ def share_table(
         }
         for k in order
     ]
-    return Table(rows, columns, notes, q.method())
-
-
-def _attribute(
-    lin: Lineage, nodes: IntArray, values: Sequence[npt.NDArray[Any]], by: str, registry: Registry | None
-) -> tuple[list[str], list[npt.NDArray[Any]], npt.NDArray[Any]]:
-    pos, grp, labels = node_groups(lin, nodes, by, registry)
-    per_node = np.bincount(pos, minlength=len(nodes))
-    w = 1.0 / per_node[pos]
-    out = [np.bincount(grp, weights=w * v[nodes][pos].astype(float), minlength=len(labels)) for v in values]
-    counts = np.bincount(grp, weights=w, minlength=len(labels))
-    return labels, out, counts
-
-
-def downloads_by_group(
-    lin: Lineage, by: str = "family", registry: Registry | None = None, top: int | None = None
-) -> Table:
-    """Downloads (last 30 days and all time) of every model, split fractionally over the
-    groups it descends from (base models count for their own group)."""
-    nodes = np.flatnonzero(~lin.placeholder & ~lin.deleted)
-    dat = np.where(lin.downloads_all_time >= 0, lin.downloads_all_time, lin.downloads)
-    labels, (dl, dl_all), counts = _attribute(lin, nodes, [lin.downloads, dat], by, registry)
-    total, total_all = dl.sum() or 1.0, dl_all.sum() or 1.0
-    order = np.lexsort((np.array(labels, dtype=object), -dl))
-    rows = [
-        {
-            "group": labels[k],
-            "models": float(counts[k]),
-            "downloads_30d": float(dl[k]),
-            "downloads_30d_share": float(dl[k] / total),
-            "downloads_all_time": float(dl_all[k]),
-            "downloads_all_time_share": float(dl_all[k] / total_all),
-        }
-        for k in order
-    ]
-    if top is not None:
-        rows = rows[:top]
-    return Table(
-        rows,
-        [
-            "group",
-            "models",
-            "downloads_30d",
-            "downloads_30d_share",
-            "downloads_all_time",
-            "downloads_all_time_share",
-        ],
-        [
-            "downloads are attributed fractionally over the groups a model descends from; the "
-            "Hub reports 30-day downloads and all-time downloads, not a history"
-        ],
-        "",
-    )
-
-
-def downloads_over_time(
-    lin: Lineage,
-    snapshots: Iterable[tuple[str, Sequence[str], Sequence[int], Sequence[int | None]]],
-    by: str = "family",
-    registry: Registry | None = None,
-    top: int | None = None,
-) -> Table:
-    """Downloads by group at each snapshot (one per crawl): ``snapshots`` yields
-    ``(time, model_ids, downloads_30d, downloads_all_time)``."""
-    rows: list[dict[str, Any]] = []
-    index = lin.index
-    for when, ids, dl, dl_all in snapshots:
-        nodes = np.fromiter((index.get(m, -1) for m in ids), dtype=np.int64, count=len(ids))
-        ok = nodes >= 0
-        nodes = nodes[ok]
-        full = np.zeros(len(lin)), np.zeros(len(lin))
-        full[0][nodes] = np.asarray(dl, dtype=float)[ok]
-        full[1][nodes] = np.asarray([-1 if v is None else v for v in dl_all], dtype=float)[ok]
-        full[1][nodes] = np.where(full[1][nodes] >= 0, full[1][nodes], full[0][nodes])
-        labels, (a, b), _ = _attribute(lin, nodes, list(full), by, registry)
-        order = np.lexsort((np.array(labels, dtype=object), -a))
-        if top is not None:
-            order = order[:top]
-        rows += [
-            {
-                "snapshot": when,
-                "group": labels[k],
-                "downloads_30d": float(a[k]),
-                "downloads_all_time": float(b[k]),
-            }
-            for k in order
-        ]
-    return Table(
-        rows,
-        ["snapshot", "group", "downloads_30d", "downloads_all_time"],
-        ["one snapshot per crawl: downloads over time exist only from repeated crawls"],
-        "",
-    )
+    return Table(rows, columns, notes, method)
 
 
 def top_groups(rows: Sequence[dict[str, Any]], n: int) -> list[dict[str, Any]]:

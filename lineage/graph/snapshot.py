@@ -57,7 +57,7 @@ log = logging.getLogger("lineage.graph")
 
 MAGIC = b"LINEAGE-GRAPH\x00\x00\x00"
 #: Bumped when the layout or the meaning of an array changes.
-FORMAT = 1
+FORMAT = 2
 _ALIGN = 64
 _CRC_CHUNK = 1 << 24
 
@@ -314,6 +314,27 @@ class IdColumn(Sequence[str]):
                     return k
         return None
 
+    def with_prefix(self, prefix: str) -> npt.NDArray[np.int64]:
+        """Nodes whose id starts with ``prefix``, ignoring ASCII case (binary search; sorted)."""
+        key = prefix.encode("utf-8", "surrogatepass").lower()
+        past = key[:-1] + bytes([key[-1] + 1]) if key and key[-1] < 255 else key + b"\xff"
+        parts = []
+        for lo, hi in ((0, self.split), (self.split, len(self.lower_order))):
+            a = self._lower_bound(lo, hi, key)
+            b = self._lower_bound(a, hi, past)
+            parts.append(self.lower_order[a:b])
+        return np.sort(np.concatenate(parts))
+
+    def _lower_bound(self, lo: int, hi: int, key: bytes) -> int:
+        order = self.lower_order
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.raw(int(order[mid])).lower() < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
     def _search(self, order: npt.NDArray[np.int64], lo: int, hi: int, key: bytes, norm: Any) -> int | None:
         end = hi
         while lo < hi:
@@ -330,7 +351,7 @@ class IdColumn(Sequence[str]):
 # -- the graph's snapshot ---------------------------------------------------------------------------
 _NODE_ARRAYS = (
     "created", "legacy", "deleted", "placeholder", "downloads", "downloads_all_time", "likes",
-    "pipeline", "library", "rowid",
+    "pipeline", "library", "rowid", "bulk",
 )  # fmt: skip
 _EDGE_ARRAYS = ("parent", "child", "relation")
 
@@ -363,6 +384,7 @@ def save(lin: Lineage, path: Path) -> None:
         "state": {"schema_version": SCHEMA_VERSION, "data_version": lin.data_version},
         "pipeline_labels": lin.pipeline_labels,
         "library_labels": lin.library_labels,
+        "bulk_labels": lin.bulk_labels,
         "relation_labels": list(lin.relation_labels),
         "models": int((~lin.placeholder).sum()),
         "links": lin.n_edges,
@@ -387,6 +409,8 @@ def open_snapshot(store: Store, *, verify: bool = True) -> Lineage:
         ),
         pipeline_labels=list(meta["pipeline_labels"]),
         library_labels=list(meta["library_labels"]),
+        bulk_labels=list(meta["bulk_labels"]),
+        bulk_detection=store.bulk_detection(),  # the store's word: are these flags current?
         relation_labels=tuple(meta["relation_labels"]),
         store_path=str(store.path),
         simulated=store.is_simulated(),

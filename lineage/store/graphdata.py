@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["EDGE_LINK", "MODEL_COLUMNS", "MODEL_SELECT", "UNKNOWN_SECONDS", "GraphData"]
@@ -45,7 +45,9 @@ class GraphColumns:
     legacy_date, deleted, downloads, downloads_all_time (-1 when unknown), likes,
     pipeline_tag, library_name. ``links``: rows (child rowid, parent rowid or None for a
     parent not in the store, parent id, relation). ``order`` / ``lower_order``: the rowids
-    sorted by id and by ``lower(id)``. ``version``: the store's ``data_version``.
+    sorted by id and by ``lower(id)``. ``version``: the store's ``data_version``. ``bulk``:
+    (rowid, rule) of each model flagged as a bulk upload; ``bulk_detection``: the record of
+    the detection that wrote them (JSON text, None if it never ran).
     """
 
     version: int
@@ -53,6 +55,8 @@ class GraphColumns:
     links: list[tuple[int, int | None, str, str]]
     order: list[int]
     lower_order: list[int]
+    bulk: list[tuple[int, str]] = field(default_factory=list)
+    bulk_detection: str | None = None
 
 
 class GraphData:
@@ -81,9 +85,15 @@ class GraphData:
             # Both come from indexes (the primary key and lower(id)), without a sort.
             order = [r[0] for r in self.conn.execute("SELECT rowid FROM models ORDER BY id")]
             lower = [r[0] for r in self.conn.execute("SELECT rowid FROM models ORDER BY lower(id)")]
+            bulk = self.conn.execute(
+                "SELECT m.rowid, b.rule FROM bulk_uploads b JOIN models m ON m.id = b.model_id"
+            ).fetchall()
+            detection = self.conn.execute("SELECT value FROM meta WHERE key = 'bulk_detection'").fetchone()
         finally:
             self.conn.execute("COMMIT")
-        return GraphColumns(int(row[0]) if row else 0, models, links, order, lower)
+        return GraphColumns(
+            int(row[0]) if row else 0, models, links, order, lower, bulk, detection[0] if detection else None
+        )
 
     def graph_columns_around(self, model_id: str) -> tuple[str, GraphColumns] | None:
         """The part of the graph a family tree of ``model_id`` needs, without reading the rest:
