@@ -7,7 +7,7 @@ crawl``, ``demo`` and ``start`` run it with the graph snapshot) and by ``lineage
 other thresholds, which the store then remembers. The graph carries them as
 :attr:`Lineage.bulk <lineage.graph.Lineage.bulk>`. A question about a graph whose flags do not
 describe it (a crawl wrote since the detection, or a graph built in memory) detects them anew,
-in memory, with the thresholds of the last detection (:func:`bulk_codes`).
+in memory, with the store's thresholds (:func:`bulk_codes`).
 """
 
 from __future__ import annotations
@@ -44,9 +44,10 @@ def bulk_codes(lin: Lineage, rules: BulkRules | None = None) -> tuple[npt.NDArra
     """A rule code per node (0: not a bulk upload, else ``RULES[code - 1]``) and whether they
     are the store's flags (True) or were detected now, in memory (False).
 
-    ``rules`` None: the thresholds of the store's last detection (defaults if none ran)."""
+    ``rules`` None: the thresholds chosen for the store (the defaults unless ``lineage bulk``
+    or the demo changed them)."""
     stored = _stored_rules(lin)
-    wanted = rules or stored or BulkRules()
+    wanted = rules or BulkRules.from_dict(lin.bulk_rules)
     if lin.bulk_current and stored == wanted:
         assert lin.bulk is not None
         to_code = np.array([0 if lab is None else RULES.index(lab) + 1 for lab in lin.bulk_labels], np.int8)

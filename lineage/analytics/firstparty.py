@@ -6,8 +6,7 @@ by one of the group's own organisations:
 
 * ``family`` — one of the family's organisations in the registry (its ``orgs`` and the orgs of
   its rules: ``Qwen`` for Qwen, ``meta-llama`` and ``huggyllama`` for Llama, ``google`` for
-  Gemma, ...). A fallback family (an org the registry does not name) has no first-party
-  models: the registry is the list of labs;
+  Gemma, ...); for a fallback family (an org the registry does not name), that org;
 * ``region`` — first-party for a family, counted under the family's region;
 * ``org`` — uploaded by the org itself (the Hub namespace of the root it descends from).
 
@@ -45,16 +44,6 @@ def _authors(lin: Lineage, nodes: IntArray) -> list[str]:
     return [i.partition("/")[0].lower() for i in ids]
 
 
-def _registry_candidates(lin: Lineage, nodes: IntArray, orgs: set[str]) -> IntArray:
-    """The nodes of ``nodes`` whose id may start with one of ``orgs`` + ``/`` (a superset)."""
-    with_prefix = getattr(lin.ids, "with_prefix", None)
-    if with_prefix is None or len(nodes) < 10_000:
-        return nodes
-    found = [with_prefix(f"{org}/") for org in sorted(orgs)]
-    hits = unique_ints(np.concatenate(found)) if found else np.empty(0, np.int64)
-    return nodes[np.isin(nodes, hits)]
-
-
 def first_party_pairs(
     lin: Lineage, nodes: IntArray, by: str = "family", registry: Registry | None = None
 ) -> Pairs:
@@ -62,25 +51,15 @@ def first_party_pairs(
     with ``pos`` indexing ``nodes``, pairs sorted by node then group (see the module docstring)."""
     reg = registry or default_registry()
     nodes = np.asarray(nodes, dtype=np.int64)
+    pos, grp, labels = node_groups(lin, nodes, "org" if by == "org" else "family", reg)
     if by == "org":
-        pos, grp, labels = node_groups(lin, nodes, "org", reg)
-        authors = _authors(lin, nodes)
-        keep = np.fromiter(
-            (authors[p] == labels[g].lower() for p, g in zip(pos.tolist(), grp.tolist(), strict=True)),
-            dtype=bool,
-            count=len(pos),
-        )
-        return pos[keep], grp[keep], labels
-    own = {fam.name: {o.lower() for o in fam.orgs} for fam in reg.families}
-    all_orgs = set().union(*own.values()) if own else set()
-    cand = _registry_candidates(lin, nodes, all_orgs)
-    authors = _authors(lin, cand)
-    mine = np.fromiter((a in all_orgs for a in authors), dtype=bool, count=len(cand))
-    cand = cand[mine]
-    authors = [a for a, m in zip(authors, mine.tolist(), strict=True) if m]
-    pos, grp, labels = node_groups(lin, cand, "family", reg)
+        own = [{label.lower()} for label in labels]
+    else:
+        orgs = {fam.name: {o.lower() for o in fam.orgs} for fam in reg.families}
+        own = [orgs.get(label, {label.lower()}) for label in labels]  # a fallback family: its org
+    authors = _authors(lin, nodes)
     keep = np.fromiter(
-        (authors[p] in own.get(labels[g], ()) for p, g in zip(pos.tolist(), grp.tolist(), strict=True)),
+        (authors[p] in own[g] for p, g in zip(pos.tolist(), grp.tolist(), strict=True)),
         dtype=bool,
         count=len(pos),
     )
@@ -89,18 +68,10 @@ def first_party_pairs(
         regions = sorted({reg.region_of_family(name) for name in labels})
         code = {r: k for k, r in enumerate(regions)}
         to_region = np.array([code[reg.region_of_family(name)] for name in labels], dtype=np.int64)
-        grp = to_region[grp] if len(grp) else grp
-        labels = regions
-    # back to positions in `nodes`
-    sel = np.searchsorted(nodes, cand) if np.all(nodes[:-1] <= nodes[1:]) else _positions(nodes, cand)
-    g = max(1, len(labels))
-    key = unique_ints(sel[pos] * g + grp)
-    return key // g, key % g, list(labels)
-
-
-def _positions(nodes: IntArray, sub: IntArray) -> IntArray:
-    order = np.argsort(nodes, kind="stable")
-    return order[np.searchsorted(nodes[order], sub)]
+        g = max(1, len(regions))
+        key = unique_ints(pos * g + to_region[grp]) if len(grp) else pos
+        return key // g, key % g, regions
+    return pos, grp, list(labels)
 
 
 def direct_groups(

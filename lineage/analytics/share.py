@@ -235,10 +235,7 @@ def _population(lin: Lineage, q: ShareQuery) -> tuple[IntArray, list[str]]:
 
 
 def _rules_in_use(lin: Lineage, q: ShareQuery) -> BulkRules:
-    if q.bulk_rules is not None:
-        return q.bulk_rules
-    d = lin.bulk_detection
-    return BulkRules.from_dict(d.get("rules")) if d is not None else BulkRules()
+    return q.bulk_rules or BulkRules.from_dict(lin.bulk_rules)
 
 
 def share_table(

@@ -122,6 +122,7 @@ def from_columns(st: Store, g: GraphColumns, whole: bool = True) -> Lineage:
         bulk=bulk,
         bulk_labels=bulk_labels,
         bulk_detection=_json(g.bulk_detection),
+        bulk_rules=_json(g.bulk_rules),
     )
 
 

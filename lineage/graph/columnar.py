@@ -73,10 +73,12 @@ class Lineage:
     rowid: IntArray | None = None  # the store's rowid of each model (-1: placeholder)
     data_version: int | None = None  # the store state this graph was read from
     # Bulk uploads as the store's last detection flagged them (lineage.analytics.bulk): a code
-    # per node into bulk_labels (0, None: not flagged), and that detection's record.
+    # per node into bulk_labels (0, None: not flagged), that detection's record, and the
+    # thresholds chosen for the store (None: the defaults).
     bulk: npt.NDArray[np.int8] | None = None
     bulk_labels: list[str | None] = field(default_factory=lambda: [None])
     bulk_detection: dict[str, Any] | None = None
+    bulk_rules: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.bulk is None:

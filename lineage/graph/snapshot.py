@@ -314,27 +314,6 @@ class IdColumn(Sequence[str]):
                     return k
         return None
 
-    def with_prefix(self, prefix: str) -> npt.NDArray[np.int64]:
-        """Nodes whose id starts with ``prefix``, ignoring ASCII case (binary search; sorted)."""
-        key = prefix.encode("utf-8", "surrogatepass").lower()
-        past = key[:-1] + bytes([key[-1] + 1]) if key and key[-1] < 255 else key + b"\xff"
-        parts = []
-        for lo, hi in ((0, self.split), (self.split, len(self.lower_order))):
-            a = self._lower_bound(lo, hi, key)
-            b = self._lower_bound(a, hi, past)
-            parts.append(self.lower_order[a:b])
-        return np.sort(np.concatenate(parts))
-
-    def _lower_bound(self, lo: int, hi: int, key: bytes) -> int:
-        order = self.lower_order
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.raw(int(order[mid])).lower() < key:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
-
     def _search(self, order: npt.NDArray[np.int64], lo: int, hi: int, key: bytes, norm: Any) -> int | None:
         end = hi
         while lo < hi:
@@ -411,6 +390,7 @@ def open_snapshot(store: Store, *, verify: bool = True) -> Lineage:
         library_labels=list(meta["library_labels"]),
         bulk_labels=list(meta["bulk_labels"]),
         bulk_detection=store.bulk_detection(),  # the store's word: are these flags current?
+        bulk_rules=store.bulk_rules(),
         relation_labels=tuple(meta["relation_labels"]),
         store_path=str(store.path),
         simulated=store.is_simulated(),

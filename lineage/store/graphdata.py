@@ -47,7 +47,8 @@ class GraphColumns:
     parent not in the store, parent id, relation). ``order`` / ``lower_order``: the rowids
     sorted by id and by ``lower(id)``. ``version``: the store's ``data_version``. ``bulk``:
     (rowid, rule) of each model flagged as a bulk upload; ``bulk_detection``: the record of
-    the detection that wrote them (JSON text, None if it never ran).
+    the detection that wrote them (JSON text, None if it never ran); ``bulk_rules``: the
+    thresholds chosen for the store (JSON text, None: the defaults).
     """
 
     version: int
@@ -57,6 +58,7 @@ class GraphColumns:
     lower_order: list[int]
     bulk: list[tuple[int, str]] = field(default_factory=list)
     bulk_detection: str | None = None
+    bulk_rules: str | None = None
 
 
 class GraphData:
@@ -88,11 +90,20 @@ class GraphData:
             bulk = self.conn.execute(
                 "SELECT m.rowid, b.rule FROM bulk_uploads b JOIN models m ON m.id = b.model_id"
             ).fetchall()
-            detection = self.conn.execute("SELECT value FROM meta WHERE key = 'bulk_detection'").fetchone()
+            meta = dict(
+                self.conn.execute("SELECT key, value FROM meta WHERE key IN ('bulk_detection', 'bulk_rules')")
+            )
         finally:
             self.conn.execute("COMMIT")
         return GraphColumns(
-            int(row[0]) if row else 0, models, links, order, lower, bulk, detection[0] if detection else None
+            int(row[0]) if row else 0,
+            models,
+            links,
+            order,
+            lower,
+            bulk,
+            meta.get("bulk_detection"),
+            meta.get("bulk_rules"),
         )
 
     def graph_columns_around(self, model_id: str) -> tuple[str, GraphColumns] | None:
