@@ -216,11 +216,13 @@ def _population(lin: Lineage, q: ShareQuery) -> tuple[IntArray, list[str]]:
     flags, stored = bulk_codes(lin, q.bulk_rules)
     flagged = flags > 0
     bulk = int((mask & flagged).sum())
-    where = (
-        ""
-        if stored
-        else " (detected now: the store's flags predate its last change; `lineage bulk` stores them)"
-    )
+    where = ""
+    if not stored and lin.bulk_detection is None:
+        where = " (detected now: the store has no detection yet; `lineage bulk` stores one)"
+    elif not stored and lin.bulk_current:
+        where = " (detected now with the thresholds given)"
+    elif not stored:
+        where = " (detected now: the store's flags predate its last change; `lineage bulk` updates them)"
     if q.bulk == "exclude":
         mask &= ~flagged
         notes.append(f"{bulk:,} automated bulk uploads excluded{where}")
