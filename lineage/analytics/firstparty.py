@@ -28,6 +28,7 @@ parents (Qwen's instruct models are first-party too, so their fine-tunes are dir
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from lineage.analytics.groups import node_groups
 from lineage.families import Registry, default_registry
@@ -44,6 +45,19 @@ def _authors(lin: Lineage, nodes: IntArray) -> list[str]:
     return [i.partition("/")[0].lower() for i in ids]
 
 
+def _namespaced(lin: Lineage, nodes: IntArray) -> npt.NDArray[np.bool_]:
+    """Whether each node's id has a ``/`` (a namespace), without decoding the ids."""
+    blob = getattr(lin.ids, "blob", None)
+    if blob is None:
+        return np.fromiter(("/" in lin.ids[int(i)] for i in nodes), dtype=bool, count=len(nodes))
+    offsets = lin.ids.offsets  # type: ignore[attr-defined]
+    slashes = np.flatnonzero(np.asarray(blob) == ord("/"))
+    has: npt.NDArray[np.bool_] = np.searchsorted(slashes, offsets[nodes + 1]) > np.searchsorted(
+        slashes, offsets[nodes]
+    )
+    return has
+
+
 def first_party_pairs(
     lin: Lineage, nodes: IntArray, by: str = "family", registry: Registry | None = None
 ) -> Pairs:
@@ -57,9 +71,12 @@ def first_party_pairs(
     else:
         orgs = {fam.name: {o.lower() for o in fam.orgs} for fam in reg.families}
         own = [orgs.get(label, {label.lower()}) for label in labels]  # a fallback family: its org
-    authors = _authors(lin, nodes)
+    # A root with a namespace is a first-party model of its own group (the group is named after
+    # its org, or the registry gave the org to the family); other models are checked by author.
+    check = np.flatnonzero((lin.in_degree[nodes] > 0) | ~_namespaced(lin, nodes))
+    authors = dict(zip(check.tolist(), _authors(lin, nodes[check]), strict=True))
     keep = np.fromiter(
-        (authors[p] in own[g] for p, g in zip(pos.tolist(), grp.tolist(), strict=True)),
+        (a is None or a in own[g] for a, g in zip(map(authors.get, pos.tolist()), grp.tolist(), strict=True)),
         dtype=bool,
         count=len(pos),
     )
