@@ -23,6 +23,7 @@ __version__ = "0.2.0"
 if TYPE_CHECKING:  # what type checkers see; at run time the same names load lazily below
     from lineage import analytics, app, cli, export, families, graph, hub, neo4j, records, render, sim, store
     from lineage.analytics import (
+        BulkRules,
         ShareQuery,
         Table,
         downloads_by_group,
@@ -52,6 +53,7 @@ _EXPORTS = {
     "roots": "lineage.graph",
     "neighbourhood": "lineage.graph",
     "ShareQuery": "lineage.analytics",
+    "BulkRules": "lineage.analytics",
     "Table": "lineage.analytics",
     "share_table": "lineage.analytics",
     "top_groups": "lineage.analytics",

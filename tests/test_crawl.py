@@ -262,9 +262,12 @@ def _store_dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             "crawls": conn.execute(
                 "SELECT mode, status, models, new_models, duplicates, skipped, watermark FROM crawls"
             ).fetchall(),
+            # The detection record names the store state (data_version) and time it ran; the
+            # flags themselves are compared in bulk_uploads.
             "meta": conn.execute(
-                "SELECT key, value FROM meta WHERE key NOT IN ('data_version') ORDER BY key"
+                "SELECT key, value FROM meta WHERE key NOT IN ('data_version', 'bulk_detection') ORDER BY key"
             ).fetchall(),
+            "bulk_uploads": conn.execute("SELECT * FROM bulk_uploads ORDER BY model_id").fetchall(),
         }
     finally:
         conn.close()
@@ -332,7 +335,7 @@ def test_kill_9_at_random_points_ends_identical(sim100k: SimData, tmp_path: Path
     assert len(set(kills)) >= 4 and any(0 < k < 100 for k in kills), kills
     a, b = _store_dump(clean), _store_dump(killed)
     assert b["crawls"][0][1] == "done"
-    for table in ("models", "links", "snapshots", "repairs", "crawls", "meta"):
+    for table in ("models", "links", "snapshots", "repairs", "crawls", "meta", "bulk_uploads"):
         assert a[table] == b[table], table
     with open_store(killed, readonly=True) as st:
         assert_equals_truth(st, sim100k)

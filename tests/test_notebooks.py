@@ -7,6 +7,7 @@ prints next to each published claim must equal what the library computes for the
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from lineage.sim.demo import build_demo_store
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-NAMES = ("share_of_new_models", "family_trees", "adoption")
+NAMES = ("share_of_new_models", "family_trees", "adoption", "method_sensitivity")
 LABEL = (
     "SIMULATED DATA (lineage demo): these numbers illustrate the method, they are not measurements of the Hub"
 )
@@ -168,6 +169,43 @@ def test_adoption_notebook_prints_computed_downloads(
     for when, qwen, llama in printed:
         assert qwen == f"{total[when, 'Qwen']:,.0f}" and llama == f"{total[when, 'Llama']:,.0f}"
     assert 'CLAIM: "Qwen passed Llama in cumulative downloads in 2025"' in text
+
+
+def test_sensitivity_notebook_prints_every_definition_as_computed(run: Run, lin: lineage.Lineage) -> None:
+    text = run("method_sensitivity")
+    found = re.findall(r"^SHARE (\S+) (\S+) scope=(\w+) relations=(\w+) bulk=(\w+): ([\d.]+)%$", text, re.M)
+    definitions = {(s, r, b) for _, _, s, r, b, _ in found}
+    assert definitions == set(
+        itertools.product(("tree", "direct"), ("all", "finetune"), ("include", "exclude"))
+    )
+    months = {m for m, *_ in found}
+    assert len(months) >= 2 and len(found) == 8 * 3 * len(months)
+    printed: dict[tuple[str, ...], float] = {}
+    for month, family, scope, relations, bulk, pct in found:
+        q = lineage.ShareQuery(
+            scope=scope, relations=("finetune",) if relations == "finetune" else (), bulk=bulk
+        )
+        rows = lineage.share_table(lin, q).rows
+        share = next((r["share"] for r in rows if (r["period"], r["group"]) == (month, family)), 0.0)
+        assert pct == f"{100 * share:.2f}", (month, family, scope, relations, bulk)
+        printed[month, family, scope, relations, bulk] = share
+    # the choices do move the number: bulk uploads in the month with the most of them
+    assert any(
+        printed[m, f, "tree", "all", "include"] != printed[m, f, "tree", "all", "exclude"]
+        for m, f, *_ in printed
+    )
+    for month, family, low, high in re.findall(r"^RANGE (\S+) (\S+): ([\d.]+)% .* to ([\d.]+)% ", text, re.M):
+        values = [v for k, v in printed.items() if k[:2] == (month, family)]
+        assert (low, high) == (f"{100 * min(values):.2f}", f"{100 * max(values):.2f}")
+    downloads = re.findall(
+        r"^DOWNLOADS population=(\S+): Qwen ([\d,]+) vs Llama ([\d,]+) cumulative", text, re.M
+    )
+    assert [p for p, _, _ in downloads] == ["family", "first-party"]
+    for population, qwen, llama in downloads:
+        rows = lineage.downloads_by_group(lin, population=population).rows
+        total = {r["group"]: r["downloads_all_time"] for r in rows}
+        assert (qwen, llama) == (f"{total['Qwen']:,.0f}", f"{total['Llama']:,.0f}")
+    assert "Scope direct" in text and "Bulk uploads exclude" in text
 
 
 def test_missing_store_says_how_to_get_one(tmp_path: Path, kernel_name: str) -> None:

@@ -1,4 +1,14 @@
-"""Downloads by family, org or region: now (30-day and all-time) and over crawl snapshots."""
+"""Downloads by family, org or region: now (30-day and all-time) and over crawl snapshots.
+
+Two populations, as the published figures count them:
+
+* ``family`` (default): every model's downloads go to the groups it descends from, split
+  equally over them — a family's downloads are those of its whole tree (its own repos and
+  every derivative);
+* ``first-party``: only the downloads of the groups' own uploads (models uploaded by the
+  family's organisations in the registry, :mod:`lineage.analytics.firstparty`) — the ATOM
+  Project's way of counting a lab's cumulative downloads.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +18,33 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from lineage.analytics.firstparty import first_party_pairs
 from lineage.analytics.groups import node_groups
 from lineage.analytics.table import Table
+from lineage.errors import InputError
 from lineage.families import Registry
 from lineage.graph import IntArray, Lineage
 
-__all__ = ["downloads_by_group", "downloads_over_time"]
+__all__ = ["DOWNLOAD_POPULATIONS", "downloads_by_group", "downloads_method", "downloads_over_time"]
+
+DOWNLOAD_POPULATIONS = ("family", "first-party")
+_POPULATION_TEXT = {
+    "family": "every model's downloads are split equally over the groups it descends from (a family "
+    "counts its whole tree: its own repos and every derivative).",
+    "first-party": "only the groups' own uploads count: models uploaded by one of the family's "
+    "organisations in the registry (by the org itself with --by org), each counted for that group "
+    "(the ATOM Project's way); derivatives and fallback families count nothing.",
+}
+
+
+def downloads_method(population: str = "family") -> str:
+    """The method text of a downloads table."""
+    if population not in DOWNLOAD_POPULATIONS:
+        raise InputError(f"population must be one of {', '.join(DOWNLOAD_POPULATIONS)}, not {population!r}")
+    return (
+        f"Method: downloads as the Hub reports them (last 30 days; all time = cumulative). Population "
+        f"{population}: {_POPULATION_TEXT[population]} Models deleted from the Hub are left out."
+    )
 
 
 # -- downloads -----------------------------------------------------------------------------------
@@ -24,8 +55,12 @@ def _attribute(
     by: str,
     registry: Registry | None,
     unlisted: bool = False,
+    population: str = "family",
 ) -> tuple[list[str], list[npt.NDArray[Any]], npt.NDArray[Any]]:
-    pos, grp, labels = node_groups(lin, nodes, by, registry, unlisted)
+    if population == "first-party":
+        pos, grp, labels = first_party_pairs(lin, nodes, by, registry)
+    else:
+        pos, grp, labels = node_groups(lin, nodes, by, registry, unlisted)
     per_node = np.bincount(pos, minlength=len(nodes))
     w = 1.0 / per_node[pos]
     out = [np.bincount(grp, weights=w * v[nodes][pos].astype(float), minlength=len(labels)) for v in values]
@@ -39,15 +74,20 @@ def downloads_by_group(
     registry: Registry | None = None,
     top: int | None = None,
     unlisted: bool = False,
+    population: str = "family",
 ) -> Table:
     """Downloads (last 30 days and all time) of every model, split fractionally over the
     groups it descends from (base models count for their own group); ``unlisted``: see
-    :mod:`lineage.analytics.groups`."""
+    :mod:`lineage.analytics.groups`; with ``population`` ``first-party``, of the groups' own
+    uploads only (see the module docstring)."""
+    method = downloads_method(population)
     nodes = np.flatnonzero(~lin.placeholder & ~lin.deleted)
     dat = np.where(lin.downloads_all_time >= 0, lin.downloads_all_time, lin.downloads)
-    labels, (dl, dl_all), counts = _attribute(lin, nodes, [lin.downloads, dat], by, registry, unlisted)
+    labels, (dl, dl_all), counts = _attribute(lin, nodes, [lin.downloads, dat], by, registry, unlisted, population)
     total, total_all = dl.sum() or 1.0, dl_all.sum() or 1.0
     order = np.lexsort((np.array(labels, dtype=object), -dl))
+    if population == "first-party":  # groups without a first-party model are not rows
+        order = order[counts[order] > 0]
     rows = [
         {
             "group": labels[k],
@@ -72,10 +112,14 @@ def downloads_by_group(
             "downloads_all_time_share",
         ],
         [
-            "downloads are attributed fractionally over the groups a model descends from; the "
-            "Hub reports 30-day downloads and all-time downloads, not a history"
+            (
+                "downloads are attributed fractionally over the groups a model descends from; the "
+                if population == "family"
+                else "only first-party models (uploaded by the group's own organisations) count; the "
+            )
+            + "Hub reports 30-day downloads and all-time downloads, not a history"
         ],
-        "",
+        method,
     )
 
 
@@ -85,9 +129,12 @@ def downloads_over_time(
     by: str = "family",
     registry: Registry | None = None,
     top: int | None = None,
+    population: str = "family",
 ) -> Table:
     """Downloads by group at each snapshot (one per crawl): ``snapshots`` yields
-    ``(time, model_ids, downloads_30d, downloads_all_time)``."""
+    ``(time, model_ids, downloads_30d, downloads_all_time)``; ``population`` as in
+    :func:`downloads_by_group`."""
+    method = downloads_method(population)
     rows: list[dict[str, Any]] = []
     index = lin.index
     for when, ids, dl, dl_all in snapshots:
@@ -98,8 +145,10 @@ def downloads_over_time(
         full[0][nodes] = np.asarray(dl, dtype=float)[ok]
         full[1][nodes] = np.asarray([-1 if v is None else v for v in dl_all], dtype=float)[ok]
         full[1][nodes] = np.where(full[1][nodes] >= 0, full[1][nodes], full[0][nodes])
-        labels, (a, b), _ = _attribute(lin, nodes, list(full), by, registry)
+        labels, (a, b), counts = _attribute(lin, nodes, list(full), by, registry, population)
         order = np.lexsort((np.array(labels, dtype=object), -a))
+        if population == "first-party":
+            order = order[counts[order] > 0]
         if top is not None:
             order = order[:top]
         rows += [
@@ -115,5 +164,5 @@ def downloads_over_time(
         rows,
         ["snapshot", "group", "downloads_30d", "downloads_all_time"],
         ["one snapshot per crawl: downloads over time exist only from repeated crawls"],
-        "",
+        method,
     )

@@ -35,7 +35,16 @@ from lineage.errors import InputError
 from lineage.families import Registry, default_registry
 from lineage.graph import IntArray, Lineage, ragged_offsets, snapshot, unique_ints
 
-__all__ = ["BY", "NOT_ON_HUB", "GroupIndex", "group_index", "group_nodes", "node_groups", "node_labels"]
+__all__ = [
+    "BY",
+    "NOT_ON_HUB",
+    "GroupIndex",
+    "group_index",
+    "group_nodes",
+    "node_groups",
+    "node_labels",
+    "save_group_indexes",
+]
 
 BY = ("family", "org", "region")
 #: The group of placeholder roots the registry does not name (``unlisted=True``).
@@ -184,6 +193,16 @@ def _classify_all(index: GroupIndex, per_graph: dict[_Key, GroupIndex]) -> None:
         snapshot.save_extra(
             lin, _cache_name(item), {"codes": item._codes.astype(np.int32)}, {"labels": item.labels}
         )
+
+
+def save_group_indexes(lin: Lineage) -> None:
+    """Cache every classification made for ``lin`` beside its snapshot again, tagged with its
+    current state (after a write that left the roots as they were, e.g. new bulk flags)."""
+    for index in _INDEXES.get(lin, {}).values():
+        if lin.data_version is not None and bool((index._codes[lin.in_degree == 0] >= 0).all()):
+            snapshot.save_extra(
+                lin, _cache_name(index), {"codes": index._codes.astype(np.int32)}, {"labels": index.labels}
+            )
 
 
 def _ids(lin: Lineage, nodes: IntArray) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lineage.analytics.bulk_flags import bulk_report
 from lineage.store import Store
 
 __all__ = ["EXPLANATIONS", "RESOLUTIONS", "quality_report"]
@@ -43,8 +44,9 @@ RESOLUTIONS: dict[str, str] = {
 }
 
 
-def quality_report(store: Store, examples: int = 3) -> dict[str, Any]:
-    """A JSON-ready report: repairs by kind, link resolutions, crawls."""
+def quality_report(store: Store, examples: int = 3, uploaders: int = 10) -> dict[str, Any]:
+    """A JSON-ready report: repairs by kind, link resolutions, crawls, and the automated bulk
+    uploads (the ``uploaders`` biggest bulk uploaders)."""
     repairs = []
     for kind, n in sorted(store.repair_counts().items(), key=lambda kv: (-kv[1], kv[0])):
         ex = [{"model": m, "detail": d} for m, _, d, _ in store.repairs(kind, limit=examples)]
@@ -87,4 +89,5 @@ def quality_report(store: Store, examples: int = 3) -> dict[str, Any]:
         "repairs": repairs,
         "resolutions": resolutions,
         "crawls": crawls,
+        "bulk": bulk_report(store, uploaders),
     }

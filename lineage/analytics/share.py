@@ -16,6 +16,13 @@ The method (also printed under every CLI table and in the app):
   distinct groups, so shares sum to 100%; ``any`` counts a model once for every group it
   descends from, so shares can sum to more than 100% (a merge of Qwen and Llama counts for
   both).
+* **scope** (default ``tree``): a model counts for the groups of all its root ancestors — the
+  whole family tree; ``direct`` counts only direct children of a group's own models (a parent
+  uploaded by one of the group's organisations, :mod:`lineage.analytics.firstparty`), and
+  leaves models without such a parent out of the population (counted in the notes).
+* **bulk** (default ``include``): automated bulk uploads (:mod:`lineage.analytics.bulk`) are
+  counted like any model; ``exclude`` leaves them out, ``only`` counts nothing else. Their
+  number is in the notes either way.
 * **share** = weighted models of the group / models in the population of the period.
 
 >>> from lineage.graph import Lineage
@@ -41,27 +48,54 @@ from typing import Any
 
 import numpy as np
 
+from lineage.analytics.bulk import BulkRules
+from lineage.analytics.bulk_flags import bulk_codes
+from lineage.analytics.firstparty import direct_groups
 from lineage.analytics.groups import BY, node_groups
 from lineage.analytics.table import Table
 from lineage.errors import InputError
 from lineage.families import Registry
-from lineage.graph import UNKNOWN_TIME, IntArray, Lineage
+from lineage.graph import UNKNOWN_TIME, IntArray, Lineage, unique_ints
 from lineage.records import RELATIONS
 from lineage.times import day_start
 
-__all__ = ["ATTRIBUTIONS", "METHOD", "PERIODS", "POPULATIONS", "ShareQuery", "share_table", "top_groups"]
+__all__ = [
+    "ATTRIBUTIONS",
+    "BULK",
+    "METHOD",
+    "PERIODS",
+    "POPULATIONS",
+    "SCOPES",
+    "ShareQuery",
+    "share_table",
+    "top_groups",
+]
 
 PERIODS = ("month", "quarter", "week", "year")
 POPULATIONS = ("derivatives", "all")
 ATTRIBUTIONS = ("fractional", "any")
+SCOPES = ("tree", "direct")
+BULK = ("include", "exclude", "only")
 
 METHOD = (
     "Method: each model's root ancestors (models with no parent; a parent missing from the Hub is a "
     "placeholder root) map to a family via the registry (unknown roots fall back to their org), to the "
     "Hub namespace of the root (org), or to the family's region. Population: models created in the "
     "period ({population}); legacy-dated (2022-03-02T23:29:04), undated and deleted models excluded. "
+    "Scope {scope}: {scope_text} Bulk uploads {bulk}: {bulk_text} "
     "Attribution {attribution}: {attribution_text} Share = weighted models / models in the period."
 )
+_SCOPE_TEXT = {
+    "tree": "a model counts for the groups of all its root ancestors (the whole family tree).",
+    "direct": "a model counts only for the groups that uploaded one of its parents (a first-party "
+    "model: uploaded by one of the family's organisations in the registry, or by the org itself "
+    "with --by org); models without such a parent are left out of the population.",
+}
+_BULK_TEXT = {
+    "include": "counted like any model ({rules}).",
+    "exclude": "left out of the population ({rules}).",
+    "only": "the population is the bulk uploads alone ({rules}).",
+}
 _ATTRIBUTION_TEXT = {
     "fractional": "a model's weight is split equally over its distinct groups (shares sum to 100%).",
     "any": "a model counts once for every group it descends from (shares can exceed 100% in total).",
@@ -86,6 +120,9 @@ class ShareQuery:
     population: str = "derivatives"
     attribution: str = "fractional"
     unlisted: bool = False  # placeholder roots the registry does not name: one group, NOT_ON_HUB
+    scope: str = "tree"  # tree: all root ancestors; direct: direct children of first-party models
+    bulk: str = "include"  # automated bulk uploads: include, exclude or only
+    bulk_rules: BulkRules | None = None  # None: the store's (see lineage.analytics.bulk_flags)
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
@@ -93,13 +130,22 @@ class ShareQuery:
             ("by", self.by, BY),
             ("population", self.population, POPULATIONS),
             ("attribution", self.attribution, ATTRIBUTIONS),
+            ("scope", self.scope, SCOPES),
+            ("bulk", self.bulk, BULK),
         ):
             if value not in allowed:
                 raise InputError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
 
-    def method(self) -> str:
+    def method(self, rules: BulkRules | None = None) -> str:
+        """The method text of this query (``rules``: the bulk thresholds in use)."""
         return METHOD.format(
             population=_POPULATION_TEXT[self.population],
+            scope=self.scope,
+            scope_text=_SCOPE_TEXT[self.scope],
+            bulk=self.bulk,
+            bulk_text=_BULK_TEXT[self.bulk].format(
+                rules=(rules or self.bulk_rules or BulkRules()).describe()
+            ),
             attribution=self.attribution,
             attribution_text=_ATTRIBUTION_TEXT[self.attribution],
         )
@@ -150,9 +196,9 @@ def _population(lin: Lineage, q: ShareQuery) -> tuple[IntArray, list[str]]:
         bad = [r for r in q.relations if r not in RELATIONS]
         if bad:
             raise InputError(f"unknown relation {bad[0]!r}: use {', '.join(RELATIONS)}")
-        codes = [RELATIONS.index(r) for r in q.relations]
+        wanted = [RELATIONS.index(r) for r in q.relations]
         has = np.zeros(n, dtype=bool)
-        has[lin.child[np.isin(lin.relation, codes)]] = True
+        has[lin.child[np.isin(lin.relation, wanted)]] = True
         mask &= has
     legacy = int((mask & lin.legacy).sum())
     undated = int((mask & ~lin.legacy & (lin.created == UNKNOWN_TIME)).sum())
@@ -168,7 +214,31 @@ def _population(lin: Lineage, q: ShareQuery) -> tuple[IntArray, list[str]]:
         mask &= lin.created >= day_start(q.since)
     if q.until:
         mask &= lin.created < day_start(q.until, end=True)
+    flags, stored = bulk_codes(lin, q.bulk_rules)
+    flagged = flags > 0
+    bulk = int((mask & flagged).sum())
+    where = ""
+    if not stored and lin.bulk_detection is None:
+        where = " (detected now: the store has no detection yet; `lineage bulk` stores one)"
+    elif not stored and lin.bulk_current:
+        where = " (detected now with the thresholds given)"
+    elif not stored:
+        where = " (detected now: the store's flags predate its last change; `lineage bulk` updates them)"
+    if q.bulk == "exclude":
+        mask &= ~flagged
+        notes.append(f"{bulk:,} automated bulk uploads excluded{where}")
+    elif q.bulk == "only":
+        mask &= flagged
+        notes.append(f"only the {bulk:,} automated bulk uploads counted{where}")
+    else:
+        notes.append(
+            f"{bulk:,} of these models are automated bulk uploads (--bulk exclude leaves them out){where}"
+        )
     return np.flatnonzero(mask), notes
+
+
+def _rules_in_use(lin: Lineage, q: ShareQuery) -> BulkRules:
+    return q.bulk_rules or BulkRules.from_dict(lin.bulk_rules)
 
 
 def share_table(
@@ -188,11 +258,23 @@ def share_table(
     """
     q = query or ShareQuery(**options)
     nodes, notes = _population(lin, q)
+    method = q.method(_rules_in_use(lin, q))
     columns = ["period", "group", "models", "share"] + (["downloads", "downloads_share"] if downloads else [])
+    if q.scope == "direct" and len(nodes):
+        pos, grp, labels = direct_groups(lin, nodes, q.by, registry)
+        direct = unique_ints(pos)
+        if len(direct) < len(nodes):
+            notes.append(
+                f"{len(nodes) - len(direct):,} models without a first-party parent left out (--scope direct)"
+            )
+        remap = np.full(len(nodes), -1, dtype=np.int64)
+        remap[direct] = np.arange(len(direct))
+        nodes, pos = nodes[direct], remap[pos]
+    elif len(nodes):
+        pos, grp, labels = node_groups(lin, nodes, q.by, registry, q.unlisted)
     if not len(nodes):
-        return Table([], columns, [*notes, "no models match"], q.method())
+        return Table([], columns, [*notes, "no models match"], method)
     period_of, period_labels = _period_labels(lin.created[nodes], q.period)
-    pos, grp, labels = node_groups(lin, nodes, q.by, registry, q.unlisted)
     per_node = np.bincount(pos, minlength=len(nodes))
     weight = 1.0 / per_node[pos] if q.attribution == "fractional" else np.ones(len(pos))
     g = len(labels)
@@ -218,7 +300,7 @@ def share_table(
         dl_share = np.divide(dl_sums, dl_totals, out=np.zeros(len(nz)), where=dl_totals > 0)
         for row, k in zip(rows, order.tolist(), strict=True):
             row["downloads"], row["downloads_share"] = float(dl_sums[k]), float(dl_share[k])
-    return Table(rows, columns, notes, q.method())
+    return Table(rows, columns, notes, method)
 
 
 def top_groups(rows: Sequence[dict[str, Any]], n: int) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """The ``lineage`` command line: thin commands over the library, in pipeline order.
 
-    crawl.py    crawl, info, quality                 (hub -> store)
+    crawl.py    crawl, info, quality, bulk           (hub -> store)
     analyze.py  share, families, downloads, tree     (graph -> analytics -> render)
     output.py   export, neo4j push                   (graph/store -> export, neo4j)
     serve.py    app, demo, start, simulate, simhub   (app, sim)

@@ -61,6 +61,21 @@ from lineage.records import RELATIONS
     help="fractional: split a model over its families; any: count it for each.",
 )
 @click.option(
+    "--scope",
+    type=click.Choice(["tree", "direct"]),
+    default="tree",
+    show_default=True,
+    help="tree: count a model for every family it descends from; direct: only direct children of a "
+    "family's own (first-party) models.",
+)
+@click.option(
+    "--bulk",
+    type=click.Choice(["include", "exclude", "only"]),
+    default="include",
+    show_default=True,
+    help="Automated bulk uploads (see `lineage bulk`): counted, left out, or counted alone.",
+)
+@click.option(
     "--top",
     type=click.IntRange(min=1),
     help="Keep the N largest groups per period, the rest "
@@ -80,6 +95,8 @@ def share(
     relations: tuple[str, ...],
     population: str,
     attribution: str,
+    scope: str,
+    bulk: str,
     top: int | None,
     explain: bool,
     fmt: str,
@@ -101,6 +118,8 @@ def share(
         relations=relations,
         population=population,
         attribution=attribution,
+        scope=scope,
+        bulk=bulk,
     )
     table = share_table(load_lineage(store_path), query, registry(registry_path))
     limit = top if top is not None else (10 if fmt == "table" else None)
@@ -138,9 +157,25 @@ def families(
 @by_option
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--over-time", is_flag=True, help="One row per group per crawl snapshot (adoption over time).")
+@click.option(
+    "--population",
+    type=click.Choice(["family", "first-party"]),
+    default="family",
+    show_default=True,
+    help="family: downloads of a family's whole tree; first-party: of the models its own "
+    "organisations uploaded (the ATOM Project's count).",
+)
+@click.option("--explain", is_flag=True, help="Print the method in full.")
 @format_option()
 def downloads(
-    store_path: Path | None, registry_path: Path | None, by: str, top: int, over_time: bool, fmt: str
+    store_path: Path | None,
+    registry_path: Path | None,
+    by: str,
+    top: int,
+    over_time: bool,
+    population: str,
+    explain: bool,
+    fmt: str,
 ) -> None:
     """Downloads by family/org/region (30-day and all-time), now or over crawl snapshots."""
     from lineage.analytics import downloads_by_group, downloads_over_time
@@ -148,10 +183,10 @@ def downloads(
     lin, reg = load_lineage(store_path), registry(registry_path)
     if over_time:
         with read_store(store_path) as store:
-            table = downloads_over_time(lin, store.iter_snapshots(), by, reg, top=top)
+            table = downloads_over_time(lin, store.iter_snapshots(), by, reg, top=top, population=population)
     else:
-        table = downloads_by_group(lin, by, reg, top=top)
-    emit_table(table, fmt, store_path=store_path)
+        table = downloads_by_group(lin, by, reg, top=top, population=population)
+    emit_table(table, fmt, explain=explain, store_path=store_path)
 
 
 @cli.command()

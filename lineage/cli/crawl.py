@@ -1,4 +1,5 @@
-"""``lineage crawl``, ``info`` and ``quality``: the Hub into the store, and what the store holds."""
+"""``lineage crawl``, ``info``, ``quality`` and ``bulk``: the Hub into the store, what the store
+holds, and its automated bulk uploads."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from pathlib import Path
 import click
 
 from lineage.cli import cli
-from lineage.cli.options import emit_json, format_option, read_store, refresh_snapshot, store_option
+from lineage.cli.options import (
+    emit_json,
+    format_option,
+    read_store,
+    refresh_snapshot,
+    store_option,
+    store_path_to_read,
+)
 from lineage.store import open_store
 
 
@@ -113,6 +121,13 @@ def info(store_path: Path | None, fmt: str) -> None:
 @cli.command()
 @store_option
 @click.option(
+    "--uploaders",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Biggest bulk uploaders shown.",
+)
+@click.option(
     "--examples",
     type=click.IntRange(min=0),
     default=3,
@@ -120,14 +135,81 @@ def info(store_path: Path | None, fmt: str) -> None:
     help="Example models shown per kind.",
 )
 @format_option("table", "json")
-def quality(store_path: Path | None, examples: int, fmt: str) -> None:
-    """Data-quality report: what was repaired, skipped, left unresolved, and why."""
+def quality(store_path: Path | None, uploaders: int, examples: int, fmt: str) -> None:
+    """Data-quality report: what was repaired, skipped, left unresolved, and why; the biggest
+    automated bulk uploaders."""
     from lineage.analytics.quality import quality_report
     from lineage.render.summaries import quality_text
 
     with read_store(store_path) as store:
-        report = quality_report(store, examples=examples)
+        report = quality_report(store, examples=examples, uploaders=uploaders)
     if fmt == "json":
         emit_json(report)
     else:
         click.echo(quality_text(report), nl=False)
+
+
+@cli.command()
+@store_option
+@click.option(
+    "--min-models",
+    "min_templated",
+    type=click.IntRange(min=2),
+    help="Rule `templated`: at least N derivatives of one base by one author within the window "
+    "under one name template (default 10).",
+)
+@click.option(
+    "--min-any",
+    type=click.IntRange(min=0),
+    help="Rule `volume`: at least N derivatives of one base by one author within the window, "
+    "whatever their names; 0 turns the rule off (default 50).",
+)
+@click.option(
+    "--window",
+    "window_hours",
+    type=click.FloatRange(min=0, min_open=True),
+    help="The window, in hours (default 24).",
+)
+@click.option("--defaults", is_flag=True, help="Back to the default thresholds (then apply any given).")
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="Uploaders shown.")
+@format_option("table", "json")
+def bulk(
+    store_path: Path | None,
+    min_templated: int | None,
+    min_any: int | None,
+    window_hours: float | None,
+    defaults: bool,
+    top: int,
+    fmt: str,
+) -> None:
+    """Detect automated bulk uploads and store the flags (`lineage share --bulk` uses them).
+
+    Thresholds given here are remembered by the store: the detection that runs after every
+    crawl uses them too. Without options, runs again with the store's thresholds.
+    """
+    from dataclasses import replace
+
+    from lineage.analytics.bulk import BulkRules
+    from lineage.analytics.bulk_flags import bulk_report, refresh_bulk, store_rules
+    from lineage.render.summaries import bulk_text
+
+    path = store_path_to_read(store_path)
+    with read_store(path):  # a clear error when there is no store
+        pass
+    with open_store(path) as store:
+        rules = BulkRules() if defaults else store_rules(store)
+        if min_templated is not None:
+            rules = replace(rules, min_templated=min_templated)
+        if min_any is not None:
+            rules = replace(rules, min_any=min_any)
+        if window_hours is not None:
+            rules = replace(rules, window_hours=window_hours)
+        store.set_bulk_rules(None if rules == BulkRules() else rules.as_dict())
+        _, done = refresh_bulk(store, rules)
+        report = bulk_report(store, top)
+    report["written"], report["seconds"] = done.written, round(done.seconds, 3)
+    if fmt == "json":
+        emit_json(report)
+    else:
+        click.echo(bulk_text(report), nl=False)
+        click.echo(f"({'flags updated' if done.written else 'no flag changed'} in {done.seconds:.1f} s)")

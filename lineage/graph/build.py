@@ -7,6 +7,7 @@ ids packed into an :class:`~lineage.graph.snapshot.IdColumn`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,12 @@ def from_columns(st: Store, g: GraphColumns, whole: bool = True) -> Lineage:
         return np.concatenate([a, np.full(m, fill, dtype=a.dtype)]) if m else a
 
     created = _seconds(g.created)
+    bulk_labels: list[str | None] = [None, *sorted({rule for _, rule in g.bulk})]
+    bulk = np.zeros(n + m, dtype=np.int8)
+    if g.bulk:
+        code = {rule: k for k, rule in enumerate(bulk_labels)}
+        rows = np.fromiter((r for r, _ in g.bulk), dtype=np.int64, count=len(g.bulk))
+        bulk[node_of[rows]] = np.fromiter((code[x] for _, x in g.bulk), dtype=np.int8, count=len(g.bulk))
     ids = IdColumn.build(
         [*g.ids, *ph_ids],
         order=node_of[np.asarray(g.order, dtype=np.int64)] if whole else None,
@@ -100,4 +107,18 @@ def from_columns(st: Store, g: GraphColumns, whole: bool = True) -> Lineage:
         rowid=pad(rowid, -1),
         data_version=g.version if whole else None,  # a part of the graph: never a snapshot
         store_id=g.store_id,
+        bulk=bulk,
+        bulk_labels=bulk_labels,
+        bulk_detection=_json(g.bulk_detection),
+        bulk_rules=_json(g.bulk_rules),
     )
+
+
+def _json(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -73,6 +73,24 @@ class Lineage:
     rowid: IntArray | None = None  # the store's rowid of each model (-1: placeholder)
     data_version: int | None = None  # the store state this graph was read from
     store_id: str | None = None  # ... and the store's identity
+    # Bulk uploads as the store's last detection flagged them (lineage.analytics.bulk): a code
+    # per node into bulk_labels (0, None: not flagged), that detection's record, and the
+    # thresholds chosen for the store (None: the defaults).
+    bulk: npt.NDArray[np.int8] | None = None
+    bulk_labels: list[str | None] = field(default_factory=lambda: [None])
+    bulk_detection: dict[str, Any] | None = None
+    bulk_rules: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.bulk is None:
+            self.bulk = np.zeros(len(self.ids), dtype=np.int8)
+
+    @property
+    def bulk_current(self) -> bool:
+        """True when :attr:`bulk` is the store's detection for exactly this graph's state
+        (no crawl wrote since it ran)."""
+        d = self.bulk_detection
+        return d is not None and self.data_version is not None and d.get("data_version") == self.data_version
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod

@@ -15,7 +15,7 @@ from typing import Any
 
 from lineage.render.table import printable
 
-__all__ = ["crawl_text", "info_text", "push_text", "quality_text"]
+__all__ = ["bulk_text", "crawl_text", "info_text", "push_text", "quality_text"]
 
 
 def _value(value: Any) -> str:
@@ -102,5 +102,32 @@ def quality_text(report: dict[str, Any]) -> str:
             f"skipped {c['skipped']:,}, "
             f"requests {c['requests']:,}, retries {c['retries']:,}"
             + (f"  error: {p(c['error'])}" if c["error"] else "")
+        )
+    if "bulk" in report:
+        lines += ["", bulk_text(report["bulk"]).rstrip("\n")]
+    return "\n".join(lines) + "\n"
+
+
+def bulk_text(bulk: dict[str, Any]) -> str:
+    """The automated bulk uploads of a store (:func:`lineage.analytics.bulk_flags.bulk_report`):
+    the rules, the state of the detection, flagged models per rule, the biggest uploaders."""
+    p = printable
+    lines = [f"Automated bulk uploads: {bulk['rules_text']}."]
+    if not bulk["detected"]:
+        lines.append("  detection has not run on this store yet: run `lineage bulk`")
+        return "\n".join(lines) + "\n"
+    state = "" if bulk["current"] else " (the store changed since: run `lineage bulk` to update)"
+    rules = ", ".join(f"{k} {v:,}" for k, v in bulk["by_rule"].items()) or "none"
+    lines.append(f"  {bulk['models']:,} models flagged ({rules}), detected {bulk['detected_at'][:19]}{state}")
+    if bulk["uploaders"]:
+        lines.append(
+            f"  {'models':>10}  {'bursts':>6}  {'bases':>5}  {'first':<10}  {'last':<10}  "
+            "uploader: top base (models)"
+        )
+    for u in bulk["uploaders"]:
+        lines.append(
+            f"  {u['models']:>10,}  {u['bursts']:>6,}  {u['bases']:>5,}  "
+            f"{u['first'][:10]:<10}  {u['last'][:10]:<10}  "
+            f"{p(u['author'])}: {p(u['top_base'])} ({u['top_base_models']:,}), e.g. {p(u['example'])}"
         )
     return "\n".join(lines) + "\n"

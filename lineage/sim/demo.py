@@ -20,6 +20,7 @@ from lineage.store import StoreError, delete_store, open_store
 from lineage.store import default_demo_path as store_default_demo_path
 
 __all__ = [
+    "DEMO_BULK_RULES",
     "SNAPSHOT_DATES",
     "DemoStoreError",
     "build_demo_store",
@@ -30,6 +31,11 @@ __all__ = [
 
 #: Simulated crawl dates of the demo's snapshots.
 SNAPSHOT_DATES = ("2026-09-01", "2026-10-01", "2026-11-01")
+#: The demo store's bulk-upload thresholds (see lineage.analytics.bulk): the simulated hub's bulk
+#: episodes shrink with the hub (about 400 models each at the real Hub's size, 4 at the demo's
+#: 20,000), so below 300,000 models the demo flags 3 templated uploads within a day, not 10.
+#: `lineage bulk --defaults` restores the defaults.
+DEMO_BULK_RULES = {"min_templated": 3}
 # Monthly growth of downloads per family in the demo's snapshot history.
 _GROWTH = {"Qwen": 1.25, "DeepSeek": 1.15, "GLM": 1.2, "Llama": 0.95, "Mistral": 0.97}
 
@@ -77,6 +83,8 @@ def build_demo_store(
                 on_crawl(summary)
         store.set_meta("simulated", "true")
         store.set_meta("demo", f"models={models} seed={seed}")
+        if models < 300_000:
+            store.set_bulk_rules(DEMO_BULK_RULES)
     return summaries
 
 

@@ -8,6 +8,7 @@
     graphdata.py the columns the graph is built from
     streams.py   sorted, chunked streams of models and links for exports and the Neo4j push
     sync.py      what changed since a Neo4j push
+    bulk.py      bulk-upload flags (detection is in lineage.analytics.bulk)
     lock.py      one writer at a time (an flock on <store>.lock)
     schema.py    the tables and the migrations between schema versions
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 from contextlib import AbstractContextManager
 
+from lineage.store.bulk import BulkRows
 from lineage.store.core import (
     Connection,
     StoreBusyError,
@@ -52,7 +54,7 @@ __all__ = [
 ]
 
 
-class Store(Connection, CrawlRows, Resolution, Reads, GraphData, Streams, Sync):
+class Store(Connection, CrawlRows, Resolution, Reads, GraphData, Streams, Sync, BulkRows):
     """The embedded store. Open with :func:`open_store`; use as a context manager."""
 
     def writer(self, purpose: str) -> AbstractContextManager[None]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -59,7 +59,10 @@ class GraphColumns:
     position in :data:`~lineage.records.RELATIONS`; ``missing``: the parent id of each edge
     whose parent is not in the store, in edge order. ``order`` / ``lower_order``: the rowids
     sorted by id and by ``lower(id)`` (empty for a part of the graph). ``version``: the
-    store's ``data_version``; ``store_id``: the store's identity.
+    store's ``data_version``; ``store_id``: the store's identity. ``bulk``: (rowid, rule) of
+    each model flagged as a bulk upload; ``bulk_detection``: the record of the detection that
+    wrote them (JSON text, None if it never ran); ``bulk_rules``: the thresholds chosen for the
+    store (JSON text, None: the defaults); all three only for the whole graph.
     """
 
     version: int
@@ -73,6 +76,9 @@ class GraphColumns:
     missing: list[str]
     order: list[int]
     lower_order: list[int]
+    bulk: list[tuple[int, str]] = field(default_factory=list)
+    bulk_detection: str | None = None
+    bulk_rules: str | None = None
 
 
 class GraphData:
@@ -89,6 +95,13 @@ class GraphData:
             # Both come from indexes (the primary key and lower(id)), without a sort.
             g.order = [r[0] for r in self.conn.execute("SELECT rowid FROM models ORDER BY id")]
             g.lower_order = [r[0] for r in self.conn.execute("SELECT rowid FROM models ORDER BY lower(id)")]
+            g.bulk = self.conn.execute(
+                "SELECT m.rowid, b.rule FROM bulk_uploads b JOIN models m ON m.id = b.model_id"
+            ).fetchall()
+            meta = dict(
+                self.conn.execute("SELECT key, value FROM meta WHERE key IN ('bulk_detection', 'bulk_rules')")
+            )
+            g.bulk_detection, g.bulk_rules = meta.get("bulk_detection"), meta.get("bulk_rules")
         finally:
             self.conn.execute("COMMIT")
         return g

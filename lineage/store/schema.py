@@ -19,6 +19,11 @@ Tables
                cycle).
 ``snapshots``  downloads/likes of each model at each crawl that saw it (adoption over time).
 ``repairs``    what cleaning repaired or skipped, per model, for ``lineage quality``.
+``bulk_uploads`` (schema 3) the models flagged as automated bulk uploads
+               (:mod:`lineage.analytics.bulk`): ``model_id``, the ``rule`` that fired, the
+               ``author`` and ``base`` of the burst and its start (``burst_start``). Derived
+               data, rewritten by every detection; the thresholds and the store state they
+               describe are in ``meta`` (``bulk_rules``, ``bulk_detection``).
 """
 
 from __future__ import annotations
@@ -112,6 +117,18 @@ CREATE INDEX IF NOT EXISTS links_unresolved ON links (lower(ref)) WHERE resoluti
 CREATE INDEX IF NOT EXISTS models_deleted ON models (id) WHERE deleted_at IS NOT NULL;
 -- Links still to settle at the end of a crawl: pending ones and those set aside as cycles.
 CREATE INDEX IF NOT EXISTS links_unsettled ON links (child) WHERE resolution IS NULL OR resolution = 'cycle';
+""",
+    2: """
+-- Automated bulk uploads: one row per flagged model, with the rule that fired.
+CREATE TABLE IF NOT EXISTS bulk_uploads (
+    model_id TEXT PRIMARY KEY,
+    rule TEXT NOT NULL,
+    author TEXT NOT NULL,
+    base TEXT NOT NULL,
+    burst_start TEXT NOT NULL
+) WITHOUT ROWID;
+-- The biggest bulk uploaders (lineage quality).
+CREATE INDEX IF NOT EXISTS bulk_uploads_author ON bulk_uploads (author);
 """,
 }
 
