@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from lineage.graph.snapshot import IdColumn
 from lineage.graph.walk import IntArray
-from lineage.records import RELATIONS
+from lineage.records import RELATIONS, license_key
 from lineage.store.graphdata import UNKNOWN_SECONDS, GraphColumns
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ def from_columns(st: Store, g: GraphColumns, whole: bool = True) -> Lineage:
     node_of[rowid] = np.arange(n)
     pipeline, pipeline_labels = _codes(cols[8])
     library, library_labels = _codes(cols[9])
+    lic, lic_labels = _codes([license_key(a, b) for a, b in zip(cols[10], cols[11], strict=True)])
     rel_index = {r: k for k, r in enumerate(RELATIONS)}
     e = len(link_rows)
     child = node_of[np.fromiter((r[0] for r in link_rows), dtype=np.int64, count=e)]
@@ -112,4 +113,6 @@ def from_columns(st: Store, g: GraphColumns, whole: bool = True) -> Lineage:
         simulated=st.is_simulated(),
         rowid=pad(rowid, -1),
         data_version=g.version if whole else None,  # a part of the graph: never a snapshot
+        license=pad(lic, 0),
+        license_labels=lic_labels,
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -72,6 +72,20 @@ class Lineage:
     simulated: bool = False
     rowid: IntArray | None = None  # the store's rowid of each model (-1: placeholder)
     data_version: int | None = None  # the store state this graph was read from
+    # The declared licence of each node: a code into ``license_labels``, whose entries are
+    # :func:`lineage.records.license_key` strings (``license_labels[0]`` is None: none declared).
+    license: npt.NDArray[np.int32] | None = None
+    license_labels: list[str | None] = field(default_factory=lambda: [None])
+
+    def __post_init__(self) -> None:
+        if self.license is None:
+            self.license = np.zeros(len(self.ids), dtype=np.int32)
+
+    @property
+    def license_codes(self) -> npt.NDArray[np.int32]:
+        """:attr:`license`, typed as set (never None after construction)."""
+        assert self.license is not None
+        return self.license
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
@@ -444,7 +458,7 @@ class Lineage:
             int(self.likes[i]),
             self.pipeline_labels[self.pipeline[i]],
             self.library_labels[self.library[i]],
-            None,
+            *_split_key(self.license_labels[int(self.license_codes[i])]),
             None,
             bool(self.legacy[i]),
             bool(self.deleted[i]),
@@ -453,3 +467,10 @@ class Lineage:
     def node_attributes(self, i: int) -> dict[str, Any]:
         """The store's columns for node ``i`` (None values omitted)."""
         return self.node_records([i])[0]
+
+
+def _split_key(key: str | None) -> tuple[str | None, str | None]:
+    """``(license, license_name)`` of a :func:`lineage.records.license_key`."""
+    if key is not None and key.startswith("other:"):
+        return "other", key[len("other:") :]
+    return key, None

@@ -57,7 +57,7 @@ log = logging.getLogger("lineage.graph")
 
 MAGIC = b"LINEAGE-GRAPH\x00\x00\x00"
 #: Bumped when the layout or the meaning of an array changes.
-FORMAT = 1
+FORMAT = 2
 _ALIGN = 64
 _CRC_CHUNK = 1 << 24
 
@@ -330,7 +330,7 @@ class IdColumn(Sequence[str]):
 # -- the graph's snapshot ---------------------------------------------------------------------------
 _NODE_ARRAYS = (
     "created", "legacy", "deleted", "placeholder", "downloads", "downloads_all_time", "likes",
-    "pipeline", "library", "rowid",
+    "pipeline", "library", "rowid", "license",
 )  # fmt: skip
 _EDGE_ARRAYS = ("parent", "child", "relation")
 
@@ -363,6 +363,7 @@ def save(lin: Lineage, path: Path) -> None:
         "state": {"schema_version": SCHEMA_VERSION, "data_version": lin.data_version},
         "pipeline_labels": lin.pipeline_labels,
         "library_labels": lin.library_labels,
+        "license_labels": lin.license_labels,
         "relation_labels": list(lin.relation_labels),
         "models": int((~lin.placeholder).sum()),
         "links": lin.n_edges,
@@ -387,6 +388,7 @@ def open_snapshot(store: Store, *, verify: bool = True) -> Lineage:
         ),
         pipeline_labels=list(meta["pipeline_labels"]),
         library_labels=list(meta["library_labels"]),
+        license_labels=list(meta["license_labels"]),
         relation_labels=tuple(meta["relation_labels"]),
         store_path=str(store.path),
         simulated=store.is_simulated(),

@@ -26,6 +26,7 @@ MODEL_COLUMNS: tuple[str, ...] = (
     "pipeline_tag",
     "library_name",
     "license",
+    "license_name",
     "gated",
     "legacy_date",
     "deleted",
@@ -43,7 +44,7 @@ class GraphColumns:
 
     ``models``: columns in rowid order — rowid, id, created (``YYYY-MM-DDTHH:MM:SS`` or None),
     legacy_date, deleted, downloads, downloads_all_time (-1 when unknown), likes,
-    pipeline_tag, library_name. ``links``: rows (child rowid, parent rowid or None for a
+    pipeline_tag, library_name, license, license_name. ``links``: rows (child rowid, parent rowid or None for a
     parent not in the store, parent id, relation). ``order`` / ``lower_order``: the rowids
     sorted by id and by ``lower(id)``. ``version``: the store's ``data_version``.
     """
@@ -68,10 +69,11 @@ class GraphData:
             row = self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
             rows = self.conn.execute(
                 "SELECT rowid, id, substr(created_at, 1, 19), legacy_date, deleted_at IS NOT NULL, "
-                "downloads, coalesce(downloads_all_time, -1), likes, pipeline_tag, library_name "
+                "downloads, coalesce(downloads_all_time, -1), likes, pipeline_tag, library_name, license, "
+                "license_name "
                 "FROM models ORDER BY rowid"
             ).fetchall()
-            models: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 10
+            models: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 12
             del rows
             links = self.conn.execute(
                 "SELECT c.rowid, p.rowid, l.parent, l.relation FROM links l "
@@ -109,10 +111,11 @@ class GraphData:
             self.conn.execute("CREATE UNIQUE INDEX temp.around_id ON around (id)")
             rows = self.conn.execute(
                 "SELECT rowid, id, substr(created_at, 1, 19), legacy_date, deleted_at IS NOT NULL, "
-                "downloads, coalesce(downloads_all_time, -1), likes, pipeline_tag, library_name "
+                "downloads, coalesce(downloads_all_time, -1), likes, pipeline_tag, library_name, license, "
+                "license_name "
                 "FROM models WHERE id IN (SELECT id FROM temp.around) ORDER BY rowid"
             ).fetchall()
-            models: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 10
+            models: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 12
             links = self.conn.execute(
                 "SELECT c.rowid, p.rowid, l.parent, l.relation FROM links l "
                 "JOIN models c ON c.id = l.child LEFT JOIN models p ON p.id = l.parent "
