@@ -177,3 +177,25 @@ def test_normalize_license_doctest_cases() -> None:
     assert normalize_license("  GPL_3 ") == "gpl-3.0"
     assert normalize_license("Llama 3.1") == "llama3.1"
     assert normalize_license(None) is None
+
+
+# -- exports carry the licence class and the drift flag ----------------------------------------------
+def test_exports_carry_licence_class_and_drift_as_the_simulator_says(tmp_path: Path) -> None:
+    from lineage.export import export_store
+    from lineage.graph import Lineage
+
+    pairs = list(generate(3000, seed=5, license_drift=0.3))
+    truth = {t["id"]: t for _, t in pairs}
+    drift = {(p, c) for c, t in truth.items() for p in t["license_drift"]}
+    path = tmp_path / "s.sqlite"
+    with SimHub([item for item, _ in pairs]) as hub, open_store(path) as store:
+        Crawler(store, CrawlConfig(endpoint=hub.url)).run()
+    assert len(drift) > 20
+    lin = Lineage.load(path)
+    for source, out in ((path, tmp_path / "store.json"), (lin, tmp_path / "lineage.json")):
+        export_store(source, "json", out)
+        doc = orjson.loads(out.read_bytes())
+        classes = {n["id"]: n["license_class"] for n in doc["nodes"]}
+        assert {m: classes[m] for m in truth} == {m: t["license_class"] for m, t in truth.items()}
+        assert {(e["source"], e["target"]) for e in doc["edges"] if e["license_drift"]} == drift
+        assert all(isinstance(e["license_drift"], bool) for e in doc["edges"])
