@@ -50,9 +50,9 @@ __all__ = [
     "CLASSES",
     "CLASS_RANK",
     "DISCLAIMER",
+    "PAIR_STATUSES",
     "LicenseTable",
     "LicenseTableError",
-    "PAIR_STATUSES",
     "declared",
     "default_licenses",
     "drops_terms",
@@ -131,7 +131,9 @@ def drops_terms(parent_class: str, child_class: str) -> bool:
     )
 
 
-def pair_status(parent_key: str | None, child_key: str | None, table: LicenseTable | None = None) -> str | None:
+def pair_status(
+    parent_key: str | None, child_key: str | None, table: LicenseTable | None = None
+) -> str | None:
     """``same``, ``changed`` or ``dropped-terms`` for a link whose two sides declare the licence
     keys given; None when either side declares none."""
     if not declared(parent_key) or not declared(child_key):
@@ -139,7 +141,9 @@ def pair_status(parent_key: str | None, child_key: str | None, table: LicenseTab
     if parent_key == child_key:
         return "same"
     t = table or default_licenses()
-    return "dropped-terms" if drops_terms(t.classify_key(parent_key), t.classify_key(child_key)) else "changed"
+    return (
+        "dropped-terms" if drops_terms(t.classify_key(parent_key), t.classify_key(child_key)) else "changed"
+    )
 
 
 # -- loading ------------------------------------------------------------------------------------

@@ -266,7 +266,7 @@ def _clean_date(model_id: str, value: Any, name: str, repairs: list[Repair]) -> 
 #: with ``-``), mapped to the Hub's id.
 _LICENSE_SYNONYMS = dict(
     pair.split("=")
-    for pair in (
+    for pair in (  # noqa: SIM905 (one string is shorter to read than 20 lines of pairs)
         "apache2=apache-2.0 apache-2=apache-2.0 apache2.0=apache-2.0 apache-license-2.0=apache-2.0 "
         "apache-2.0-license=apache-2.0 mit-license=mit the-mit-license=mit gpl3=gpl-3.0 "
         "gplv3=gpl-3.0 gpl-3=gpl-3.0 gplv2=gpl-2.0 agplv3=agpl-3.0 cc-by-nc-4=cc-by-nc-4.0 "

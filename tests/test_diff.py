@@ -86,10 +86,14 @@ class Scenario:
         # Models whose declared links are exactly their true links (a link set aside as a
         # cycle is declared but not true), and that are nobody's child of the deleted parent.
         clean = [m for m, tr in t.items() if "cycle" not in tr["dirt"]]
-        self.doomed = next(m for m in sorted(kids, key=lambda k: (-len(kids[k]), k)) if m in t and t[m]["parents"])
+        self.doomed = next(
+            m for m in sorted(kids, key=lambda k: (-len(kids[k]), k)) if m in t and t[m]["parents"]
+        )
         near = kids[self.doomed] | {self.doomed}
         free = [m for m in clean if m not in near and not kids.get(m)]
-        self.base = next(m for m in sorted(kids, key=lambda k: (-len(kids[k]), k)) if m in t and m not in near)
+        self.base = next(
+            m for m in sorted(kids, key=lambda k: (-len(kids[k]), k)) if m in t and m not in near
+        )
         self.c1 = next(m for m in free if len(t[m]["parents"]) == 1 and t[m]["parents"][0][0] != self.base)
         self.c2 = next(m for m in free if t[m]["parents"] and m != self.c1)
         self.leaf = next(m for m in free if t[m]["parents"] and m not in (self.c1, self.c2))
@@ -151,7 +155,10 @@ class Scenario:
                 e.links_added |= {(child, p, r, "changed") for p, r in new - old}
                 e.links_removed |= {(child, p, r, "changed") for p, r in old - new}
                 e.parents[child] = (sorted(map(list, old)), sorted(map(list, new)))
-            e.licenses = {self.l1: (("apache-2.0", None), ("other", "my-own-terms")), self.l2: (("mit", None), (None, None))}
+            e.licenses = {
+                self.l1: (("apache-2.0", None), ("other", "my-own-terms")),
+                self.l2: (("mit", None), (None, None)),
+            }
             e.licenses |= {m: ((self.truth[m]["license"], None), ("gpl-3.0", None)) for m in self.flips}
         elif k == 3:
             e.deleted = {self.leaf, self.doomed}
@@ -172,7 +179,7 @@ class Scenario:
         if b == a + 1:
             return self._changes(b)
         assert (a, b) == (1, 4), "the scenario composes 1 -> 4 only"
-        e2, e3, e4 = self._changes(2), self._changes(3), self._changes(4)
+        e2, e3 = self._changes(2), self._changes(3)
         return Expected(
             added=e2.added,
             deleted={self.doomed},
@@ -196,7 +203,10 @@ def check(report: dict[str, Any], e: Expected) -> None:
     assert got_removed == e.links_removed
     assert {x["model"]: (x["before"], x["after"]) for x in report["parents_changed"]} == e.parents
     lic = {
-        x["model"]: ((x["before"]["license"], x["before"]["license_name"]), (x["after"]["license"], x["after"]["license_name"]))
+        x["model"]: (
+            (x["before"]["license"], x["before"]["license_name"]),
+            (x["after"]["license"], x["after"]["license_name"]),
+        )
         for x in report["licenses_changed"]
     }
     assert lic == e.licenses
@@ -284,8 +294,8 @@ def test_diff_reports_exactly_the_changes_made_incremental_and_full(tmp_path: Pa
         top = crawl_diff(store, 1, 2).as_dict()["top_bases"][0]
         assert top == {"base": sc.base, "group": top["group"], "new_derivatives": 2}
     # The command line gives the same JSON, and csv rows for every change.
-    result = CliRunner().invoke(cli, ["diff", "--store", str(path), "--from", "1", "--to", "4", "--top", "1000",
-                                      "--format", "json"])  # fmt: skip
+    args = ["diff", "--store", str(path), "--from", "1", "--to", "4", "--top", "1000", "--format", "json"]
+    result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert orjson.loads(result.output) == orjson.loads(orjson.dumps(report))
     csv = CliRunner().invoke(cli, ["diff", "--store", str(path), "--format", "csv"])
@@ -297,7 +307,9 @@ def test_diff_reports_exactly_the_changes_made_incremental_and_full(tmp_path: Pa
 
 def test_diff_needs_two_crawls_with_history(tmp_path: Path) -> None:
     with open_store(tmp_path / "s.sqlite") as store:
-        store.start_crawl(mode="full", endpoint="x", sort="createdAt", since=None, model_limit=None, first_query="q")
+        store.start_crawl(
+            mode="full", endpoint="x", sort="createdAt", since=None, model_limit=None, first_query="q"
+        )
         store.update_crawl(1, status="done")
     runner = CliRunner()
     for args, message in (
@@ -320,7 +332,8 @@ def test_an_upgraded_store_has_history_from_its_last_crawl(tmp_path: Path) -> No
     conn.execute("INSERT INTO meta VALUES ('schema_version', '2')")
     for k in (1, 2):
         conn.execute(
-            "INSERT INTO crawls (id, mode, endpoint, sort, started_at, status) VALUES (?, 'full', 'x', 'c', 't', 'done')",
+            "INSERT INTO crawls (id, mode, endpoint, sort, started_at, status) "
+            "VALUES (?, 'full', 'x', 'c', 't', 'done')",
             (k,),
         )
     conn.commit()
@@ -338,7 +351,9 @@ def _events(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         return {
             "link_events": conn.execute("SELECT * FROM link_events ORDER BY 1, 2, 3, 4").fetchall(),
             "model_events": conn.execute("SELECT * FROM model_events ORDER BY 1, 2, 3").fetchall(),
-            "crawls": conn.execute("SELECT id, mode, status, models, new_models, deleted_models FROM crawls").fetchall(),
+            "crawls": conn.execute(
+                "SELECT id, mode, status, models, new_models, deleted_models FROM crawls"
+            ).fetchall(),
         }
     finally:
         conn.close()
@@ -361,7 +376,9 @@ def _crawl_killed(cmd: list[str], path: Path, crawl: int, rng: random.Random, en
     after that would be another crawl); return the number of kills."""
     kills = 0
     while kills < 6:
-        proc = subprocess.Popen([*cmd, "--store", str(path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [*cmd, "--store", str(path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(0.6, 3.0))
         if proc.poll() is not None or _done(path, crawl):
             proc.wait()
@@ -390,8 +407,20 @@ def test_killed_and_resumed_crawls_record_what_uninterrupted_ones_do(tmp_path: P
                 sc.step(k, hub)
             # An incremental crawl reads a few dozen pages: slower ones, to be killed too.
             hub.faults = f"stall:1.0,stall_seconds={0.03 if k in (1, 3) else 0.1}"
-            cmd = [sys.executable, "-m", "lineage", "crawl", "--endpoint", hub.url, "--format", "json", *extra]
-            subprocess.run([*cmd, "--store", str(clean)], check=True, env=env, capture_output=True, timeout=600)
+            cmd = [
+                sys.executable,
+                "-m",
+                "lineage",
+                "crawl",
+                "--endpoint",
+                hub.url,
+                "--format",
+                "json",
+                *extra,
+            ]
+            subprocess.run(
+                [*cmd, "--store", str(clean)], check=True, env=env, capture_output=True, timeout=600
+            )
             kills.append(_crawl_killed(cmd, killed, k, rng, env))
             for path in (clean, killed):
                 if k > 1:
@@ -402,7 +431,9 @@ def test_killed_and_resumed_crawls_record_what_uninterrupted_ones_do(tmp_path: P
     assert all(kills) and sum(kills) >= 8, kills
     assert _events(clean) == _events(killed)
     for path in (clean, killed):
-        result = CliRunner().invoke(cli, ["diff", "--store", str(path), "--from", "1", "--to", "4", "--format", "json"])
+        result = CliRunner().invoke(
+            cli, ["diff", "--store", str(path), "--from", "1", "--to", "4", "--format", "json"]
+        )
         check(orjson.loads(result.output), sc.expected(1, 4))
 
 
@@ -414,9 +445,13 @@ def test_events_are_net_per_crawl(tmp_store: Store) -> None:
     def page(crawl: int, *items: dict[str, Any]) -> None:
         tmp_store.write_page(crawl, [normalize_item(i)[0] for i in items], [], next_query="q", resolve=True)  # type: ignore[misc]
 
-    first = tmp_store.start_crawl(mode="full", endpoint="x", sort="c", since=None, model_limit=None, first_query="q")
+    first = tmp_store.start_crawl(
+        mode="full", endpoint="x", sort="c", since=None, model_limit=None, first_query="q"
+    )
     page(first.id, {"id": "a/base"}, {"id": "b/ft", "tags": ["base_model:finetune:a/base", "license:mit"]})
-    second = tmp_store.start_crawl(mode="full", endpoint="x", sort="c", since=None, model_limit=None, first_query="q")
+    second = tmp_store.start_crawl(
+        mode="full", endpoint="x", sort="c", since=None, model_limit=None, first_query="q"
+    )
     page(second.id, {"id": "b/ft", "tags": ["base_model:adapter:a/base", "license:apache-2.0"]})
     page(second.id, {"id": "b/ft", "tags": ["base_model:finetune:a/base", "license:mit"]})  # undone
     page(second.id, {"id": "c/new", "tags": ["base_model:a/base", "license:mit"]})

@@ -178,7 +178,9 @@ def read_csv(folder: Path) -> nx.DiGraph[Any]:
         assert ecols[:2] == [("relation", "string"), ("license_drift", "boolean")]
         for row in rows:
             assert row[2] == "BASE_OF"
-            g.add_edge(row[0], row[1], **{n: _csv_value(v, t) for (n, t), v in zip(ecols, row[3:], strict=True) if v})
+            g.add_edge(
+                row[0], row[1], **{n: _csv_value(v, t) for (n, t), v in zip(ecols, row[3:], strict=True) if v}
+            )
     return g
 
 

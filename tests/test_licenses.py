@@ -35,17 +35,27 @@ def run(*args: str) -> Any:
         ({"tags": ["license:Apache 2.0"]}, ("apache-2.0", None)),
         ({"cardData": {"license": "MIT License"}}, ("mit", None)),  # no tag: the card
         ({"tags": ["license:llama3.1"], "cardData": {"license": "mit"}}, ("llama3.1", None)),  # tag first
-        ({"tags": ["license:other"], "cardData": {"license": "other", "license_name": "My Terms"}}, ("other", "my-terms")),
-        ({"tags": ["license:mit"], "cardData": {"license": "mit", "license_name": "deepseek"}}, ("mit", None)),
+        (
+            {"tags": ["license:other"], "cardData": {"license": "other", "license_name": "My Terms"}},
+            ("other", "my-terms"),
+        ),
+        (
+            {"tags": ["license:mit"], "cardData": {"license": "mit", "license_name": "deepseek"}},
+            ("mit", None),
+        ),
         ({"cardData": {"license": ["cc-by-nc-4.0", "mit"]}}, ("cc-by-nc-4.0", None)),
-        ({"cardData": {"license": ["other"], "license_name": ["flux-dev-non-commercial-license"]}},
-         ("other", "flux-dev-non-commercial-license")),  # fmt: skip
+        (
+            {"cardData": {"license": ["other"], "license_name": ["flux-dev-non-commercial-license"]}},
+            ("other", "flux-dev-non-commercial-license"),
+        ),
         ({"tags": ["license:other"]}, ("other", None)),
         ({"cardData": {"license": 42}}, (None, None)),
         ({"cardData": {"license": "none"}}, (None, None)),
     ],
 )
-def test_licences_are_normalised_once_in_records(item: dict[str, Any], expected: tuple[str | None, str | None]) -> None:
+def test_licences_are_normalised_once_in_records(
+    item: dict[str, Any], expected: tuple[str | None, str | None]
+) -> None:
     rec, _ = normalize_item({"id": "a/b", **item})
     assert rec is not None and (rec.license, rec.license_name) == expected
 
@@ -74,7 +84,10 @@ def test_user_table_extends_the_packaged_one(tmp_path: Path) -> None:
     for bad, message in (
         ("[libre]\nids = ['x']\n", "not a licence class"),
         ("[permissive]\nids = 'mit'\n", "list of non-empty strings"),
-        ("[permissive]\nids = ['mit']\n[copyleft]\nids = ['MIT']\n", "listed in [permissive] and in [copyleft]"),
+        (
+            "[permissive]\nids = ['mit']\n[copyleft]\nids = ['MIT']\n",
+            "listed in [permissive] and in [copyleft]",
+        ),
         ("[permissive\n", "not valid TOML"),
     ):
         mine.write_text(bad)
@@ -122,13 +135,24 @@ def sample_pairs() -> set[tuple[str, str, str, str, str]]:
                 p, c = lic[parent], lic[item["id"]]
                 pc, cc = SAMPLE_CLASSES.get(p, "unknown"), SAMPLE_CLASSES.get(c, "unknown")
                 dropped = pc in ("model-specific", "non-commercial") and cc in RANK and RANK[cc] < RANK[pc]
-                out.add((parent, item["id"], p, c, "same" if p == c else "dropped-terms" if dropped else "changed"))
+                out.add(
+                    (
+                        parent,
+                        item["id"],
+                        p,
+                        c,
+                        "same" if p == c else "dropped-terms" if dropped else "changed",
+                    )
+                )
     return out
 
 
 def test_real_sample_licence_pairs_equal_the_listing_tags(real_sample_store: Path) -> None:
     report = orjson.loads(run("licenses", "--store", str(real_sample_store), "--format", "json"))
-    got = {(r["parent"], r["child"], r["parent_license"], r["child_license"], r["status"]) for r in report["links"]}
+    got = {
+        (r["parent"], r["child"], r["parent_license"], r["child_license"], r["status"])
+        for r in report["links"]
+    }
     want = sample_pairs()
     assert got == want
     assert len(want) > 250 and {s for *_, s in want} == {"same", "changed", "dropped-terms"}
@@ -149,12 +173,18 @@ def test_licences_of_one_root_or_family(real_sample_store: Path) -> None:
     root = orjson.loads(
         run("licenses", "--store", str(real_sample_store), "--root", "microsoft/phi-2", "--format", "json")
     )
-    family = orjson.loads(run("licenses", "--store", str(real_sample_store), "--family", "Phi", "--format", "json"))
+    family = orjson.loads(
+        run("licenses", "--store", str(real_sample_store), "--family", "Phi", "--format", "json")
+    )
     assert root["links"] and all(r["family"] == "Phi" for r in root["links"])
-    assert {r["child"] for r in root["links"]} <= {r["child"] for r in family["links"]} <= {
-        r["child"] for r in whole["links"]
-    }
-    result = CliRunner().invoke(cli, ["licenses", "--store", str(real_sample_store), "--root", "no/such-model"])
+    assert (
+        {r["child"] for r in root["links"]}
+        <= {r["child"] for r in family["links"]}
+        <= {r["child"] for r in whole["links"]}
+    )
+    result = CliRunner().invoke(
+        cli, ["licenses", "--store", str(real_sample_store), "--root", "no/such-model"]
+    )
     assert result.exit_code == 1 and "not in the store" in result.output
 
 

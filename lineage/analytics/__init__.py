@@ -6,6 +6,9 @@ downloads.py  downloads by group, now and over crawl snapshots
 summary.py    the top families (lineage families)
 view.py       what the explorer draws around a model
 quality.py    the data-quality report
+licenses.py   licence class per node, status per link, lineage licenses (license_pairs)
+history.py    the store after a crawl, rebuilt from the events since (Timeline, lineage_at)
+diff.py       what changed between two crawls (crawl_diff: lineage diff)
 """
 
 from lineage.analytics.downloads import downloads_by_group, downloads_over_time

@@ -63,7 +63,11 @@ METHOD = (
     "least one parent, each split equally over the groups of its root ancestors; shares are of "
     "their total. Licences are as declared (not legal advice)."
 )
-_WHY = {(ABSENT, ALIVE): "new-model", (TOMBSTONED, ALIVE): "restored-model", (ALIVE, TOMBSTONED): "deleted-model"}
+_WHY = {
+    (ABSENT, ALIVE): "new-model",
+    (TOMBSTONED, ALIVE): "restored-model",
+    (ALIVE, TOMBSTONED): "deleted-model",
+}
 
 
 @dataclass
@@ -127,7 +131,13 @@ class CrawlDiff:
                 row(f"model_{what}", mid)
         for what in ("added", "removed"):
             for link in self.links[what]:
-                row(f"link_{what}", link["child"], parent=link["parent"], relation=link["relation"], note=link["why"])
+                row(
+                    f"link_{what}",
+                    link["child"],
+                    parent=link["parent"],
+                    relation=link["relation"],
+                    note=link["why"],
+                )
         for pc in self.parents_changed:
             row("parents_changed", pc["model"], before=_pairs(pc["before"]), after=_pairs(pc["after"]))
         for lc in self.licenses_changed:
@@ -137,7 +147,13 @@ class CrawlDiff:
         for tb in self.top_bases:
             row("top_base", tb["base"], after=tb["new_derivatives"], note=tb["group"])
         for g in self.groups:
-            row("group", g["group"], before=g["before"], after=g["after"], note=f"share {g['share_after']:.4f}")
+            row(
+                "group",
+                g["group"],
+                before=g["before"],
+                after=g["after"],
+                note=f"share {g['share_after']:.4f}",
+            )
         return out
 
 
@@ -161,7 +177,9 @@ def _crawl_info(c: CrawlState) -> dict[str, Any]:
     }
 
 
-def pick_crawls(store: Store, from_id: int | None = None, to_id: int | None = None) -> tuple[CrawlState, CrawlState]:
+def pick_crawls(
+    store: Store, from_id: int | None = None, to_id: int | None = None
+) -> tuple[CrawlState, CrawlState]:
     """The two crawls a diff compares: the ones given, else the last two complete (``done``)
     crawls (``to``: the last complete one; ``from``: the complete one before it)."""
     crawls = {c.id: c for c in store.crawls()}
@@ -218,14 +236,20 @@ def crawl_diff(
     licenses_changed = []
     for m in sorted(tl.models):
         sa, sb = tl.state(m, a.id), tl.state(m, b.id)
-        kind = {(ABSENT, ALIVE): "added", (ALIVE, TOMBSTONED): "deleted", (TOMBSTONED, ALIVE): "restored"}.get(
-            (sa, sb)
-        )
+        kind = {
+            (ABSENT, ALIVE): "added",
+            (ALIVE, TOMBSTONED): "deleted",
+            (TOMBSTONED, ALIVE): "restored",
+        }.get((sa, sb))
         if kind:
             models[kind].append(m)
         elif sa == sb == ALIVE and tl.license(m, a.id) != tl.license(m, b.id):
             licenses_changed.append(
-                {"model": m, "before": _licence(tl.license(m, a.id), table), "after": _licence(tl.license(m, b.id), table)}
+                {
+                    "model": m,
+                    "before": _licence(tl.license(m, a.id), table),
+                    "after": _licence(tl.license(m, b.id), table),
+                }
             )
     links, parents_changed = _links(tl, a.id, b.id)
     diff = CrawlDiff(
@@ -261,10 +285,16 @@ def _links(tl: Timeline, a: int, b: int) -> tuple[dict[str, list[dict[str, Any]]
             continue
         why = _WHY.get((sa, sb), "changed")
         added += [{"child": child, "parent": p, "relation": r, "why": why} for p, r in sorted(after - before)]
-        removed += [{"child": child, "parent": p, "relation": r, "why": why} for p, r in sorted(before - after)]
+        removed += [
+            {"child": child, "parent": p, "relation": r, "why": why} for p, r in sorted(before - after)
+        ]
         if sa == sb == ALIVE:
             changed.append(
-                {"model": child, "before": [list(x) for x in sorted(before)], "after": [list(x) for x in sorted(after)]}
+                {
+                    "model": child,
+                    "before": [list(x) for x in sorted(before)],
+                    "after": [list(x) for x in sorted(after)],
+                }
             )
     return {"added": added, "removed": removed}, changed
 
@@ -322,7 +352,9 @@ def _groups(lin_a: Lineage, lin_b: Lineage, by: str, reg: Registry, top: int) ->
     rows = [row(g, before.get(g, 0.0), after.get(g, 0.0)) for g in names[:top]]
     rest = names[top:]
     if rest:
-        rows.append(row("(other)", sum(before.get(g, 0.0) for g in rest), sum(after.get(g, 0.0) for g in rest)))
+        rows.append(
+            row("(other)", sum(before.get(g, 0.0) for g in rest), sum(after.get(g, 0.0) for g in rest))
+        )
     return rows
 
 

@@ -56,7 +56,9 @@ class Timeline:
     def touched(self, since: int) -> set[str]:
         """Models with an event after crawl ``since`` (``>= after``)."""
         out = {m for m, evs in self.models.items() if any(c > since for c, _, _ in evs)}
-        out |= {c for c, keys in self.links.items() if any(x > since for evs in keys.values() for x, _ in evs)}
+        out |= {
+            c for c, keys in self.links.items() if any(x > since for evs in keys.values() for x, _ in evs)
+        }
         return out
 
     def state(self, model: str, crawl: int) -> str:
@@ -145,7 +147,9 @@ def lineage_at(lin: Lineage, tl: Timeline, crawl: int) -> Lineage:
             for d in tl.declared(model, crawl):
                 if d.edge:
                     parent = _node(lin, d.parent)
-                    want[d.parent if parent is None else parent, rel_code.get(d.relation, len(RELATIONS) - 1)] += 1
+                    want[
+                        d.parent if parent is None else parent, rel_code.get(d.relation, len(RELATIONS) - 1)
+                    ] += 1
         for e in lin.parent_edges(node).tolist():
             key: tuple[int | str, int] = (int(lin.parent[e]), int(lin.relation[e]))
             if want[key] > 0:

@@ -59,8 +59,7 @@ METHOD = (
     "Status: same (the same licence), dropped-terms (the base's class is non-commercial or "
     "model-specific and the derivative's class is more permissive: permissive < copyleft < "
     "model-specific < non-commercial), else changed. Classes come from the licence table "
-    "(lineage/data/licenses.toml, extensible with --licenses). A link's family is its base's. "
-    + DISCLAIMER
+    "(lineage/data/licenses.toml, extensible with --licenses). A link's family is its base's. " + DISCLAIMER
 )
 
 
@@ -87,9 +86,7 @@ def edge_license_status(lin: Lineage, table: LicenseTable | None = None) -> npt.
     for a in range(n):
         for b in range(n):
             if is_declared[a] and is_declared[b]:
-                pair[a, b] = (
-                    0 if a == b else 2 if drops_terms(CLASSES[cls[a]], CLASSES[cls[b]]) else 1
-                )
+                pair[a, b] = 0 if a == b else 2 if drops_terms(CLASSES[cls[a]], CLASSES[cls[b]]) else 1
     codes = lin.license_codes
     return pair[codes[lin.parent], codes[lin.child]]
 
@@ -165,12 +162,15 @@ def license_pairs(
     rows.sort(key=lambda r: (r["parent"], r["child"], r["relation"]))
     per: dict[str, dict[str, Any]] = {}
     for r in rows:
-        g = per.setdefault(r["family"], {"family": r["family"], "links": 0, **dict.fromkeys(PAIR_STATUSES, 0)})
+        g = per.setdefault(
+            r["family"], {"family": r["family"], "links": 0, **dict.fromkeys(PAIR_STATUSES, 0)}
+        )
         g["links"] += 1
         g[r["status"]] += 1
     by_family = sorted(per.values(), key=lambda g: (-g["dropped-terms"], -g["links"], g["family"]))
     offenders = sorted(
-        (r for r in rows if r["status"] == "dropped-terms"), key=lambda r: (-r["downloads"], r["child"], r["parent"])
+        (r for r in rows if r["status"] == "dropped-terms"),
+        key=lambda r: (-r["downloads"], r["child"], r["parent"]),
     )[:top]
     counts = {"links": len(rows), **{s: sum(r["status"] == s for r in rows) for s in PAIR_STATUSES}}
     return LicenseReport(scope, rows, by_family, offenders, counts)

@@ -36,7 +36,9 @@ def _note(store_path: Path | None, fmt: str) -> None:
 @store_option
 @registry_option
 @licenses_option
-@click.option("--from", "from_id", type=click.IntRange(min=1), metavar="CRAWL", help="The earlier crawl (an id).")
+@click.option(
+    "--from", "from_id", type=click.IntRange(min=1), metavar="CRAWL", help="The earlier crawl (an id)."
+)
 @click.option("--to", "to_id", type=click.IntRange(min=1), metavar="CRAWL", help="The later crawl (an id).")
 @by_option
 @click.option(
@@ -89,9 +91,7 @@ def diff(
 @store_option
 @registry_option
 @licenses_option
-@click.option(
-    "--root", "roots", multiple=True, metavar="ID", help="A model and its descendants; repeatable."
-)
+@click.option("--root", "roots", multiple=True, metavar="ID", help="A model and its descendants; repeatable.")
 @click.option("--family", metavar="F", help="Every model of a registry family (Qwen, Llama, ...).")
 @click.option(
     "--top",

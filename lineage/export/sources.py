@@ -85,6 +85,8 @@ def with_class(attrs: dict[str, Any], license_class: str) -> dict[str, Any]:
     """A node's attributes with its licence class, in schema order (as every source gives them)."""
     attrs["license_class"] = license_class
     return {k: attrs[k] for k in _ORDER if k in attrs}
+
+
 #: Names the formats use for structure; attributes may not take them.
 RESERVED = frozenset({"id", "source", "target", "label", "key"})
 
@@ -262,7 +264,9 @@ class GraphSource:
                 data = adj[u][v]
                 if data.get("license_drift") is None:
                     data = {**data, "license_drift": self.classes.drift(nodes[u], nodes[v])}
-                out.append((names[u], names[v], _typed(data, self.edge_attrs, f"edge {names[u]!r} -> {names[v]!r}")))
+                out.append(
+                    (names[u], names[v], _typed(data, self.edge_attrs, f"edge {names[u]!r} -> {names[v]!r}"))
+                )
             yield out
 
 

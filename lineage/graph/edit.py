@@ -81,9 +81,7 @@ def edited(
         flags[node] = value
     keep = np.ones(lin.n_edges, dtype=bool)
     keep[np.asarray(list(drop), dtype=np.int64)] = False
-    add_parent = np.array(
-        [new_ids[p] if isinstance(p, str) else int(p) for p, _, _ in add], dtype=np.int64
-    )
+    add_parent = np.array([new_ids[p] if isinstance(p, str) else int(p) for p, _, _ in add], dtype=np.int64)
     add_child = np.array([c for _, c, _ in add], dtype=np.int64)
     add_rel = np.array([r for _, _, r in add], dtype=np.int8)
     return dataclasses.replace(

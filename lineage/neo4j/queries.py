@@ -2,8 +2,9 @@
 
 ``(:Model {id, ..., license, license_class})-[:BASE_OF {relation, license_drift}]->(:Model)``,
 base -> derived, with a uniqueness constraint on ``:Model(id)``; ``license_drift`` is true when
-the derivative's declared licence drops the base's terms (:mod:`lineage.licenses`). Every statement is a constant; values travel only as
-parameters (``UNWIND $rows``) or, in an exported script, as escaped literals.
+the derivative's declared licence drops the base's terms (:mod:`lineage.licenses`). Every
+statement is a constant; values travel only as parameters (``UNWIND $rows``) or, in an exported
+script, as escaped literals.
 """
 
 from __future__ import annotations

@@ -36,12 +36,12 @@ def diff_text(diff: CrawlDiff, limit: int = 10) -> str:
     counts = diff.counts
     out = [f"Changes from {_crawl(diff.crawl_from)} to {_crawl(diff.crawl_to)}\n"]
     out.append(render_table([{"change": k.replace("_", " "), "count": v} for k, v in counts.items()]))
-    models = [{"model": m, "change": kind} for kind in ("added", "deleted", "restored") for m in diff.models[kind]]
+    models = [
+        {"model": m, "change": kind} for kind in ("added", "deleted", "restored") for m in diff.models[kind]
+    ]
     out.append(_section("Models", models, ["change", "model"], limit))
     for kind in ("added", "removed"):
-        out.append(
-            _section(f"Links {kind}", diff.links[kind], ["parent", "child", "relation", "why"], limit)
-        )
+        out.append(_section(f"Links {kind}", diff.links[kind], ["parent", "child", "relation", "why"], limit))
     changed = [
         {
             "model": pc["model"],
@@ -56,11 +56,11 @@ def diff_text(diff: CrawlDiff, limit: int = 10) -> str:
         for lc in diff.licenses_changed
     ]
     out.append(_section("Licences changed", lic, ["model", "before", "after"], limit))
+    out.append(_section("Parents gone from the Hub", diff.vanished_parents, ["model", "derivatives"], limit))
     out.append(
-        _section("Parents gone from the Hub", diff.vanished_parents, ["model", "derivatives"], limit)
-    )
-    out.append(
-        _section("Bases with the most new derivatives", diff.top_bases, ["base", "group", "new_derivatives"], limit)
+        _section(
+            "Bases with the most new derivatives", diff.top_bases, ["base", "group", "new_derivatives"], limit
+        )
     )
     groups = [
         {

@@ -44,8 +44,8 @@ class GraphColumns:
 
     ``models``: columns in rowid order — rowid, id, created (``YYYY-MM-DDTHH:MM:SS`` or None),
     legacy_date, deleted, downloads, downloads_all_time (-1 when unknown), likes,
-    pipeline_tag, library_name, license, license_name. ``links``: rows (child rowid, parent rowid or None for a
-    parent not in the store, parent id, relation). ``order`` / ``lower_order``: the rowids
+    pipeline_tag, library_name, license, license_name. ``links``: rows (child rowid, parent
+    rowid or None for a parent not in the store, parent id, relation). ``order`` / ``lower_order``: the rowids
     sorted by id and by ``lower(id)``. ``version``: the store's ``data_version``.
     """
 

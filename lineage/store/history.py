@@ -90,8 +90,8 @@ def record_page(
             added_rows += [(crawl_id, child, ref, rel, "added") for ref, rel in keys]
             continue
         for (ref, rel), event, undo in [
-            *(((k, "removed", "added") for k in old_keys - keys)),
-            *(((k, "added", "removed") for k in keys - old_keys)),
+            *((k, "removed", "added") for k in old_keys - keys),
+            *((k, "added", "removed") for k in keys - old_keys),
         ]:
             # Undo the opposite event of this crawl if there is one, else record this one.
             if not conn.execute(
@@ -183,9 +183,14 @@ class History:
         optionally of the children ``children`` only, in crawl order: ``(crawl_id, child,
         ref, relation, event)``."""
         top = upto if upto is not None else 2**62
-        sql = "SELECT crawl_id, child, ref, relation, event FROM link_events WHERE crawl_id > ? AND crawl_id <= ?"
+        sql = (
+            "SELECT crawl_id, child, ref, relation, event FROM link_events "
+            "WHERE crawl_id > ? AND crawl_id <= ?"
+        )
         if children is None:
-            return self.conn.execute(sql + " ORDER BY crawl_id, child, ref, relation", (after, top)).fetchall()
+            return self.conn.execute(
+                sql + " ORDER BY crawl_id, child, ref, relation", (after, top)
+            ).fetchall()
         out = []
         for chunk in _chunks(list(children)):
             marks = ",".join("?" * len(chunk))
@@ -224,7 +229,8 @@ class History:
         for ref in sorted(set(refs)):
             row = self.conn.execute("SELECT id FROM models WHERE id = ?", (ref,)).fetchone() or (
                 self.conn.execute(
-                    "SELECT id FROM models WHERE lower(id) = lower(?) ORDER BY deleted_at IS NOT NULL, id LIMIT 1",
+                    "SELECT id FROM models WHERE lower(id) = lower(?) "
+                    "ORDER BY deleted_at IS NOT NULL, id LIMIT 1",
                     (ref,),
                 ).fetchone()
             )
