@@ -11,10 +11,12 @@ import orjson
 import pytest
 from click.testing import CliRunner
 from conftest import REAL_SAMPLE
+from test_neo4j import FakeDriver, assert_graph_equals_store, write_crawl
 
 from lineage.cli import cli
 from lineage.hub import CrawlConfig, Crawler
 from lineage.licenses import LicenseTableError, default_licenses, load_licenses, pair_status
+from lineage.neo4j.push import push
 from lineage.records import license_key, normalize_item, normalize_license
 from lineage.sim.generate import generate
 from lineage.sim.server import SimHub
@@ -229,3 +231,31 @@ def test_exports_carry_licence_class_and_drift_as_the_simulator_says(tmp_path: P
         assert {m: classes[m] for m in truth} == {m: t["license_class"] for m, t in truth.items()}
         assert {(e["source"], e["target"]) for e in doc["edges"] if e["license_drift"]} == drift
         assert all(isinstance(e["license_drift"], bool) for e in doc["edges"])
+
+
+# -- the Neo4j push ------------------------------------------------------------------------------------
+def test_incremental_neo4j_push_updates_licence_drift_when_a_base_is_relicensed(tmp_path: Path) -> None:
+    """Relicensing a base changes the drift flag of its links to derivatives that were not
+    re-listed: an incremental push sends them too."""
+    t0 = "2025-01-01T00:00:00.000Z"
+    items = [
+        {"id": "org/base", "createdAt": t0, "tags": ["license:apache-2.0"]},
+        {"id": "a/ft", "createdAt": t0, "tags": ["base_model:finetune:org/base", "license:mit"]},
+        {"id": "b/q", "createdAt": t0, "tags": ["base_model:quantized:org/base", "license:llama3.1"]},
+    ]
+    driver = FakeDriver()
+    with open_store(tmp_path / "lic.sqlite") as store:
+        write_crawl(store, items)
+        push(store, driver)
+        assert {k: r["license_drift"] for k, r in driver.graph.rels.items()} == {
+            ("org/base", "a/ft"): False,
+            ("org/base", "b/q"): False,
+        }
+        assert driver.graph.nodes["b/q"]["license_class"] == "model-specific"
+        base = {**items[0], "lastModified": "2026-01-02T00:00:00.000Z", "tags": ["license:cc-by-nc-4.0"]}
+        write_crawl(store, [base], mode="incremental")
+        second = push(store, driver)
+        assert second.mode == "incremental" and second.relationships_updated == 2
+        assert driver.graph.nodes["org/base"]["license_class"] == "non-commercial"
+        assert all(r["license_drift"] for r in driver.graph.rels.values())
+        assert_graph_equals_store(driver, store)

@@ -503,33 +503,6 @@ def test_incremental_push_after_a_new_crawl(tmp_path: Path) -> None:
         assert push(store, driver).batches == 0 and not driver.rows(Q_NODES, start)
 
 
-def test_incremental_push_updates_licence_drift_when_a_base_is_relicensed(tmp_path: Path) -> None:
-    """Relicensing a base changes the drift flag of its links to derivatives that were not
-    re-listed: an incremental push sends them too."""
-    t0 = "2025-01-01T00:00:00.000Z"
-    items = [
-        {"id": "org/base", "createdAt": t0, "tags": ["license:apache-2.0"]},
-        {"id": "a/ft", "createdAt": t0, "tags": ["base_model:finetune:org/base", "license:mit"]},
-        {"id": "b/q", "createdAt": t0, "tags": ["base_model:quantized:org/base", "license:llama3.1"]},
-    ]
-    driver = FakeDriver()
-    with open_store(tmp_path / "lic.sqlite") as store:
-        write_crawl(store, items)
-        push(store, driver)
-        assert {k: r["license_drift"] for k, r in driver.graph.rels.items()} == {
-            ("org/base", "a/ft"): False,
-            ("org/base", "b/q"): False,
-        }
-        assert driver.graph.nodes["b/q"]["license_class"] == "model-specific"
-        base = {**items[0], "lastModified": "2026-01-02T00:00:00.000Z", "tags": ["license:cc-by-nc-4.0"]}
-        write_crawl(store, [base], mode="incremental")
-        second = push(store, driver)
-        assert second.mode == "incremental" and second.relationships_updated == 2
-        assert driver.graph.nodes["org/base"]["license_class"] == "non-commercial"
-        assert all(r["license_drift"] for r in driver.graph.rels.values())
-        assert_graph_equals_store(driver, store)
-
-
 def test_each_target_keeps_its_own_progress(dirty: Path) -> None:
     a, b = FakeDriver(), FakeDriver()
     with open_store(dirty) as store:
