@@ -71,7 +71,7 @@ def test_readme_cypher_queries_parse(tmp_path: Path) -> None:
     path = tmp_path / "readme.cypher"
     path.write_text(block, encoding="utf-8")
     report = cypher_lint(path)
-    assert report["statements"] == 5
+    assert report["statements"] == 6
     assert report["errors"] == 0 and report["warnings"] == 0, report["diagnostics"]
 
 
