@@ -293,6 +293,13 @@ def test_diff_reports_exactly_the_changes_made_incremental_and_full(tmp_path: Pa
         # The bases with the most new derivatives: the base gained a fine-tune and an adapter.
         top = crawl_diff(store, 1, 2).as_dict()["top_bases"][0]
         assert top == {"base": sc.base, "group": top["group"], "new_derivatives": 2}
+        # By region: the same models, grouped otherwise.
+        by_region = crawl_diff(store, 1, 2, by="region", top=1000).as_dict()
+        by_family = crawl_diff(store, 1, 2, top=1000).as_dict()
+        assert {g["group"] for g in by_region["groups"]} <= {"china", "us", "eu", "other", "unknown"}
+        for side in ("before", "after"):
+            total = sum(g[side] for g in by_family["groups"])
+            assert sum(g[side] for g in by_region["groups"]) == pytest.approx(total)
     # The command line gives the same JSON, and csv rows for every change.
     args = ["diff", "--store", str(path), "--from", "1", "--to", "4", "--top", "1000", "--format", "json"]
     result = CliRunner().invoke(cli, args)

@@ -259,3 +259,27 @@ def test_incremental_neo4j_push_updates_licence_drift_when_a_base_is_relicensed(
         assert driver.graph.nodes["org/base"]["license_class"] == "non-commercial"
         assert all(r["license_drift"] for r in driver.graph.rels.values())
         assert_graph_equals_store(driver, store)
+
+
+def test_cli_licence_table_of_your_own(real_sample_store: Path, tmp_path: Path) -> None:
+    """--licenses FILE extends the table: mit classed non-commercial turns every link from a
+    MIT base to an apache-2.0 derivative into dropped terms; a malformed file is one line."""
+    before = orjson.loads(run("licenses", "--store", str(real_sample_store), "--format", "json"))
+    mine = tmp_path / "mine.toml"
+    mine.write_text('[non-commercial]\nids = ["mit"]\n')
+    after = orjson.loads(
+        run("licenses", "--store", str(real_sample_store), "--licenses", str(mine), "--format", "json")
+    )
+    flipped = {
+        (r["parent"], r["child"])
+        for r in after["links"]
+        if r["status"] == "dropped-terms" and r["parent_license"] == "mit"
+    }
+    assert flipped and all(
+        r["parent_class"] == "non-commercial" for r in after["links"] if r["parent_license"] == "mit"
+    )
+    assert after["counts"]["dropped-terms"] > before["counts"]["dropped-terms"]
+    mine.write_text("[libre]\n")
+    result = CliRunner().invoke(cli, ["licenses", "--store", str(real_sample_store), "--licenses", str(mine)])
+    assert result.exit_code == 1 and "not a licence class" in result.output
+    assert result.output.count("\n") == 1

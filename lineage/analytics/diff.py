@@ -261,7 +261,7 @@ def crawl_diff(
         parents_changed,
         licenses_changed,
         _vanished(lin_b, models["deleted"]),
-        _top_bases(lin_b, links["added"], reg, top),
+        _top_bases(lin_b, links["added"], by, reg, top),
         _groups(lin_a, lin_b, by, reg, top),
     )
     diff.notes = _notes(store, a, b)
@@ -312,13 +312,15 @@ def _vanished(lin: Lineage, deleted: list[str]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: (-r["derivatives"], r["model"]))
 
 
-def _top_bases(lin: Lineage, added: list[dict[str, Any]], reg: Registry, top: int) -> list[dict[str, Any]]:
+def _top_bases(
+    lin: Lineage, added: list[dict[str, Any]], by: str, reg: Registry, top: int
+) -> list[dict[str, Any]]:
     kids: dict[str, set[str]] = defaultdict(set)
     for link in added:
         kids[link["parent"]].add(link["child"])
     best = sorted(kids, key=lambda p: (-len(kids[p]), p))[:top]
     nodes = [lin.find(p) for p in best]
-    groups = node_labels(lin, [n for n in nodes if n is not None], "family", reg)
+    groups = node_labels(lin, [n for n in nodes if n is not None], by, reg)
     label = dict(zip([p for p, n in zip(best, nodes, strict=True) if n is not None], groups, strict=True))
     return [{"base": p, "group": label.get(p, ""), "new_derivatives": len(kids[p])} for p in best]
 

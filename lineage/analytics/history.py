@@ -13,7 +13,7 @@ at the cost of what changed since, not of the store's size.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lineage.graph import Lineage, edited
@@ -162,8 +162,3 @@ def lineage_at(lin: Lineage, tl: Timeline, crawl: int) -> Lineage:
 
 def _node(lin: Lineage, model_id: str) -> int | None:
     return lin.find(model_id)
-
-
-def alive_models(tl: Timeline, ids: Iterable[str], crawl: int) -> set[str]:
-    """The models of ``ids`` that were listed (not tombstoned, not yet unknown) after ``crawl``."""
-    return {m for m in ids if tl.state(m, crawl) == ALIVE}
