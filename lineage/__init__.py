@@ -21,7 +21,21 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.2.0"
 
 if TYPE_CHECKING:  # what type checkers see; at run time the same names load lazily below
-    from lineage import analytics, app, cli, export, families, graph, hub, neo4j, records, render, sim, store
+    from lineage import (
+        analytics,
+        app,
+        cli,
+        export,
+        families,
+        graph,
+        hub,
+        licenses,
+        neo4j,
+        records,
+        render,
+        sim,
+        store,
+    )
     from lineage.analytics import (
         BulkRules,
         ShareQuery,
@@ -34,11 +48,14 @@ if TYPE_CHECKING:  # what type checkers see; at run time the same names load laz
         share_table,
         top_groups,
     )
+    from lineage.analytics.diff import crawl_diff
+    from lineage.analytics.licenses import license_pairs
     from lineage.analytics.quality import quality_report
     from lineage.errors import InputError, LineageError
     from lineage.families import default_registry, load_registry
     from lineage.graph import Lineage, ancestors, descendants, load_graph, neighbourhood, roots
     from lineage.hub import CrawlConfig, Crawler
+    from lineage.licenses import default_licenses, load_licenses
     from lineage.render.tree import render_tree
     from lineage.store import Store, default_store_path, open_store
 
@@ -66,6 +83,10 @@ _EXPORTS = {
     "load_registry": "lineage.families",
     "render_tree": "lineage.render.tree",
     "quality_report": "lineage.analytics.quality",
+    "crawl_diff": "lineage.analytics.diff",
+    "license_pairs": "lineage.analytics.licenses",
+    "default_licenses": "lineage.licenses",
+    "load_licenses": "lineage.licenses",
     "Crawler": "lineage.hub",
     "CrawlConfig": "lineage.hub",
     "LineageError": "lineage.errors",
@@ -79,6 +100,7 @@ _SUBPACKAGES = (
     "families",
     "graph",
     "hub",
+    "licenses",
     "neo4j",
     "records",
     "render",

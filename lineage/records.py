@@ -15,7 +15,9 @@ live in :mod:`lineage.store.resolve`, because they need the whole store):
 * relation synonyms (``finetuned``, ``quantization``, ``lora``, ...) are mapped to the four
   Hub relations; anything else becomes ``unknown``;
 * a model tagged ``exl2`` whose relation says ``finetune`` is relabelled ``quantized``;
-* ``createdAt`` of ``2022-03-02T23:29:04`` marks a legacy repo whose real date is unknown.
+* ``createdAt`` of ``2022-03-02T23:29:04`` marks a legacy repo whose real date is unknown;
+* the licence (:func:`normalize_license`) comes from the first ``license:<id>`` tag, else
+  ``cardData.license``; ``cardData.license_name`` is kept only for the id ``other``.
 
 >>> rec, repairs = normalize_item({"id": "a/b", "tags": ["base_model:finetune:Qwen/Qwen2.5-7B"],
 ...     "cardData": {"base_model": ["https://huggingface.co/Qwen/Qwen2.5-7B", "./out"]}})
@@ -40,7 +42,9 @@ __all__ = [
     "clean_parent_ref",
     "is_legacy_date",
     "is_valid_repo_id",
+    "license_key",
     "normalize_item",
+    "normalize_license",
     "parse_base_model_tag",
 ]
 
@@ -109,6 +113,7 @@ class ModelRecord(NamedTuple):
     gated: str = "false"
     legacy_date: bool = False
     parents: tuple[ParentLink, ...] = ()
+    license_name: str | None = None  # the name of an ``other`` licence (``cardData.license_name``)
 
     @property
     def namespace(self) -> str:
@@ -257,16 +262,71 @@ def _clean_date(model_id: str, value: Any, name: str, repairs: list[Repair]) -> 
     return None
 
 
-def _license(tags: list[str], card: dict[str, Any]) -> str | None:
+#: Spellings of common licence ids that are not the Hub's (after lower-casing and joining words
+#: with ``-``), mapped to the Hub's id.
+_LICENSE_SYNONYMS = dict(
+    pair.split("=")
+    for pair in (  # noqa: SIM905 (one string is shorter to read than 20 lines of pairs)
+        "apache2=apache-2.0 apache-2=apache-2.0 apache2.0=apache-2.0 apache-license-2.0=apache-2.0 "
+        "apache-2.0-license=apache-2.0 mit-license=mit the-mit-license=mit gpl3=gpl-3.0 "
+        "gplv3=gpl-3.0 gpl-3=gpl-3.0 gplv2=gpl-2.0 agplv3=agpl-3.0 cc-by-nc-4=cc-by-nc-4.0 "
+        "cc-by-4=cc-by-4.0 llama-2=llama2 llama-3=llama3 llama-3.1=llama3.1 llama-3.2=llama3.2 "
+        "llama-3.3=llama3.3 llama-4=llama4"
+    ).split()
+)
+_SPACES = re.compile(r"[\s_]+")
+
+
+def normalize_license(value: object) -> str | None:
+    """A declared licence id in the Hub's spelling: lower case, words joined by ``-``, common
+    variants mapped to the Hub's id (``Apache 2.0`` -> ``apache-2.0``); None when nothing (or
+    ``none``) is declared. The Hub's own ids (``apache-2.0``, ``llama3.1``, ``gemma``,
+    ``other``, ``unknown``, ...) are kept as they are.
+
+    >>> normalize_license(" Apache 2.0 "), normalize_license("llama3.1"), normalize_license("")
+    ('apache-2.0', 'llama3.1', None)
+    """
+    if not isinstance(value, str):
+        return None
+    text = _SPACES.sub("-", value.strip().lower())[:200]
+    if text in ("", "none", "n/a"):
+        return None
+    return _LICENSE_SYNONYMS.get(text, text)
+
+
+def license_key(license: str | None, license_name: str | None = None) -> str | None:
+    """One string for a declared licence: the id, or ``other:<name>`` for a named ``other``.
+
+    >>> license_key("mit"), license_key("other", "my-terms"), license_key("other"), license_key(None)
+    ('mit', 'other:my-terms', 'other', None)
+    """
+    if license == "other" and license_name:
+        return f"other:{license_name}"
+    return license
+
+
+def _first_str(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return value[0]
+    return None
+
+
+def _license(tags: list[str], card: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``(licence id, name)``: the first ``license:`` tag, else ``cardData.license``; the name
+    (``cardData.license_name``) only for ``other``."""
+    lic = None
     for tag in tags:
         if tag.startswith("license:"):
-            return tag[len("license:") :] or None
-    lic = card.get("license")
-    if isinstance(lic, str):
-        return lic or None
-    if isinstance(lic, list) and lic and isinstance(lic[0], str):
-        return lic[0]
-    return None
+            lic = normalize_license(tag[len("license:") :])
+            break
+    else:
+        lic = normalize_license(_first_str(card.get("license")))
+    if lic != "other":
+        return lic, None
+    name = _first_str(card.get("license_name"))
+    return lic, (_SPACES.sub("-", name.strip().lower())[:200] or None) if name else None
 
 
 def normalize_item(item: dict[str, Any]) -> tuple[ModelRecord | None, list[Repair]]:
@@ -322,6 +382,7 @@ def normalize_item(item: dict[str, Any]) -> tuple[ModelRecord | None, list[Repai
     library = get("library_name")
     if type(library) is not str or not library:
         library = _as_str(library)
+    lic, lic_name = _license(tags, card)
     record = ModelRecord(
         model_id,
         author,
@@ -332,10 +393,11 @@ def normalize_item(item: dict[str, Any]) -> tuple[ModelRecord | None, list[Repai
         likes,
         pipeline_tag,
         library,
-        _license(tags, card),
+        lic,
         gated_s,
         legacy,
         parents,
+        lic_name,
     )
     return record, repairs
 

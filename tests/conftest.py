@@ -51,6 +51,27 @@ def real_sample_items() -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in (REAL_SAMPLE / "models.jsonl").read_bytes().splitlines() if line]
 
 
+def as_schema_1(path: Path) -> None:
+    """Make a store look as the first release wrote it (schema 1): no application id, none of
+    the later indexes, tables (the change history) and columns (``license_name``)."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        for (name,) in names.fetchall():
+            conn.execute(f"DROP INDEX {name}")
+        conn.execute("DROP TABLE link_events")
+        conn.execute("DROP TABLE model_events")
+        conn.execute("ALTER TABLE models DROP COLUMN license_name")
+        conn.execute("DELETE FROM meta WHERE key = 'history_from'")
+        conn.execute("PRAGMA application_id = 0")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        conn.commit()
+    finally:
+        conn.close()
+
+
 @pytest.fixture
 def tmp_store(tmp_path: Path) -> Iterator[Store]:
     from lineage.store import open_store

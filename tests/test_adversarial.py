@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SimData
+from conftest import SimData, as_schema_1
 
 from lineage.cli import cli
 
@@ -133,15 +133,10 @@ def test_c6_an_older_store_is_migrated_and_keeps_its_data(demo3k_store: Path, tm
 
     path = tmp_path / "v1.sqlite"
     path.write_bytes(demo3k_store.read_bytes())
+    as_schema_1(path)
     conn = sqlite3.connect(path)
-    for (name,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-    ).fetchall():
-        conn.execute(f"DROP INDEX {name}")
-    conn.execute("PRAGMA application_id = 0")
-    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    conn.commit()
     models = conn.execute("SELECT count(*) FROM models").fetchone()[0]
+    last_crawl = conn.execute("SELECT max(id) FROM crawls").fetchone()[0]
     conn.close()
     proc = lineage("info", "--store", str(path), "--format", "json")  # read-only: upgrades anyway
     assert proc.returncode == 0, proc.stderr
@@ -152,6 +147,10 @@ def test_c6_an_older_store_is_migrated_and_keeps_its_data(demo3k_store: Path, tm
         )
         assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
         assert conn.execute("SELECT count(*) FROM models").fetchone()[0] == models
+        # Changes are recorded from the last crawl before the upgrade on.
+        assert conn.execute("SELECT value FROM meta WHERE key = 'history_from'").fetchone() == (
+            str(last_crawl),
+        )
     finally:
         conn.close()
 

@@ -35,6 +35,7 @@ from lineage.cli import cli
 from lineage.graph import Lineage, snapshot
 from lineage.sim.generate import write_hub
 from lineage.store import open_store
+from lineage.store.schema import SCHEMA_VERSION
 
 TRUTH_KEYS = ("id", "created_at", "legacy", "parents", "families", "regions", "roots", "bulk", "first_party")
 
@@ -326,7 +327,15 @@ def test_a_schema_2_store_is_migrated(demo3k_store: Path, tmp_path: Path) -> Non
     path = tmp_path / "v2.sqlite"
     path.write_bytes(demo3k_store.read_bytes())
     conn = sqlite3.connect(path)
-    conn.execute("DROP TABLE bulk_uploads")
+    # Schema 2: no bulk_uploads, and none of what later schemas added (history, licence names).
+    for statement in (
+        "DROP TABLE bulk_uploads",
+        "DROP TABLE link_events",
+        "DROP TABLE model_events",
+        "ALTER TABLE models DROP COLUMN license_name",
+        "DELETE FROM meta WHERE key = 'history_from'",
+    ):
+        conn.execute(statement)
     conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
@@ -334,7 +343,9 @@ def test_a_schema_2_store_is_migrated(demo3k_store: Path, tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(
+            SCHEMA_VERSION
+        )
         assert conn.execute("SELECT count(*) FROM bulk_uploads").fetchone()[0] == 0
     finally:
         conn.close()

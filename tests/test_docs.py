@@ -159,7 +159,7 @@ def test_make_test_runs_lint_and_measures_coverage() -> None:
 def test_readme_cypher_queries_parse(cypher_lint: CypherLint) -> None:
     block = TEXT.split("```cypher", 1)[1].split("```", 1)[0]
     report = cypher_lint(block)
-    assert report["statements"] == 5
+    assert report["statements"] == 6
     assert report["errors"] == 0 and report["warnings"] == 0, report["diagnostics"]
 
 

@@ -39,6 +39,7 @@ from lineage.export import (
     select,
 )
 from lineage.graph import Lineage
+from lineage.licenses import default_licenses, drops_terms
 from lineage.store import open_store
 
 Dump = tuple[dict[str, dict[str, Any]], dict[tuple[str, str], dict[str, Any]]]
@@ -113,10 +114,15 @@ def read_csv(folder: Path) -> nx.DiGraph[Any]:
             )
     with open(folder / "edges.csv", newline="", encoding="utf-8") as fh:
         rows = pycsv.reader(fh)
-        assert next(rows) == [":START_ID(Model)", ":END_ID(Model)", ":TYPE", "relation"]
+        header = next(rows)
+        assert header[:3] == [":START_ID(Model)", ":END_ID(Model)", ":TYPE"]
+        ecols = [(h.split(":")[0], h.split(":")[1] if ":" in h else "string") for h in header[3:]]
+        assert ecols[:2] == [("relation", "string"), ("license_drift", "boolean")]
         for row in rows:
             assert row[2] == "BASE_OF"
-            g.add_edge(row[0], row[1], **({"relation": row[3]} if row[3] else {}))
+            g.add_edge(
+                row[0], row[1], **{n: _csv_value(v, t) for (n, t), v in zip(ecols, row[3:], strict=True) if v}
+            )
     return g
 
 
@@ -273,12 +279,24 @@ READERS = {
 }
 
 
+def with_licences(g: nx.DiGraph[Any]) -> nx.DiGraph[Any]:
+    """``g`` as an export writes it: every node with its licence class, every edge with its
+    licence drift flag (the classification itself is tested in test_licenses.py)."""
+    h = g.copy()
+    table = default_licenses()
+    for _, d in h.nodes(data=True):
+        d.setdefault("license_class", table.classify(d.get("license"), d.get("license_name")))
+    for u, v, d in h.edges(data=True):
+        d.setdefault("license_drift", drops_terms(h.nodes[u]["license_class"], h.nodes[v]["license_class"]))
+    return h
+
+
 def round_trip(g: nx.DiGraph[Any], fmt: str, folder: Path) -> None:
     paths = export(g, fmt, folder / f"out-{fmt}")
     assert all(p.is_file() for p in paths)
     target = paths[0].parent if fmt in ("csv", "parquet") else paths[0]
     got = READERS[fmt](target)
-    want_nodes, want_edges = dump(g)
+    want_nodes, want_edges = dump(with_licences(g))
     got_nodes, got_edges = dump(got)
     assert set(got_nodes) == set(want_nodes)
     bad = [n for n in want_nodes if got_nodes[n] != want_nodes[n]]
@@ -337,9 +355,9 @@ def test_extra_attributes_are_typed() -> None:
         "weird": "string",
     }
     h = nx.read_graphml(io.BytesIO(export_bytes(g, "graphml")[0]))
-    assert h.nodes["a"] == {"family": "Qwen", "score": 1.0, "weird": '[1,"x"]'}
-    assert h.nodes["b"] == {"score": 2.5, "flag": True}
-    assert h.edges["a", "b"] == {"relation": "merge", "weight": 3}
+    assert h.nodes["a"] == {"license_class": "unknown", "family": "Qwen", "score": 1.0, "weird": '[1,"x"]'}
+    assert h.nodes["b"] == {"license_class": "unknown", "score": 2.5, "flag": True}
+    assert h.edges["a", "b"] == {"relation": "merge", "license_drift": False, "weight": 3}
     bad: nx.DiGraph[str] = nx.DiGraph()
     bad.add_node("a", downloads="many")
     with pytest.raises(ValueError, match="'downloads' should be long"):
@@ -602,7 +620,7 @@ def test_cypher_of_dirty_ids_parses(tmp_path: Path, cypher_lint: CypherLint) -> 
     report = cypher_lint(path.read_text(encoding="utf-8"))
     assert report["errors"] == 0 and report["warnings"] == 0, report["diagnostics"][:3]
     assert report["statements"] == 3  # constraint, nodes, relationships
-    assert dump(read_cypher(path)) == dump(g)
+    assert dump(read_cypher(path)) == dump(with_licences(g))
 
 
 def test_cypher_lint_reports_a_broken_statement(tmp_path: Path, cypher_lint: CypherLint) -> None:
@@ -633,4 +651,4 @@ def test_cypher_of_real_sample_parses(
     export_store(real_sample_store, "cypher", path)
     report = cypher_lint(path.read_text(encoding="utf-8"))
     assert report["errors"] == 0 and report["warnings"] == 0, report["diagnostics"][:3]
-    assert dump(read_cypher(path)) == dump(Lineage.load(real_sample_store).to_networkx())
+    assert dump(read_cypher(path)) == dump(with_licences(Lineage.load(real_sample_store).to_networkx()))

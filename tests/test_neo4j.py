@@ -158,10 +158,14 @@ class Graph:
                     if old_rel is None
                     else "unchanged"
                     if old_rel.get("relation") == row["relation"]
+                    and old_rel.get("license_drift") == row["license_drift"]
                     else "updated"
                 )
                 if status != "unchanged":
-                    self.rels[row["source"], row["target"]] = {"relation": row["relation"]}
+                    self.rels[row["source"], row["target"]] = {
+                        "relation": row["relation"],
+                        "license_drift": row["license_drift"],
+                    }
                     self.writes += 1
                 statuses[status] = statuses.get(status, 0) + 1
             return [{"status": s, "n": n} for s, n in statuses.items()]
@@ -611,7 +615,7 @@ def test_readme_queries_parse(cypher_lint: CypherLint) -> None:
     from lineage.neo4j.queries import EXAMPLES
 
     report = cypher_lint(EXAMPLES)
-    assert report["statements"] == 5
+    assert report["statements"] == 6
     assert report["errors"] == 0 and report["warnings"] == 0, report["diagnostics"]
 
 

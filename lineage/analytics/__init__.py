@@ -12,6 +12,9 @@ view.py       what the explorer draws around a model (drawn models, clusters of 
 panel.py      a model's chains to its roots, children and descendants per relation, their tables
 textwidth.py  how wide a drawn label is
 quality.py    the data-quality report
+licenses.py   licence class per node, status per link, lineage licenses (license_pairs)
+history.py    the store after a crawl, rebuilt from the events since (Timeline, lineage_at)
+diff.py       what changed between two crawls (crawl_diff: lineage diff)
 """
 
 from lineage.analytics.bulk import RULES, BulkRules, detect_bulk

@@ -83,7 +83,9 @@ def downloads_by_group(
     method = downloads_method(population)
     nodes = np.flatnonzero(~lin.placeholder & ~lin.deleted)
     dat = np.where(lin.downloads_all_time >= 0, lin.downloads_all_time, lin.downloads)
-    labels, (dl, dl_all), counts = _attribute(lin, nodes, [lin.downloads, dat], by, registry, unlisted, population)
+    labels, (dl, dl_all), counts = _attribute(
+        lin, nodes, [lin.downloads, dat], by, registry, unlisted, population
+    )
     total, total_all = dl.sum() or 1.0, dl_all.sum() or 1.0
     order = np.lexsort((np.array(labels, dtype=object), -dl))
     if population == "first-party":  # groups without a first-party model are not rows
@@ -145,7 +147,7 @@ def downloads_over_time(
         full[0][nodes] = np.asarray(dl, dtype=float)[ok]
         full[1][nodes] = np.asarray([-1 if v is None else v for v in dl_all], dtype=float)[ok]
         full[1][nodes] = np.where(full[1][nodes] >= 0, full[1][nodes], full[0][nodes])
-        labels, (a, b), counts = _attribute(lin, nodes, list(full), by, registry, population)
+        labels, (a, b), counts = _attribute(lin, nodes, list(full), by, registry, population=population)
         order = np.lexsort((np.array(labels, dtype=object), -a))
         if population == "first-party":
             order = order[counts[order] > 0]

@@ -2,6 +2,7 @@
 
     crawl.py    crawl, info, quality, bulk           (hub -> store)
     analyze.py  share, families, downloads, tree     (graph -> analytics -> render)
+    changes.py  diff, licenses                        (store history, licences -> render)
     output.py   export, neo4j push                   (graph/store -> export, neo4j)
     serve.py    app, demo, start, simulate, simhub   (app, sim)
 
@@ -82,4 +83,4 @@ def main() -> None:
 
 
 # Register the commands (each module adds its commands to ``cli``).
-from lineage.cli import analyze, crawl, output, serve  # noqa: E402, F401
+from lineage.cli import analyze, changes, crawl, output, serve  # noqa: E402, F401

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from lineage.analytics import Table
     from lineage.families import Registry
     from lineage.graph import Lineage
+    from lineage.licenses import LicenseTable
 
 F = TypeVar("F", bound=Callable[..., Any])
 _NOTED: set[str] = set()
@@ -57,6 +58,15 @@ def registry_option(f: F) -> F:
     )(f)
 
 
+def licenses_option(f: F) -> F:
+    return click.option(
+        "--licenses",
+        "licenses_path",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        help="Your licence class table TOML (extends the built-in one).",
+    )(f)
+
+
 def by_option(f: F) -> F:
     return click.option(
         "--by",
@@ -71,6 +81,12 @@ def registry(path: Path | None) -> Registry:
     from lineage.families import default_registry, load_registry
 
     return load_registry(path) if path else default_registry()
+
+
+def license_table(path: Path | None) -> LicenseTable:
+    from lineage.licenses import default_licenses, load_licenses
+
+    return load_licenses(path) if path else default_licenses()
 
 
 def store_path_to_read(store_path: Path | None) -> Path:

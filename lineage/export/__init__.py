@@ -12,11 +12,11 @@ same bytes.
 >>> print(data.decode())  # doctest: +NORMALIZE_WHITESPACE
 {"directed": true, "multigraph": false, "graph": {},
 "nodes": [
-{"id":"Qwen/Qwen2.5-7B","downloads":10,"placeholder":false},
-{"id":"me/ft"}
+{"id":"Qwen/Qwen2.5-7B","downloads":10,"license_class":"unknown","placeholder":false},
+{"id":"me/ft","license_class":"unknown"}
 ],
 "edges": [
-{"source":"Qwen/Qwen2.5-7B","target":"me/ft","relation":"finetune"}
+{"source":"Qwen/Qwen2.5-7B","target":"me/ft","relation":"finetune","license_drift":false}
 ]}
 >>> name, mime
 ('Qwen-Qwen2.5-7B-4f284107.json', 'application/json')
@@ -39,7 +39,10 @@ attribute                 type     meaning
 ``likes``                 long     likes at the last crawl
 ``pipeline_tag``          string   task, e.g. ``text-generation``
 ``library_name``          string   e.g. ``transformers``, ``gguf``, ``peft``
-``license``               string   e.g. ``apache-2.0``
+``license``               string   the declared licence, e.g. ``apache-2.0``, ``llama3.1``, ``other``
+``license_name``          string   the name of an ``other`` licence (``cardData.license_name``)
+``license_class``         string   ``permissive``, ``copyleft``, ``model-specific``, ``non-commercial``
+                                   or ``unknown`` (:mod:`lineage.licenses`; every node has one)
 ``gated``                 string   ``false``, ``true``, ``auto`` or ``manual``
 ``legacy_date``           boolean  created before 2022-03-02 (``created_at`` is a placeholder)
 ``deleted``               boolean  no longer listed by the Hub (kept: its descendants still are)
@@ -49,8 +52,10 @@ attribute                 type     meaning
 A placeholder has only ``author`` (the namespace in its id), ``downloads`` = 0, ``likes`` = 0
 and the three flags.
 
-Edge attribute: ``relation`` (string): ``finetune``, ``adapter``, ``quantized``, ``merge`` or
-``unknown``. A graph passed in with other scalar attributes keeps them, typed by their values
+Edge attributes: ``relation`` (string): ``finetune``, ``adapter``, ``quantized``, ``merge`` or
+``unknown``; ``license_drift`` (boolean): the derivative declares a licence of a more permissive
+class than its non-commercial or model-specific base ("dropped terms"; declared metadata, not
+legal advice). A graph passed in with other scalar attributes keeps them, typed by their values
 (lists and dicts as JSON text); None and NaN values are left out.
 
 Formats

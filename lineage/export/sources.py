@@ -27,6 +27,7 @@ import networkx as nx
 import numpy as np
 import orjson
 
+from lineage.analytics.licenses import STATUS_LABELS, edge_license_status, node_license_classes
 from lineage.graph import (
     NODE_ATTRIBUTES,
     Lineage,
@@ -34,12 +35,14 @@ from lineage.graph import (
     placeholder_attributes,
     unique_ints,
 )
+from lineage.licenses import CLASSES, LicenseTable, default_licenses, drops_terms
 from lineage.store import Store
 
 __all__ = [
     "EDGE_ATTRS",
     "NODE_ATTRS",
     "Attr",
+    "Classes",
     "Edge",
     "GraphSource",
     "LineageSource",
@@ -66,10 +69,24 @@ _NODE_TYPES = {
     "deleted": "boolean",
     "placeholder": "boolean",
 }
-#: Node attributes of the lineage schema, in export column order.
-NODE_ATTRS: tuple[Attr, ...] = tuple(Attr(n, _NODE_TYPES.get(n, "string")) for n in NODE_ATTRIBUTES)
-#: Edge attributes of the lineage schema.
-EDGE_ATTRS: tuple[Attr, ...] = (Attr("relation", "string"),)
+_NAMES = list(NODE_ATTRIBUTES)
+_NAMES.insert(_NAMES.index("license_name") + 1, "license_class")
+#: Node attributes of the lineage schema, in export column order: the graph's node attributes
+#: plus ``license_class`` (:mod:`lineage.licenses`; every node has one, ``unknown`` included).
+NODE_ATTRS: tuple[Attr, ...] = tuple(Attr(n, _NODE_TYPES.get(n, "string")) for n in _NAMES)
+#: Edge attributes of the lineage schema: the relation, and whether the derivative declares a
+#: licence that drops the base's terms (:func:`lineage.licenses.drops_terms`).
+EDGE_ATTRS: tuple[Attr, ...] = (Attr("relation", "string"), Attr("license_drift", "boolean"))
+_DRIFT = STATUS_LABELS.index("dropped-terms")
+_ORDER = [a.name for a in NODE_ATTRS]
+
+
+def with_class(attrs: dict[str, Any], license_class: str) -> dict[str, Any]:
+    """A node's attributes with its licence class, in schema order (as every source gives them)."""
+    attrs["license_class"] = license_class
+    return {k: attrs[k] for k in _ORDER if k in attrs}
+
+
 #: Names the formats use for structure; attributes may not take them.
 RESERVED = frozenset({"id", "source", "target", "label", "key"})
 
@@ -184,6 +201,29 @@ def rebatch(chunks: Iterable[list[Any]], size: int) -> Iterator[list[Any]]:
         yield buf
 
 
+class Classes:
+    """Licence classes of declared licences, and drift along a link, looked up once per licence."""
+
+    def __init__(self, table: LicenseTable | None = None) -> None:
+        self.table = table or default_licenses()
+        self._cache: dict[tuple[Any, Any], str] = {}
+
+    def of(self, license: Any, name: Any = None) -> str:
+        key = (license, name)
+        found = self._cache.get(key)
+        if found is None:
+            lic = license if isinstance(license, str) else None
+            found = self._cache[key] = self.table.classify(lic, name if isinstance(name, str) else None)
+        return found
+
+    def drift(self, parent: Mapping[str, Any], child: Mapping[str, Any]) -> bool:
+        """Whether ``child`` (node attributes) drops the terms of ``parent``."""
+        return drops_terms(
+            str(parent.get("license_class") or self.of(parent.get("license"), parent.get("license_name"))),
+            str(child.get("license_class") or self.of(child.get("license"), child.get("license_name"))),
+        )
+
+
 # -- networkx ------------------------------------------------------------------------------------
 class GraphSource:
     """A ``networkx.DiGraph``. Attributes outside the lineage schema are kept, typed by their
@@ -194,28 +234,40 @@ class GraphSource:
             raise ValueError("export needs a networkx.DiGraph (directed, no parallel edges)")
         self.g = g
         self.chunk = chunk
+        self.classes = Classes()
         self.node_attrs = _schema(NODE_ATTRS, (d for _, d in g.nodes(data=True)), "node")
         self.edge_attrs = _schema(EDGE_ATTRS, (d for _, _, d in g.edges(data=True)), "edge")
         self._names = {n: str(n) for n in g}
         if len(set(self._names.values())) != len(self._names):
             raise ValueError("two nodes have the same id once written as text")
 
+    def _node(self, n: Any) -> dict[str, Any]:
+        """A node's data, with its licence class when the graph does not give one."""
+        data = self.g.nodes[n]
+        if data.get("license_class") is not None:
+            return dict(data)
+        return {**data, "license_class": self.classes.of(data.get("license"), data.get("license_name"))}
+
     def node_chunks(self) -> Iterator[list[Node]]:
         names = self._names
         order = sorted(self.g, key=names.__getitem__)
-        nodes = self.g.nodes
         for chunk in _chunked(order, self.chunk):
-            yield [(names[n], _typed(nodes[n], self.node_attrs, f"node {names[n]!r}")) for n in chunk]
+            yield [(names[n], _typed(self._node(n), self.node_attrs, f"node {names[n]!r}")) for n in chunk]
 
     def edge_chunks(self) -> Iterator[list[Edge]]:
         names = self._names
         order = sorted(self.g.edges, key=lambda e: (names[e[0]], names[e[1]]))
-        adj = self.g.adj
+        adj, nodes = self.g.adj, self.g.nodes
         for chunk in _chunked(order, self.chunk):
-            yield [
-                (names[u], names[v], _typed(adj[u][v], self.edge_attrs, f"edge {names[u]!r} -> {names[v]!r}"))
-                for u, v in chunk
-            ]
+            out = []
+            for u, v in chunk:
+                data = adj[u][v]
+                if data.get("license_drift") is None:
+                    data = {**data, "license_drift": self.classes.drift(nodes[u], nodes[v])}
+                out.append(
+                    (names[u], names[v], _typed(data, self.edge_attrs, f"edge {names[u]!r} -> {names[v]!r}"))
+                )
+            yield out
 
 
 # -- Lineage ---------------------------------------------------------------------------------------
@@ -253,22 +305,29 @@ class LineageSource:
         keep = (rank[lin.parent] >= 0) & (rank[lin.child] >= 0)
         rp, rc, rel = rank[lin.parent[keep]], rank[lin.child[keep]], lin.relation[keep].astype(np.int64)
         pick = _dedupe(rp, rc, rel)
-        self._edges = (rp[pick], rc[pick], rel[pick])
+        drift = edge_license_status(lin)[keep][pick] == _DRIFT
+        self._edges = (rp[pick], rc[pick], rel[pick], drift)
         self.n_edges = len(pick)
+        self._classes = node_license_classes(lin)
 
     def node_chunks(self) -> Iterator[list[Node]]:
         ids = self.lin.ids
         for k in range(0, len(self.order), self.chunk):
             sel = self.order[k : k + self.chunk]
-            yield list(zip((ids[i] for i in sel.tolist()), self.lin.node_records(sel), strict=True))
+            records = self.lin.node_records(sel)
+            classes = [CLASSES[int(self._classes[i])] for i in sel.tolist()]
+            yield [(ids[i], with_class(r, c)) for i, r, c in zip(sel.tolist(), records, classes, strict=True)]
 
     def edge_chunks(self) -> Iterator[list[Edge]]:
         ids, order, labels = self.lin.ids, self.order, self.lin.relation_labels
-        rp, rc, rel = self._edges
+        rp, rc, rel, drift = self._edges
         for k in range(0, len(rp), self.chunk):
             p, c = order[rp[k : k + self.chunk]].tolist(), order[rc[k : k + self.chunk]].tolist()
-            r = rel[k : k + self.chunk].tolist()
-            yield [(ids[a], ids[b], {"relation": labels[x]}) for a, b, x in zip(p, c, r, strict=True)]
+            r, d = rel[k : k + self.chunk].tolist(), drift[k : k + self.chunk].tolist()
+            yield [
+                (ids[a], ids[b], {"relation": labels[x], "license_drift": bool(y)})
+                for a, b, x, y in zip(p, c, r, d, strict=True)
+            ]
 
 
 # -- the store -------------------------------------------------------------------------------------
@@ -292,18 +351,22 @@ class StoreSource:
 
     def node_chunks(self, after: str = "") -> Iterator[list[Node]]:
         """Nodes with id > ``after`` (all by default), sorted, in chunks."""
+        classes = Classes()
         models = (
-            (str(r[0]), model_attributes(r)) for r in self.store.stream_models(after, selected=self.selected)
+            (str(r[0]), with_class(model_attributes(r), classes.of(r[9], r[10])))
+            for r in self.store.stream_models(after, selected=self.selected)
         )
         holders = (
-            (pid, placeholder_attributes(pid))
+            (pid, with_class(placeholder_attributes(pid), "unknown"))
             for pid in self.store.stream_placeholders(after, selected=self.selected)
         )
         yield from _chunked(heapq.merge(models, holders, key=itemgetter(0)), self.chunk)
 
     def edge_chunks(self, after: tuple[str, str] = ("", "")) -> Iterator[list[Edge]]:
         """Edges with (source, target) > ``after`` (all by default), sorted, in chunks."""
+        classes = Classes()
         edges = (
-            (p, c, {"relation": r}) for p, c, r in self.store.stream_edges(after, selected=self.selected)
+            (p, c, {"relation": r, "license_drift": drops_terms(classes.of(*lic[:2]), classes.of(*lic[2:]))})
+            for p, c, r, lic in self.store.stream_edges(after, selected=self.selected)
         )
         yield from _chunked(edges, self.chunk)

@@ -5,7 +5,7 @@ and the explorer's details panel, so a model looks the same everywhere. A row is
 :data:`~lineage.store.graphdata.MODEL_COLUMNS`; None values are left out.
 
 >>> model_attributes(("a/b", "a", "2025-01-01T00:00:00.000Z", None, 5, None, 0, None, None,
-...                   "mit", "false", 0, 0))
+...                   "mit", None, "false", 0, 0))
 {'author': 'a', 'created_at': '2025-01-01T00:00:00.000Z', 'downloads': 5, 'likes': 0, \
 'license': 'mit', 'gated': 'false', 'legacy_date': False, 'deleted': False, 'placeholder': False}
 >>> placeholder_attributes("gone/model")
@@ -28,7 +28,7 @@ NODE_ATTRIBUTES: tuple[str, ...] = (*MODEL_COLUMNS[1:], "placeholder")
 
 def model_attributes(row: Sequence[Any]) -> dict[str, Any]:
     """The attributes of a model in the store, from its row (``MODEL_COLUMNS`` order)."""
-    _, author, created, modified, dl, dlat, likes, pipe, lib, lic, gated, legacy, deleted = row
+    _, author, created, modified, dl, dlat, likes, pipe, lib, lic, lic_name, gated, legacy, deleted = row
     attrs = {
         "author": author,
         "created_at": created,
@@ -39,6 +39,7 @@ def model_attributes(row: Sequence[Any]) -> dict[str, Any]:
         "pipeline_tag": pipe,
         "library_name": lib,
         "license": lic,
+        "license_name": lic_name,
         "gated": gated,
         "legacy_date": bool(legacy),
         "deleted": bool(deleted),

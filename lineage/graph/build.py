@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from lineage.graph.snapshot import IdColumn
 from lineage.graph.walk import IntArray
+from lineage.records import license_key
 from lineage.store.graphdata import UNKNOWN_SECONDS, GraphColumns
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ def from_columns(st: Store, g: GraphColumns, whole: bool = True) -> Lineage:
     node_of[rowid] = np.arange(n)
     pipeline, pipeline_labels = _codes(g.pipeline)
     library, library_labels = _codes(g.library)
+    lic, lic_labels = _codes([license_key(a, b) for a, b in zip(g.license, g.license_name, strict=True)])
     child = node_of[g.edges[:, 0]]
     parent = g.edges[:, 1].copy()
     rel = g.edges[:, 2].astype(np.int8)
@@ -111,6 +113,8 @@ def from_columns(st: Store, g: GraphColumns, whole: bool = True) -> Lineage:
         bulk_labels=bulk_labels,
         bulk_detection=_json(g.bulk_detection),
         bulk_rules=_json(g.bulk_rules),
+        license=pad(lic, 0),
+        license_labels=lic_labels,
     )
 
 

@@ -80,10 +80,16 @@ class Lineage:
     bulk_labels: list[str | None] = field(default_factory=lambda: [None])
     bulk_detection: dict[str, Any] | None = None
     bulk_rules: dict[str, Any] | None = None
+    # The declared licence of each node: a code into ``license_labels``, whose entries are
+    # :func:`lineage.records.license_key` strings (``license_labels[0]`` is None: none declared).
+    license: npt.NDArray[np.int32] | None = None
+    license_labels: list[str | None] = field(default_factory=lambda: [None])
 
     def __post_init__(self) -> None:
         if self.bulk is None:
             self.bulk = np.zeros(len(self.ids), dtype=np.int8)
+        if self.license is None:
+            self.license = np.zeros(len(self.ids), dtype=np.int32)
 
     @property
     def bulk_current(self) -> bool:
@@ -91,6 +97,12 @@ class Lineage:
         (no crawl wrote since it ran)."""
         d = self.bulk_detection
         return d is not None and self.data_version is not None and d.get("data_version") == self.data_version
+
+    @property
+    def license_codes(self) -> npt.NDArray[np.int32]:
+        """:attr:`license`, typed as set (never None after construction)."""
+        assert self.license is not None
+        return self.license
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
@@ -463,7 +475,7 @@ class Lineage:
             int(self.likes[i]),
             self.pipeline_labels[self.pipeline[i]],
             self.library_labels[self.library[i]],
-            None,
+            *_split_key(self.license_labels[int(self.license_codes[i])]),
             None,
             bool(self.legacy[i]),
             bool(self.deleted[i]),
@@ -472,3 +484,10 @@ class Lineage:
     def node_attributes(self, i: int) -> dict[str, Any]:
         """The store's columns for node ``i`` (None values omitted)."""
         return self.node_records([i])[0]
+
+
+def _split_key(key: str | None) -> tuple[str | None, str | None]:
+    """``(license, license_name)`` of a :func:`lineage.records.license_key`."""
+    if key is not None and key.startswith("other:"):
+        return "other", key[len("other:") :]
+    return key, None

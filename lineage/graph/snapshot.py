@@ -57,7 +57,7 @@ log = logging.getLogger("lineage.graph")
 
 MAGIC = b"LINEAGE-GRAPH\x00\x00\x00"
 #: Bumped when the layout or the meaning of an array changes.
-FORMAT = 2
+FORMAT = 3
 _ALIGN = 64
 _CRC_CHUNK = 1 << 24
 
@@ -330,7 +330,7 @@ class IdColumn(Sequence[str]):
 # -- the graph's snapshot ---------------------------------------------------------------------------
 _NODE_ARRAYS = (
     "created", "legacy", "deleted", "placeholder", "downloads", "downloads_all_time", "likes",
-    "pipeline", "library", "rowid", "bulk",
+    "pipeline", "library", "rowid", "bulk", "license",
 )  # fmt: skip
 _EDGE_ARRAYS = ("parent", "child", "relation")
 
@@ -372,6 +372,7 @@ def save(lin: Lineage, path: Path) -> None:
         "pipeline_labels": lin.pipeline_labels,
         "library_labels": lin.library_labels,
         "bulk_labels": lin.bulk_labels,
+        "license_labels": lin.license_labels,
         "relation_labels": list(lin.relation_labels),
         "models": int((~lin.placeholder).sum()),
         "links": lin.n_edges,
@@ -399,6 +400,7 @@ def open_snapshot(store: Store, *, verify: bool = True) -> Lineage:
         bulk_labels=list(meta["bulk_labels"]),
         bulk_detection=store.bulk_detection(),  # the store's word: are these flags current?
         bulk_rules=store.bulk_rules(),
+        license_labels=list(meta["license_labels"]),
         relation_labels=tuple(meta["relation_labels"]),
         store_path=str(store.path),
         simulated=store.is_simulated(),

@@ -3,13 +3,15 @@
 Data model
 ----------
 * ``(:Model {id, author, created_at, last_modified, downloads, downloads_all_time, likes,
-  pipeline_tag, library_name, license, gated, legacy_date, deleted, placeholder})`` — one
+  pipeline_tag, library_name, license, license_name, license_class, gated, legacy_date,
+  deleted, placeholder})`` — one
   node per model in the store (deleted ones kept, ``deleted: true``) and one per parent
   missing from the Hub (``placeholder: true``); the properties and their types are the
   export's node attributes (:mod:`lineage.export`); a missing value is no property.
-* ``(base:Model)-[:BASE_OF {relation}]->(derived:Model)`` — one relationship per
-  (parent, child) link, in the graph's direction (base -> derived); ``relation`` is
-  ``finetune``, ``adapter``, ``quantized``, ``merge`` or ``unknown``. The relation is a
+* ``(base:Model)-[:BASE_OF {relation, license_drift}]->(derived:Model)`` — one relationship
+  per (parent, child) link, base -> derived; ``relation`` is ``finetune``, ``adapter``,
+  ``quantized``, ``merge`` or ``unknown``; ``license_drift``: the derivative drops the base's
+  licence terms (:mod:`lineage.licenses`). The relation is a
   property of a single relationship type, so one pattern (``[:BASE_OF*]``) walks a whole
   family; filter with ``WHERE r.relation = 'merge'``.
 * A uniqueness constraint ``model_id_unique`` on ``:Model(id)`` (created first; it also
@@ -38,8 +40,8 @@ it started. The next push to that target is *incremental*; it sends:
    a full crawl lists every model, so after a full crawl everything is sent again, which
    also refreshes downloads and likes);
 2. models tombstoned (``deleted``) since the last push started;
-3. models with a link to a model first seen after ``W`` (a placeholder parent that now
-   resolves), and models whose links set aside as cycles are not the same as at the last push;
+3. models with a link to a model first seen (a placeholder parent that now resolves) or
+   relicensed (drift flags) after ``W``, and models whose cycle links changed since the last push;
 4. the placeholder parents of the models sent;
 
 and makes each sent model's incoming ``BASE_OF`` relationships equal its links in the
@@ -332,7 +334,7 @@ def _edge_batches(
     for chunk in source.edge_chunks(after):
         yield (
             (chunk[-1][0], chunk[-1][1]),
-            [{"source": u, "target": v, "relation": a["relation"]} for u, v, a in chunk],
+            [{"source": u, "target": v, **a} for u, v, a in chunk],  # relation, license_drift
         )
 
 

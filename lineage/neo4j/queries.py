@@ -1,8 +1,10 @@
 """The Cypher of lineage's Neo4j data model, shared by the push and the Cypher exporter.
 
-``(:Model {id, ...})-[:BASE_OF {relation}]->(:Model)``, base -> derived, with a uniqueness
-constraint on ``:Model(id)``. Every statement is a constant; values travel only as
-parameters (``UNWIND $rows``) or, in an exported script, as escaped literals.
+``(:Model {id, ..., license, license_class})-[:BASE_OF {relation, license_drift}]->(:Model)``,
+base -> derived, with a uniqueness constraint on ``:Model(id)``; ``license_drift`` is true when
+the derivative's declared licence drops the base's terms (:mod:`lineage.licenses`). Every
+statement is a constant; values travel only as parameters (``UNWIND $rows``) or, in an exported
+script, as escaped literals.
 """
 
 from __future__ import annotations
@@ -52,18 +54,18 @@ MATCH (:Model {id: row.id})<-[r:BASE_OF]-(p:Model)
 WHERE NOT p.id IN row.parents
 DELETE r
 RETURN count(r) AS n"""
-#: rows: [{source, target, relation}]
+#: rows: [{source, target, relation, license_drift}]
 Q_EDGES: LiteralString = """UNWIND $rows AS row
 MATCH (p:Model {id: row.source})
 MATCH (c:Model {id: row.target})
 OPTIONAL MATCH (p)-[old:BASE_OF]->(c)
 WITH p, c, row, CASE
   WHEN old IS NULL THEN 'created'
-  WHEN old.relation = row.relation THEN 'unchanged'
+  WHEN old.relation = row.relation AND old.license_drift = row.license_drift THEN 'unchanged'
   ELSE 'updated' END AS status
 FOREACH (ignored IN CASE WHEN status = 'unchanged' THEN [] ELSE [1] END |
   MERGE (p)-[r:BASE_OF]->(c)
-  SET r.relation = row.relation)
+  SET r.relation = row.relation, r.license_drift = row.license_drift)
 RETURN status, count(*) AS n"""
 Q_ORPHANS: LiteralString = """MATCH (m:Model {placeholder: true})
 WHERE NOT EXISTS { (m)--() }
@@ -105,6 +107,12 @@ RETURN [n IN nodes(p) | n.id] AS models, [r IN relationships(p) | r.relation] AS
 MATCH (b:Model)-[r:BASE_OF]->(:Model)
 RETURN b.id AS base, count(r) AS derivatives, collect(DISTINCT r.relation) AS relations
 ORDER BY derivatives DESC LIMIT 20;
+
+// Derivatives whose declared licence drops their base's terms, most downloaded first
+MATCH (b:Model)-[r:BASE_OF {license_drift: true}]->(d:Model)
+RETURN d.id AS derivative, d.license AS licence, b.id AS base, b.license AS base_licence,
+  b.license_class AS base_class, d.downloads AS downloads
+ORDER BY downloads DESC LIMIT 20;
 
 // Parents that are gone from the Hub but still have many derivatives
 MATCH (p:Model {placeholder: true})-[:BASE_OF]->(d:Model)

@@ -4,6 +4,7 @@
 
     crawls.py    writing crawls: crawl rows, pages of models/links/repairs/snapshots, tombstones
     resolve.py   cross-record resolution of declared parents (case, aliases, cycles)
+    history.py   what each crawl changed: link and model events, written with the page
     reads.py     counts, one model, id search, links, repairs, snapshots, a summary
     graphdata.py the columns the graph is built from
     streams.py   sorted, chunked streams of models and links for exports and the Neo4j push
@@ -31,6 +32,7 @@ from lineage.store.core import (
 )
 from lineage.store.crawls import CrawlRows, CrawlState, PageResult
 from lineage.store.graphdata import GraphData
+from lineage.store.history import History
 from lineage.store.lock import is_locked, writer_lock
 from lineage.store.reads import Reads
 from lineage.store.resolve import Resolution, ResolveStats
@@ -54,7 +56,7 @@ __all__ = [
 ]
 
 
-class Store(Connection, CrawlRows, Resolution, Reads, GraphData, Streams, Sync, BulkRows):
+class Store(Connection, CrawlRows, Resolution, Reads, GraphData, Streams, Sync, BulkRows, History):
     """The embedded store. Open with :func:`open_store`; use as a context manager."""
 
     def writer(self, purpose: str) -> AbstractContextManager[None]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from lineage.records import ModelRecord, Repair
 from lineage.store.core import sqlite_errors
+from lineage.store.history import OldModel, record_page, record_tombstones
 from lineage.store.resolve import ResolveStats, resolve_page
 from lineage.times import now_iso
 
@@ -155,7 +156,9 @@ class CrawlRows:
         resolved links. With ``resolve``, the page's new links are resolved in the same
         transaction (:func:`~lineage.store.resolve.resolve_page`, with ``aliases``): every
         commit leaves the graph complete, and a reader never sees half-resolved lineage.
-        ``meta`` entries are written in the same transaction.
+        ``meta`` entries are written in the same transaction, and so are the page's events
+        (links added and removed, models added, restored or relicensed:
+        :mod:`lineage.store.history`).
         """
         # A page may list the same model twice; the last occurrence wins.
         by_id: dict[str, ModelRecord] = {}
@@ -163,15 +166,15 @@ class CrawlRows:
             by_id[rec.id] = rec
         ids = list(by_id)
         with self.transaction() as conn:
-            existing: dict[str, tuple[str | None, int | None, str | None]] = {}
+            existing: dict[str, OldModel] = {}
             for chunk in _chunks(ids, 900):
                 marks = ",".join("?" * len(chunk))
                 for row in conn.execute(
-                    f"SELECT id, last_modified, last_seen_crawl, deleted_at FROM models "
-                    f"WHERE id IN ({marks})",
+                    f"SELECT id, last_modified, last_seen_crawl, deleted_at, license, license_name, "
+                    f"first_seen_crawl FROM models WHERE id IN ({marks})",
                     chunk,
                 ):
-                    existing[row[0]] = (row[1], row[2], row[3])
+                    existing[row[0]] = OldModel(*row[1:])
             new = updated = seen_before = 0
             for mid, rec in by_id.items():
                 old = existing.get(mid)
@@ -186,13 +189,14 @@ class CrawlRows:
             conn.executemany(
                 "INSERT INTO models (id, author, created_at, last_modified, downloads, "
                 "downloads_all_time, likes, pipeline_tag, library_name, license, gated, legacy_date, "
-                "first_seen_crawl, last_seen_crawl, deleted_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
+                "first_seen_crawl, last_seen_crawl, deleted_at, license_name) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?) "
                 "ON CONFLICT (id) DO UPDATE SET author = excluded.author, "
                 "created_at = excluded.created_at, last_modified = excluded.last_modified, "
                 "downloads = excluded.downloads, downloads_all_time = excluded.downloads_all_time, "
                 "likes = excluded.likes, pipeline_tag = excluded.pipeline_tag, "
                 "library_name = excluded.library_name, license = excluded.license, "
+                "license_name = excluded.license_name, "
                 "gated = excluded.gated, legacy_date = excluded.legacy_date, "
                 "last_seen_crawl = excluded.last_seen_crawl, deleted_at = NULL",
                 [
@@ -211,6 +215,7 @@ class CrawlRows:
                         int(r.legacy_date),
                         crawl_id,
                         crawl_id,
+                        r.license_name,
                     )
                     for r in by_id.values()
                 ],
@@ -221,6 +226,15 @@ class CrawlRows:
             before = _links_of(conn, [i for i in ids if i in existing])
             after = {i: _link_set(r) for i, r in by_id.items()}
             changed = [i for i in ids if before.get(i, frozenset()) != after[i]]
+            # What the page changed, recorded with it (before the links are replaced).
+            record_page(
+                conn,
+                crawl_id,
+                existing,
+                by_id,
+                {i: _keys(before.get(i, frozenset())) for i in changed},
+                {i: _keys(after[i]) for i in changed},
+            )
             conn.executemany("DELETE FROM links WHERE child = ?", [(i,) for i in changed if i in existing])
             link_rows = [(i, p.parent, p.relation, p.source) for i in changed for p in by_id[i].parents]
             conn.executemany(
@@ -287,6 +301,7 @@ class CrawlRows:
     def tombstone_unseen(self, crawl_id: int) -> int:
         """Mark models that a complete full crawl did not list as deleted (kept, not erased)."""
         with self.transaction() as conn:
+            record_tombstones(conn, crawl_id)
             cur = conn.execute(
                 "UPDATE models SET deleted_at = ? WHERE deleted_at IS NULL AND "
                 "(last_seen_crawl IS NULL OR last_seen_crawl < ?)",
@@ -306,6 +321,11 @@ def _link_set(record: ModelRecord) -> frozenset[tuple[str, str, str]]:
     """A record's links as the ``links`` table keeps them (one per declared id: the last)."""
     by_ref = {p.parent: (p.relation, p.source) for p in record.parents}
     return frozenset((ref, rel, src) for ref, (rel, src) in by_ref.items())
+
+
+def _keys(links: frozenset[tuple[str, str, str]]) -> frozenset[tuple[str, str]]:
+    """Links as history keys them: ``(ref, relation)``, whatever their source."""
+    return frozenset((ref, rel) for ref, rel, _ in links)
 
 
 def _links_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, frozenset[tuple[str, str, str]]]:

@@ -31,6 +31,7 @@ MODEL_COLUMNS: tuple[str, ...] = (
     "pipeline_tag",
     "library_name",
     "license",
+    "license_name",
     "gated",
     "legacy_date",
     "deleted",
@@ -54,9 +55,9 @@ class GraphColumns:
 
     ``numbers``: one row per model — rowid, legacy_date, deleted, downloads,
     downloads_all_time (-1 when unknown), likes. ``ids``, ``created`` (``YYYY-MM-DDTHH:MM:SS``
-    or None), ``pipeline``, ``library``: one entry per model. ``edges``: one row per graph
-    link — child rowid, parent rowid (-1 for a parent not in the store), the relation's
-    position in :data:`~lineage.records.RELATIONS`; ``missing``: the parent id of each edge
+    or None), ``pipeline``, ``library``, ``license``, ``license_name``: one entry per model.
+    ``edges``: one row per graph link — child rowid, parent rowid (-1 for a parent not in the
+    store), the relation's position in :data:`~lineage.records.RELATIONS`; ``missing``: the parent id of each edge
     whose parent is not in the store, in edge order. ``order`` / ``lower_order``: the rowids
     sorted by id and by ``lower(id)`` (empty for a part of the graph). ``version``: the
     store's ``data_version``; ``store_id``: the store's identity. ``bulk``: (rowid, rule) of
@@ -72,6 +73,8 @@ class GraphColumns:
     created: list[str | None]
     pipeline: list[str | None]
     library: list[str | None]
+    license: list[str | None]
+    license_name: list[str | None]
     edges: npt.NDArray[np.int64]
     missing: list[str]
     order: list[int]
@@ -149,9 +152,16 @@ class GraphData:
             ).fetchall(),
             dtype=np.int64,
         ).reshape(-1, 6)
-        ids, created, pipeline, library = (
+        ids, created, pipeline, library, license, license_name = (
             [r[0] for r in self.conn.execute(f"SELECT {expr} FROM models{mine} ORDER BY rowid")]
-            for expr in ("id", "substr(created_at, 1, 19)", "pipeline_tag", "library_name")
+            for expr in (
+                "id",
+                "substr(created_at, 1, 19)",
+                "pipeline_tag",
+                "library_name",
+                "license",
+                "license_name",
+            )
         )
         theirs = where.format("l.child").replace(" WHERE ", " AND ")
         # An unresolved link's parent is not in the store (its resolution says so): no lookup.
@@ -176,6 +186,8 @@ class GraphData:
             created,
             pipeline,
             library,
+            license,
+            license_name,
             edges,
             missing,
             [],

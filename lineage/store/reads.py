@@ -173,6 +173,8 @@ class Reads:
             "crawls": len(crawls),
             "last_crawl_finished": done[-1].finished_at if done else None,
             "last_crawl_endpoint": done[-1].endpoint if done else None,
+            # Ids for `lineage diff --from/--to` (the last ten complete crawls).
+            "complete_crawls": ", ".join(f"#{c.id} {c.mode}" for c in done[-10:]) or None,
             "watermark": self.last_watermark(),
             "crawl_in_progress": self.crawl_status(),
             "simulated": self.is_simulated(),

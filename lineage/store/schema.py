@@ -24,6 +24,19 @@ Tables
                ``author`` and ``base`` of the burst and its start (``burst_start``). Derived
                data, rewritten by every detection; the thresholds and the store state they
                describe are in ``meta`` (``bulk_rules``, ``bulk_detection``).
+
+History (schema 4; :mod:`lineage.store.history`), written in the transaction of the page (or
+the tombstoning) that made the change, at most one event per thing per crawl — what the crawl
+changed, net (a change undone later in the same crawl leaves no event), so a crawl killed and
+resumed records exactly what an uninterrupted one would:
+
+``link_events``   a declared link (``child``, ``ref``, ``relation``) ``added`` or ``removed`` by
+                  crawl ``crawl_id``.
+``model_events``  a model ``added`` (first listed), ``deleted`` (tombstoned), ``restored``
+                  (listed again after a tombstone) or its ``license`` changed (from
+                  ``license``/``license_name`` to ``new_license``/``new_license_name``) by
+                  crawl ``crawl_id``. A store upgraded to schema 4 has history from the crawl
+                  in ``meta.history_from`` on (the last crawl before the upgrade).
 """
 
 from __future__ import annotations
@@ -129,6 +142,34 @@ CREATE TABLE IF NOT EXISTS bulk_uploads (
 ) WITHOUT ROWID;
 -- The biggest bulk uploaders (lineage quality).
 CREATE INDEX IF NOT EXISTS bulk_uploads_author ON bulk_uploads (author);
+""",
+    3: """
+-- The name of an `other` licence (cardData.license_name).
+ALTER TABLE models ADD COLUMN license_name TEXT;
+-- When each declared link appeared and disappeared, by crawl.
+CREATE TABLE IF NOT EXISTS link_events (
+    crawl_id INTEGER NOT NULL,
+    child TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    relation TEXT NOT NULL,
+    event TEXT NOT NULL,
+    PRIMARY KEY (child, ref, relation, crawl_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS link_events_crawl ON link_events (crawl_id);
+-- Models added, deleted (tombstoned), restored, and licence changes, by crawl.
+CREATE TABLE IF NOT EXISTS model_events (
+    crawl_id INTEGER NOT NULL,
+    model_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    license TEXT,
+    license_name TEXT,
+    new_license TEXT,
+    new_license_name TEXT,
+    PRIMARY KEY (model_id, crawl_id, event)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS model_events_crawl ON model_events (crawl_id);
+-- History is exact from this crawl on (0: a new store, history from its first crawl).
+INSERT OR REPLACE INTO meta (key, value) SELECT 'history_from', coalesce(max(id), 0) FROM crawls;
 """,
 }
 

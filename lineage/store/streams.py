@@ -64,17 +64,21 @@ class Streams:
 
     def stream_edges(
         self, after: tuple[str, str] = ("", ""), *, selected: bool = False
-    ) -> Iterator[tuple[str, str, str]]:
-        """Graph edges ``(parent, child, relation)`` after ``after``, sorted; one per pair, with
-        the first relation of RELATIONS when two declared links land on the same pair."""
+    ) -> Iterator[tuple[str, str, str, tuple[str | None, ...]]]:
+        """Graph edges ``(parent, child, relation, licences)`` after ``after``, sorted; one per
+        pair, with the first relation of RELATIONS when two declared links land on the same
+        pair; ``licences``: ``(parent license, parent license_name, child license, child
+        license_name)`` (None for a parent not in the store)."""
         where = f" AND l.child {_IN_SELECTION}" if selected else ""
-        for p, c, r in self.conn.execute(
-            f"SELECT l.parent, l.child, min({REL_CODE}) FROM links l "
+        for p, c, r, *lic in self.conn.execute(
+            f"SELECT l.parent, l.child, min({REL_CODE}), pm.license, pm.license_name, cm.license, "
+            "cm.license_name FROM links l JOIN models cm ON cm.id = l.child "
+            "LEFT JOIN models pm ON pm.id = l.parent "
             f"WHERE (l.parent, l.child) > (?, ?) AND {EDGE_LINK}{where} "
             "GROUP BY l.parent, l.child ORDER BY l.parent, l.child",
             tuple(after),
         ):
-            yield str(p), str(c), RELATIONS[int(r)]
+            yield str(p), str(c), RELATIONS[int(r)], tuple(lic)
 
     def stream_parents(
         self, after: str = "", *, selected: bool = False, limit: int = 5000

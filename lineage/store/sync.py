@@ -44,7 +44,8 @@ class Sync:
     def select_changed(self, watermark: int, since: str | None, cycle_links: Sequence[Sequence[str]]) -> None:
         """Select the models a push after crawl ``watermark`` (started at ``since``) must send:
         models listed by a later crawl; models tombstoned since; models linked to a model first
-        seen after the watermark (a placeholder parent that now resolves); models whose links
+        seen after the watermark (a placeholder parent that now resolves) or relicensed since
+        (the licence drift flag of the link); models whose links
         set aside as cycles differ from ``cycle_links`` (the cycles at the last push)."""
         self.clear_selection()
         self.conn.execute(
@@ -60,6 +61,12 @@ class Sync:
         self.conn.execute(
             f"INSERT OR IGNORE INTO temp.{SELECTION} SELECT DISTINCT l.child FROM links l "
             "JOIN models p ON p.id = l.parent WHERE p.first_seen_crawl > ?",
+            (watermark,),
+        )
+        # A relicensed base changes the licence drift flag of its links to its derivatives.
+        self.conn.execute(
+            f"INSERT OR IGNORE INTO temp.{SELECTION} SELECT DISTINCT l.child FROM model_events e "
+            "JOIN links l ON l.parent = e.model_id WHERE e.event = 'license' AND e.crawl_id > ?",
             (watermark,),
         )
         changed = {tuple(x) for x in cycle_links} ^ {tuple(x) for x in self.cycle_links()}
