@@ -53,17 +53,17 @@ UNKNOWN_SECONDS = -(2**63)
 class GraphColumns:
     """What :meth:`GraphData.graph_columns` reads, models in rowid order.
 
-    ``numbers``: one row per model — rowid, legacy_date, deleted, downloads,
-    downloads_all_time (-1 when unknown), likes. ``ids``, ``created`` (``YYYY-MM-DDTHH:MM:SS``
-    or None), ``pipeline``, ``library``, ``license``, ``license_name``: one entry per model.
-    ``edges``: one row per graph link — child rowid, parent rowid (-1 for a parent not in the
-    store), the relation's position in :data:`~lineage.records.RELATIONS`; ``missing``: the parent id of each edge
-    whose parent is not in the store, in edge order. ``order`` / ``lower_order``: the rowids
-    sorted by id and by ``lower(id)`` (empty for a part of the graph). ``version``: the
-    store's ``data_version``; ``store_id``: the store's identity. ``bulk``: (rowid, rule) of
-    each model flagged as a bulk upload; ``bulk_detection``: the record of the detection that
-    wrote them (JSON text, None if it never ran); ``bulk_rules``: the thresholds chosen for the
-    store (JSON text, None: the defaults); all three only for the whole graph.
+    ``numbers``: one row per model — rowid, legacy_date, deleted, downloads, downloads_all_time
+    (-1 when unknown), likes. ``ids``, ``created`` (``YYYY-MM-DDTHH:MM:SS`` or None),
+    ``pipeline``, ``library``, ``license``, ``license_name``: one entry per model. ``edges``: one
+    row per graph link — child rowid, parent rowid (-1 for a parent not in the store), the
+    relation's position in :data:`~lineage.records.RELATIONS`; ``missing``: the parent id of each
+    edge whose parent is not in the store, in edge order. ``order`` / ``lower_order``: the rowids
+    sorted by id and by ``lower(id)`` (empty for a part of the graph). ``version``: the store's
+    ``data_version``; ``store_id``: the store's identity. ``bulk``: (rowid, rule) of each model
+    flagged as a bulk upload; ``bulk_detection``: the record of the detection that wrote them
+    (JSON text, None if it never ran); ``bulk_rules``: the thresholds chosen for the store (JSON
+    text, None: the defaults); all three only for the whole graph.
     """
 
     version: int
