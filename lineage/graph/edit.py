@@ -97,6 +97,7 @@ def edited(
         pipeline=pad(lin.pipeline, 0),
         library=pad(lin.library, 0),
         license=pad(lin.license_codes, 0),
+        bulk=None if lin.bulk is None else pad(lin.bulk, 0),
         rowid=None if lin.rowid is None else pad(lin.rowid, -1),
         parent=np.concatenate([lin.parent[keep], add_parent]),
         child=np.concatenate([lin.child[keep], add_child]),
