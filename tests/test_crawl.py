@@ -263,9 +263,10 @@ def _store_dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
                 "SELECT mode, status, models, new_models, duplicates, skipped, watermark FROM crawls"
             ).fetchall(),
             # The detection record names the store state (data_version) and time it ran; the
-            # flags themselves are compared in bulk_uploads.
+            # flags themselves are compared in bulk_uploads. store_id: each store's own identity.
             "meta": conn.execute(
-                "SELECT key, value FROM meta WHERE key NOT IN ('data_version', 'bulk_detection') ORDER BY key"
+                "SELECT key, value FROM meta WHERE key NOT IN ('data_version', 'bulk_detection', 'store_id') "
+                "ORDER BY key"
             ).fetchall(),
             "bulk_uploads": conn.execute("SELECT * FROM bulk_uploads ORDER BY model_id").fetchall(),
         }
