@@ -100,6 +100,21 @@ def sim20k_store(sim20k: SimData, tmp_path_factory: pytest.TempPathFactory) -> P
     return built_once(tmp_path_factory, "sim20k-store", build) / "lineage.sqlite"
 
 
+@pytest.fixture(scope="session")
+def sim100k_store(sim100k: SimData, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 100k simulated hub crawled through HTTP into a store (bulk detection included, as
+    after `lineage crawl`), once per run."""
+    from lineage.hub import CrawlConfig, Crawler
+    from lineage.sim.server import SimHub
+    from lineage.store import open_store
+
+    def build(folder: Path) -> None:
+        with SimHub(sim100k.items) as hub, open_store(folder / "lineage.sqlite") as st:
+            Crawler(st, CrawlConfig(endpoint=hub.url)).run()
+
+    return built_once(tmp_path_factory, "sim100k-store", build) / "lineage.sqlite"
+
+
 # -- export and Neo4j tests ----------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def real_sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:

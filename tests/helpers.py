@@ -173,9 +173,24 @@ def graph_from_tables(store: Store) -> tuple[Nodes, Edges]:
     nodes: Nodes = {}
     for row in store.conn.execute(
         "SELECT id, author, created_at, last_modified, downloads, downloads_all_time, likes, "
-        "pipeline_tag, library_name, license, gated, legacy_date, deleted_at FROM models"
+        "pipeline_tag, library_name, license, license_name, gated, legacy_date, deleted_at FROM models"
     ):
-        mid, author, created, modified, dl, dl_all, likes, pipe, lib, lic, gated, legacy, deleted_at = row
+        (
+            mid,
+            author,
+            created,
+            modified,
+            dl,
+            dl_all,
+            likes,
+            pipe,
+            lib,
+            lic,
+            lic_name,
+            gated,
+            legacy,
+            deleted_at,
+        ) = row
         attrs = {
             "author": author,
             "created_at": created,
@@ -186,6 +201,7 @@ def graph_from_tables(store: Store) -> tuple[Nodes, Edges]:
             "pipeline_tag": pipe,
             "library_name": lib,
             "license": lic,
+            "license_name": lic_name,
             "gated": gated,
             "legacy_date": legacy == 1,
             "deleted": deleted_at is not None,

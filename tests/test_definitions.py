@@ -35,8 +35,8 @@ REGION = {f.name: f.region for f in FAMILIES}
 
 
 @pytest.fixture(scope="module")
-def lin100k(sim100k_store: Path) -> Lineage:
-    return Lineage.load(sim100k_store)
+def lin20k(sim20k_store: Path) -> Lineage:
+    return Lineage.load(sim20k_store)
 
 
 def _org(model_id: str) -> str:
@@ -79,25 +79,25 @@ def truth_direct(
     ("by", "attribution"),
     [("family", "fractional"), ("family", "any"), ("region", "fractional"), ("org", "any")],
 )
-def test_scope_direct_equals_truth(lin100k: Lineage, sim100k: SimData, by: str, attribution: str) -> None:
-    table = share_table(lin100k, ShareQuery(by=by, attribution=attribution, scope="direct"))
-    assert_table(table.rows, truth_direct(sim100k, by, attribution))
+def test_scope_direct_equals_truth(lin20k: Lineage, sim20k: SimData, by: str, attribution: str) -> None:
+    table = share_table(lin20k, ShareQuery(by=by, attribution=attribution, scope="direct"))
+    assert_table(table.rows, truth_direct(sim20k, by, attribution))
     assert any("without a first-party parent left out" in n for n in table.notes)
     assert "Scope direct" in table.method and "Scope direct" not in ShareQuery().method()
 
 
-def test_scope_direct_with_a_relation_filter_equals_truth(lin100k: Lineage, sim100k: SimData) -> None:
+def test_scope_direct_with_a_relation_filter_equals_truth(lin20k: Lineage, sim20k: SimData) -> None:
     q = ShareQuery(scope="direct", relations=("finetune",))
     expected = truth_direct(
-        sim100k, "family", "fractional", lambda t: any(r == "finetune" for _, r in t["parents"])
+        sim20k, "family", "fractional", lambda t: any(r == "finetune" for _, r in t["parents"])
     )
-    assert_table(share_table(lin100k, q).rows, expected)
+    assert_table(share_table(lin20k, q).rows, expected)
 
 
-def test_direct_children_are_fewer_than_the_tree(lin100k: Lineage) -> None:
+def test_direct_children_are_fewer_than_the_tree(lin20k: Lineage) -> None:
     """A family's direct children are part of its tree: never more models, in any month."""
-    tree = {(r["period"], r["group"]): r["models"] for r in share_table(lin100k, attribution="any").rows}
-    direct = share_table(lin100k, ShareQuery(attribution="any", scope="direct")).rows
+    tree = {(r["period"], r["group"]): r["models"] for r in share_table(lin20k, attribution="any").rows}
+    direct = share_table(lin20k, ShareQuery(attribution="any", scope="direct")).rows
     assert direct and all(r["models"] <= tree[(r["period"], r["group"])] + 1e-9 for r in direct)
 
 
@@ -114,10 +114,10 @@ def truth_first_party_downloads(sim: SimData, by: str, key: str) -> dict[str, fl
 
 
 @pytest.mark.parametrize("by", ["family", "region", "org"])
-def test_downloads_first_party_equals_truth(lin100k: Lineage, sim100k: SimData, by: str) -> None:
-    table = downloads_by_group(lin100k, by, population="first-party")
+def test_downloads_first_party_equals_truth(lin20k: Lineage, sim20k: SimData, by: str) -> None:
+    table = downloads_by_group(lin20k, by, population="first-party")
     for column, key in (("downloads_30d", "downloads"), ("downloads_all_time", "downloadsAllTime")):
-        expected = truth_first_party_downloads(sim100k, by, key)
+        expected = truth_first_party_downloads(sim20k, by, key)
         got = {r["group"]: r[column] for r in table.rows}
         assert set(got) == set(expected), set(got) ^ set(expected)
         bad = {
@@ -125,25 +125,25 @@ def test_downloads_first_party_equals_truth(lin100k: Lineage, sim100k: SimData, 
         }
         assert not bad, list(bad.items())[:5]
     assert "Population first-party" in table.method
-    assert "Population family" in downloads_by_group(lin100k, by).method
+    assert "Population family" in downloads_by_group(lin20k, by).method
 
 
 def test_first_party_downloads_over_time_equal_truth(
-    lin100k: Lineage, sim100k: SimData, sim100k_store: Path
+    lin20k: Lineage, sim20k: SimData, sim20k_store: Path
 ) -> None:
     """One crawl, one snapshot: its first-party downloads are the truth's, per family."""
-    with open_store(sim100k_store, readonly=True) as store:
-        rows = downloads_over_time(lin100k, store.iter_snapshots(), population="first-party").rows
+    with open_store(sim20k_store, readonly=True) as store:
+        rows = downloads_over_time(lin20k, store.iter_snapshots(), population="first-party").rows
     assert len({r["snapshot"] for r in rows}) == 1
-    expected = truth_first_party_downloads(sim100k, "family", "downloadsAllTime")
+    expected = truth_first_party_downloads(sim20k, "family", "downloadsAllTime")
     got = {r["group"]: r["downloads_all_time"] for r in rows}
     assert set(got) == set(expected)
     assert all(abs(got[g] - expected[g]) <= 1e-6 * max(1.0, expected[g]) for g in got)
 
 
-def test_first_party_downloads_are_part_of_the_family_downloads(lin100k: Lineage) -> None:
-    family = {r["group"]: r["downloads_all_time"] for r in downloads_by_group(lin100k).rows}
-    own = downloads_by_group(lin100k, population="first-party").rows
+def test_first_party_downloads_are_part_of_the_family_downloads(lin20k: Lineage) -> None:
+    family = {r["group"]: r["downloads_all_time"] for r in downloads_by_group(lin20k).rows}
+    own = downloads_by_group(lin20k, population="first-party").rows
     assert {"Qwen", "Llama"} <= {r["group"] for r in own}
     assert all(r["downloads_all_time"] <= family[r["group"]] + 1e-6 for r in own)
 
@@ -197,12 +197,12 @@ def test_golden_scope_and_first_party_downloads() -> None:
     assert org["someone"] == dl["someone/indie"] and org["Qwen"] == own["Qwen"]
 
 
-def test_cli_definitions_keep_the_json_contract(sim100k_store: Path, lin100k: Lineage) -> None:
+def test_cli_definitions_keep_the_json_contract(sim20k_store: Path, lin20k: Lineage) -> None:
     runner = CliRunner()
     args = [
         "share",
         "--store",
-        str(sim100k_store),
+        str(sim20k_store),
         "--format",
         "json",
         "--scope",
@@ -214,13 +214,13 @@ def test_cli_definitions_keep_the_json_contract(sim100k_store: Path, lin100k: Li
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert rows and all(set(r) == {"period", "group", "models", "share"} for r in rows)
-    expected = share_table(lin100k, ShareQuery(scope="direct", bulk="exclude")).rows
+    expected = share_table(lin20k, ShareQuery(scope="direct", bulk="exclude")).rows
     assert rows == json.loads(json.dumps(expected))
-    result = runner.invoke(cli, ["share", "--store", str(sim100k_store), "--scope", "direct", "--explain"])
+    result = runner.invoke(cli, ["share", "--store", str(sim20k_store), "--scope", "direct", "--explain"])
     assert (
         result.exit_code == 0 and "Scope direct" in result.stdout and "Bulk uploads include" in result.stdout
     )
-    args = ["downloads", "--store", str(sim100k_store), "--population", "first-party", "--format", "json"]
+    args = ["downloads", "--store", str(sim20k_store), "--population", "first-party", "--format", "json"]
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
@@ -233,6 +233,6 @@ def test_cli_definitions_keep_the_json_contract(sim100k_store: Path, lin100k: Li
         "downloads_all_time_share",
     }
     result = runner.invoke(
-        cli, ["downloads", "--store", str(sim100k_store), "--population", "first-party", "--explain"]
+        cli, ["downloads", "--store", str(sim20k_store), "--population", "first-party", "--explain"]
     )
     assert result.exit_code == 0 and "Population first-party" in result.stdout

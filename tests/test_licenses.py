@@ -11,7 +11,8 @@ import orjson
 import pytest
 from click.testing import CliRunner
 from conftest import REAL_SAMPLE
-from test_neo4j import FakeDriver, assert_graph_equals_store, write_crawl
+from helpers import ingest_items
+from test_neo4j import FakeDriver, assert_graph_equals_store
 
 from lineage.cli import cli
 from lineage.hub import CrawlConfig, Crawler
@@ -245,7 +246,7 @@ def test_incremental_neo4j_push_updates_licence_drift_when_a_base_is_relicensed(
     ]
     driver = FakeDriver()
     with open_store(tmp_path / "lic.sqlite") as store:
-        write_crawl(store, items)
+        ingest_items(store, items)
         push(store, driver)
         assert {k: r["license_drift"] for k, r in driver.graph.rels.items()} == {
             ("org/base", "a/ft"): False,
@@ -253,7 +254,7 @@ def test_incremental_neo4j_push_updates_licence_drift_when_a_base_is_relicensed(
         }
         assert driver.graph.nodes["b/q"]["license_class"] == "model-specific"
         base = {**items[0], "lastModified": "2026-01-02T00:00:00.000Z", "tags": ["license:cc-by-nc-4.0"]}
-        write_crawl(store, [base], mode="incremental")
+        ingest_items(store, [base], mode="incremental")
         second = push(store, driver)
         assert second.mode == "incremental" and second.relationships_updated == 2
         assert driver.graph.nodes["org/base"]["license_class"] == "non-commercial"

@@ -43,6 +43,7 @@ from neo4j.exceptions import ServiceUnavailable, TransientError
 import lineage.neo4j.push as sync
 from lineage.cli import cli
 from lineage.export.sources import NODE_ATTRS
+from lineage.licenses import default_licenses, drops_terms
 from lineage.neo4j.push import (
     Q_CONSTRAINT,
     Q_COUNT_MODELS,
@@ -278,9 +279,19 @@ class FakeDriver:
 # -- helpers ---------------------------------------------------------------------------------------
 def expected_graph(store: Store) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], dict[str, Any]]]:
     """What Neo4j should hold, from the store's tables with plain SQL (not from the streams the
-    push sends): nodes with their ``id`` property, relationships with their ``relation``."""
+    push sends): nodes with their ``id`` property and licence class, relationships with their
+    ``relation`` and licence drift flag (the classification itself is tested in
+    test_licenses.py against pairs computed from the real sample's tags)."""
     nodes, edges = graph_from_tables(store)
-    return {m: {"id": m, **a} for m, a in nodes.items()}, {pc: {"relation": r} for pc, r in edges.items()}
+    table = default_licenses()
+    classes = {m: table.classify(a.get("license"), a.get("license_name")) for m, a in nodes.items()}
+    return (
+        {m: {"id": m, **a, "license_class": classes[m]} for m, a in nodes.items()},
+        {
+            (p, c): {"relation": r, "license_drift": drops_terms(classes[p], classes[c])}
+            for (p, c), r in edges.items()
+        },
+    )
 
 
 def expected_counts(path: Path) -> dict[str, int]:
@@ -375,7 +386,11 @@ def test_pushing_twice_changes_nothing(demo_copy: Path) -> None:
     # The graph is the simulated hub's: its models, plus a placeholder for each parent it
     # does not list, joined as the simulator declared them.
     sim = SimData(DEMO3K_MODELS, DEMO3K_SEED)
-    want = {(p, c): {"relation": r} for c, t in sim.truth.items() for p, r in t["parents"]}
+    want = {
+        (p, c): {"relation": r, "license_drift": p in t["license_drift"]}
+        for c, t in sim.truth.items()
+        for p, r in t["parents"]
+    }
     assert driver.graph.rels == want
     assert set(driver.graph.nodes) == set(sim.truth) | {p for p, _ in want}
     assert {m for m, d in driver.graph.nodes.items() if d["placeholder"]} == {p for p, _ in want} - set(
