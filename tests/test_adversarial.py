@@ -244,6 +244,23 @@ def test_s1_exports_get_the_users_umask(demo3k_store: Path, tmp_path: Path) -> N
     assert stat.S_IMODE(os.stat(tmp_path / "q.graphml").st_mode) == 0o644
 
 
+def test_minor_an_export_killed_midway_leaves_no_part_file_behind(demo3k_store: Path, tmp_path: Path) -> None:
+    """A writer killed with SIGKILL cannot remove its temporary file; the next export to the same
+    target removes such leftovers (untouched for an hour), and keeps a concurrent writer's."""
+    target = tmp_path / "q.graphml"
+    killed = tmp_path / ".q.graphml.abc123.part"  # what atomic_write's mkstemp names it
+    killed.write_bytes(b"<graphml half written")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(killed, (hours_ago, hours_ago))
+    running = tmp_path / ".q.graphml.def456.part"  # another export, writing right now
+    running.write_bytes(b"<graphml")
+    r = CliRunner().invoke(cli, ["export", "--store", str(demo3k_store), "--root", "Qwen/Qwen2.5-7B",
+                                 "--format", "graphml", "-o", str(target)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert not killed.exists() and running.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, target.name]
+
+
 # -- S2: terminal escapes from Hub data in `lineage quality` --------------------------------------------
 def test_s2_quality_prints_no_terminal_escape_sequences(tmp_path: Path) -> None:
     from conftest import ingest_items
