@@ -78,6 +78,9 @@ def delete_store(path: str | os.PathLike[str]) -> None:
         Path(f"{os.fspath(path)}{suffix}").unlink(missing_ok=True)
 
 
+#: How much of the file a whole-table read (or a writer) memory-maps: 1 GB.
+BULK_MMAP = 1 << 30
+
 _BUMP_DATA_VERSION = (
     "INSERT INTO meta VALUES ('data_version', '1') "
     "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
@@ -165,9 +168,16 @@ class Connection:
                 if streaming:  # one pass: a big cache gains nothing; sorts spill to disk, not memory
                     self.conn.execute("PRAGMA cache_size = -16000")
                     self.conn.execute("PRAGMA temp_store = FILE")
+                elif readonly:
+                    # Readers answer point questions (tree, info, search, the app's panel): a
+                    # small cache, and no memory map, so a count over 3M rows does not map the
+                    # file into the process (0.07 GB instead of 0.95 GB for `lineage info` at
+                    # 3M models). Whole-graph reads map it for their duration (bulk_read).
+                    self.conn.execute("PRAGMA cache_size = -64000")
+                    self.conn.execute("PRAGMA temp_store = MEMORY")
                 else:
                     self.conn.execute("PRAGMA cache_size = -400000")  # up to 400 MB of page cache
-                    self.conn.execute("PRAGMA mmap_size = 1073741824")
+                    self.conn.execute(f"PRAGMA mmap_size = {BULK_MMAP}")
                     self.conn.execute("PRAGMA temp_store = MEMORY")
                 _check_columns(self.conn, self.path)
         except BaseException:
@@ -197,6 +207,18 @@ class Connection:
                     self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+
+    @contextmanager
+    def bulk_read(self) -> Iterator[None]:
+        """Memory-map the file while reading whole tables (faster than reading through the
+        page cache: 18 s instead of 23 s for the graph's columns at 3M models), then go back to
+        the connection's setting."""
+        before = int(self.conn.execute("PRAGMA mmap_size").fetchone()[0])
+        self.conn.execute(f"PRAGMA mmap_size = {BULK_MMAP}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA mmap_size = {before}")
 
     def data_version(self) -> int:
         """A counter every write transaction increments: equal values, equal data (the graph

@@ -8,7 +8,8 @@ order of a model row everywhere rows leave the store (node attributes, exports, 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,10 +89,15 @@ class GraphData:
     """Graph reads, a part of :class:`~lineage.store.Store`."""
 
     conn: sqlite3.Connection
+    bulk_read: Callable[[], AbstractContextManager[None]]  # from Connection
 
     def graph_columns(self) -> GraphColumns:
         """Every model and every graph link, read in one read transaction (a crawl writing at
         the same time is seen entirely before or entirely after a commit)."""
+        with self.bulk_read():
+            return self._whole_columns()
+
+    def _whole_columns(self) -> GraphColumns:
         self.conn.execute("BEGIN")
         try:
             g = self._columns("")
