@@ -14,9 +14,9 @@ run: install
 	$(BIN)/lineage start --port $(PORT)
 
 # Tests (and every module's doctests) on all cores; coverage of the lineage package: files not
-# fully covered, and the total.
+# fully covered, and the total; the 15 slowest tests.
 test: install browser cypher-lint lint
-	$(BIN)/python -m pytest -n auto --cov=lineage --cov-report=term:skip-covered
+	$(BIN)/python -m pytest -n auto --cov=lineage --cov-report=term:skip-covered --durations=15
 
 install: $(STAMP)
 
