@@ -1,0 +1,225 @@
+"""Hostile Hub data in every page of the explorer, in a real Chromium (issue 14).
+
+The store (:mod:`hostile`) carries ``<script>``, ``</script>``, ``<img onerror>``, ``<svg onload>``,
+``javascript:`` URLs, Markdown links and images pointing at a local beacon server, KaTeX and
+terminal escapes in model ids, namespaces and card fields. Every page and place that shows them
+is loaded once; after the page has settled (every script run done, every image loaded or
+failed) no payload may have run (``window.__pwned`` in any frame, a dialog), loaded anything (a
+request to the beacon), or become an element or a link; and the text must still be shown,
+escaped and readable: read from the DOM, the graph's data, the Vega tooltips, and what a table
+gives its own "Download as CSV" (the grid itself is a canvas).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from browser import COUNT_RUNS, FRAME, browser, node_point, serve, settled, shot, wait_graph
+from hostile import Beacon, Payloads, build_store
+
+from lineage.app.text import hub_url
+
+pytestmark = pytest.mark.browser
+__all__ = ["browser"]  # the fixture, imported
+
+# A table's "Download as CSV" writes through the File System Access API: capture what it writes.
+CAPTURE_CSV = """
+window.__csv = [];
+window.showSaveFilePicker = async () => ({createWritable: async () => {
+  const parts = [];
+  return {write: async (d) => { parts.push(typeof d === "string" ? d : new TextDecoder().decode(d)); },
+          close: async () => { window.__csv.push(parts.join("")); }};
+}});
+"""
+# Elements and links a payload would have made, in one frame.
+INJECTED = """([beacon]) => ({
+  pwned: window.__pwned !== undefined,
+  handlers: document.querySelectorAll("[onerror], [onload], [onclick], [onmouseover]").length,
+  beaconRefs: [...document.querySelectorAll("[src], [href]")]
+    .filter(e => (e.getAttribute("src") || e.getAttribute("href") || "").includes(beacon))
+    .map(e => e.outerHTML.slice(0, 300)),
+  links: [...document.querySelectorAll("a[href]")].map(a => a.href),
+})"""
+
+
+def visible(text: str) -> str:
+    """How text with control characters must read: each as ``\\xNN``."""
+    return "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or ord(c) == 127 else c for c in text)
+
+
+SAFE_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,120}")
+
+
+@dataclass
+class Hostile:
+    url: str
+    p: Payloads
+    beacon: Beacon
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
+    beacon = Beacon()
+    payloads = Payloads(beacon.url)
+    path = build_store(tmp_path_factory.mktemp("hostile") / "hostile.sqlite", payloads)
+    try:
+        with serve(path, "hostile") as url:
+            yield Hostile(url, payloads, beacon)
+    finally:
+        beacon.close()
+
+
+class Page:
+    """A fresh page on the app, recording dialogs; :meth:`clean` checks that nothing ran."""
+
+    def __init__(self, browser: Any, h: Hostile) -> None:
+        self.h = h
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        self.page.add_init_script(COUNT_RUNS)
+        self.page.add_init_script(CAPTURE_CSV)
+        self.dialogs: list[str] = []
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def open(self, path: str, heading: str | None = None) -> Any:
+        self.page.goto(self.h.url + path)
+        settled(self.page, 0, heading)
+        return self.page
+
+    def clean(self, where: str) -> None:
+        """No payload ran, loaded, or became an element or a link (in any frame)."""
+        page, beacon = self.page, self.h.beacon.url
+        settled_frames(page)
+        assert not self.dialogs, (where, self.dialogs)
+        for frame in page.frames:
+            found = frame.evaluate(INJECTED, [beacon])
+            assert not found["pwned"] and not found["handlers"] and not found["beaconRefs"], (where, found)
+            odd = [u for u in found["links"] if not u.startswith((self.h.url, "https://huggingface.co/"))]
+            assert not odd, (where, "links out of the app that are not the Hub's", odd)
+        assert not self.h.beacon.hits, (where, self.h.beacon.hits)
+
+    def table_csv(self, table: Any) -> str:
+        """What a table (``stDataFrame``) gives its "Download as CSV": the text it shows."""
+        before = self.page.evaluate("() => window.__csv.length")
+        table.hover()
+        table.get_by_role("button", name="Download as CSV").click()
+        self.page.wait_for_function("([n]) => window.__csv.length > n", arg=[before])
+        return str(self.page.evaluate("() => window.__csv[window.__csv.length - 1]"))
+
+
+def settled_frames(page: Any) -> None:
+    for frame in page.frames:
+        frame.wait_for_function("() => [...document.images].every(img => img.complete)")
+
+
+@pytest.fixture
+def app(browser: Any, hostile: Hostile) -> Iterator[Page]:
+    page = Page(browser, hostile)
+    yield page
+    page.page.close()
+
+
+def _model(h: Hostile, key: str, extra: str = "") -> str:
+    return f"/?model={quote(h.p.ids[key], safe='')}{extra}"
+
+
+def test_beacon_counts_a_request_made_from_the_page(app: Page, hostile: Hostile) -> None:
+    """The detector works: a request from the page reaches the beacon (then the count restarts)."""
+    page = app.open("/")
+    page.evaluate("([u]) => fetch(u + '/probe', {mode: 'no-cors'}).catch(() => null)", [hostile.beacon.url])
+    page.wait_for_function("() => true")
+    for _ in range(50):
+        if hostile.beacon.hits:
+            break
+        page.wait_for_timeout(100)
+    assert hostile.beacon.hits == ["/probe"]
+    hostile.beacon.hits.clear()
+
+
+def test_closing_script_tag_in_graph_data_does_not_end_the_graph_script(app: Page, hostile: Hostile) -> None:
+    """``</script>`` in an id embedded in the graph page's JSON: the page keeps its two script
+    elements, vis-network gets every node, and the id is drawn as its full label."""
+    h = hostile
+    page = app.open(_model(h, "close"))
+    wait_graph(page, h.p.ids["close"])
+    srcdoc = page.locator(FRAME).get_attribute("srcdoc")
+    assert srcdoc is not None and len(re.findall(r"</script", srcdoc, re.I)) == 2
+    graph = page.frame_locator(FRAME)
+    assert graph.locator("script").count() == 2
+    assert graph.locator("body *:not(div, canvas, aside, ul, li, span, script)").count() == 0
+    labels = page.evaluate(f"""() => document.querySelector("{FRAME}").contentWindow.nodes.get()
+                               .map(n => [n.model, n.label])""")
+    assert [h.p.ids["close"], h.p.ids["close"]] in labels  # the centre: its full id, as text
+    shot(page, "hostile-graph-close-script")
+    app.clean("graph with </script>")
+
+
+def test_hostile_child_tooltips_and_edge_tooltips_are_plain_text(app: Page, hostile: Hostile) -> None:
+    """Around a clean base, every payload child's tooltip (vis-network's div) shows its id as
+    text with no element inside; the link of an unknown relation shows ``unknown``."""
+    h = hostile
+    page = app.open(_model(h, "base"))
+    wait_graph(page, h.p.ids["base"])
+    shot(page, "hostile-graph-children")
+    tooltip = page.frame_locator(FRAME).locator("div.vis-tooltip")
+    for key in ("script", "close", "img", "svg", "markdown", "katex", "esc", "traversal", "js_url"):
+        mid = h.p.ids[key]
+        page.mouse.move(*node_point(page, mid))
+        page.frame_locator(FRAME).locator("div.vis-tooltip").filter(has_text=visible(mid)).wait_for()
+        assert tooltip.locator(":not(br)").count() == 0, key
+        assert tooltip.inner_text().splitlines()[0] == visible(mid), key
+        page.mouse.move(1, 1)
+    # The link to the payload-relation child: its tooltip is the mapped relation.
+    (x1, y1), (x2, y2) = node_point(page, h.p.ids["base"]), node_point(page, h.p.ids["close"])
+    page.mouse.move(x1 + (x2 - x1) * 0.55, y1 + (y2 - y1) * 0.55)
+    tooltip.filter(has_text="unknown").wait_for()
+    assert tooltip.inner_text().strip() == "unknown"
+    assert tooltip.locator(":not(br)").count() == 0
+    app.clean("graph children, node and edge tooltips")
+
+
+def test_hostile_family_names_in_the_legend_are_text(app: Page, hostile: Hostile) -> None:
+    """A root in a payload namespace is its own (fallback) family: the legend shows the name."""
+    h = hostile
+    for key, org in (("root_katex", h.p.org_katex), ("root_svg", h.p.org_svg)):
+        page = app.open(_model(h, key))
+        wait_graph(page, h.p.ids[key])
+        legend = page.frame_locator(FRAME).locator("#lineage-legend")
+        assert f"{org} (1)" in legend.inner_text().splitlines()
+        assert legend.locator("li *:not(span.sw)").count() == 0
+        app.clean(f"legend of {key}")
+    shot(page, "hostile-graph-legend")
+
+
+def test_box_of_parents_of_a_hostile_model_names_it_as_text(app: Page, hostile: Hostile) -> None:
+    """One row per level: the payload model's twelve parents are counted in a box whose label
+    and tooltip are text, the tooltip naming the payload model."""
+    h = hostile
+    mid = h.p.ids["merge"]
+    page = app.open(_model(h, "merge", "&rows=1&up=1"))
+    wait_graph(page, mid)
+    boxes = page.evaluate(f"""() => document.querySelector("{FRAME}").contentWindow.nodes.get()
+                              .filter(n => n.cluster).map(n => [n.id, n.label, n.title])""")
+    assert boxes and all(label.startswith("+") for _, label, _ in boxes), boxes
+    _, label, title = boxes[0]
+    assert f"of {mid} not drawn" in title
+    point = page.evaluate(
+        f"""([id]) => {{
+      const w = document.querySelector("{FRAME}").contentWindow;
+      const d = w.network.canvasToDOM(w.network.getPositions([id])[id]);
+      const r = w.document.getElementById("mynetwork").getBoundingClientRect();
+      return [r.left + d.x, r.top + d.y];
+    }}""",
+        [boxes[0][0]],
+    )
+    box = page.locator(FRAME).bounding_box()
+    page.mouse.move(box["x"] + point[0], box["y"] + point[1])
+    tooltip = page.frame_locator(FRAME).locator("div.vis-tooltip")
+    tooltip.filter(has_text=mid).wait_for()
+    assert tooltip.locator(":not(br)").count() == 0
+    shot(page, "hostile-graph-box")
+    app.clean("box of parents")
