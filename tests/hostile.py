@@ -103,7 +103,8 @@ class Payloads:
             "pipeline_tag": self.img,
             "library_name": self.script,
             "gated": self.md_image.lower(),  # the Hub's gated is lower-cased
-            "license": f"other:{self.svg}",  # license:other + cardData.license_name
+            # license:other + cardData.license_name (its "_" runs normalised to "-", like spaces)
+            "license": "other:" + self.svg.replace("__", "-"),
         }
 
     def every_payload_text(self) -> list[str]:

@@ -12,6 +12,8 @@ gives its own "Download as CSV" (the grid itself is a canvas).
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from browser import COUNT_RUNS, FRAME, browser, node_point, serve, settled, shot, wait_graph
+from browser import COUNT_RUNS, FRAME, SELECTED, browser, node_point, serve, settled, shot, wait_graph
 from hostile import Beacon, Payloads, build_store
 
 from lineage.app.text import hub_url
@@ -88,6 +90,9 @@ class Page:
     def open(self, path: str, heading: str | None = None) -> Any:
         self.page.goto(self.h.url + path)
         settled(self.page, 0, heading)
+        # The graph's arrival reruns the page once: wait for that run too.
+        self.page.get_by_text("Graph ready", exact=False).wait_for()
+        self.page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
         return self.page
 
     def clean(self, where: str) -> None:
@@ -95,6 +100,7 @@ class Page:
         page, beacon = self.page, self.h.beacon.url
         settled_frames(page)
         assert not self.dialogs, (where, self.dialogs)
+        assert not page.get_by_test_id("stException").count(), (where, "an exception is shown")
         for frame in page.frames:
             found = frame.evaluate(INJECTED, [beacon])
             assert not found["pwned"] and not found["handlers"] and not found["beaconRefs"], (where, found)
@@ -106,7 +112,7 @@ class Page:
         """What a table (``stDataFrame``) gives its "Download as CSV": the text it shows."""
         before = self.page.evaluate("() => window.__csv.length")
         table.hover()
-        table.get_by_role("button", name="Download as CSV").click()
+        table.get_by_role("button", name="Download as CSV").dispatch_event("click")
         self.page.wait_for_function("([n]) => window.__csv.length > n", arg=[before])
         return str(self.page.evaluate("() => window.__csv[window.__csv.length - 1]"))
 
@@ -223,3 +229,61 @@ def test_box_of_parents_of_a_hostile_model_names_it_as_text(app: Page, hostile: 
     assert tooltip.locator(":not(br)").count() == 0
     shot(page, "hostile-graph-box")
     app.clean("box of parents")
+
+
+def _csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def _download(page: Any, button: Any) -> Any:
+    with page.expect_download() as download:
+        button.click()
+    return download.value
+
+
+def test_panel_of_a_hostile_model_shows_every_card_field_as_text(app: Page, hostile: Hostile) -> None:
+    """The panel of the model whose every card field is a payload: its title, the model picker,
+    the details table (task, library, gated, licence ``other`` with its name), the Hub link, and
+    an (empty) derivatives table whose CSV gets a plain file name."""
+    h = hostile
+    mid = h.p.ids["script"]
+    page = app.open(_model(h, "script", "&list=children%3Aall"))
+    wait_graph(page, mid)
+    page.get_by_role("heading", name="direct children of").wait_for()
+    headings = [t.replace("\u2060", "") for t in page.get_by_test_id("stHeading").all_inner_texts()]
+    assert mid in headings and f"0 direct children of {mid}" in headings
+    page.wait_for_function(SELECTED, arg=[mid])  # the model picker shows it
+    details = {r["field"]: r["value"] for r in _csv(app.table_csv(page.get_by_test_id("stDataFrame").first))}
+    for name, value in h.p.fields().items():
+        assert details[{"pipeline_tag": "Pipeline tag", "library_name": "Library"}.get(name, name.title())] == value
+    assert details["Parents"] == f"finetune of {h.p.ids['base']}"
+    assert page.get_by_role("link", name="Open on the Hub").get_attribute("href") == hub_url(mid)
+    shot(page, "hostile-panel")
+    download = _download(page, page.get_by_test_id("stDownloadButton").filter(has_text="Download CSV"))
+    assert SAFE_FILE.fullmatch(download.suggested_filename), download.suggested_filename
+    shot(page, "hostile-panel")
+    app.clean("panel of a hostile model")
+
+
+def test_derivatives_table_of_hostile_ids_shows_them_and_links_only_to_the_hub(
+    app: Page, hostile: Hostile
+) -> None:
+    """The clean base's table of its payload children: every id shown (control characters as
+    ``\\xNN``), each linked to its Hub page; the Hub's listings linked by relation."""
+    h = hostile
+    page = app.open(_model(h, "base", "&list=children%3Aall"))
+    wait_graph(page, h.p.ids["base"])
+    page.get_by_role("heading", name="direct children of").wait_for()
+    table = page.get_by_test_id("stDataFrame").nth(1)
+    rows = _csv(app.table_csv(table))
+    keys = ("script", "close", "img", "svg", "markdown", "katex", "esc", "traversal", "js_url")
+    assert {visible(h.p.ids[k]) for k in keys} <= {r["model"] for r in rows}
+    assert rows and "hub" in rows[0], rows[:1]
+    for r in rows:
+        assert r["hub"].startswith("https://huggingface.co/") and ":" not in r["hub"][8:]
+    listings = page.locator("a[href^='https://huggingface.co/models?other=']")
+    assert listings.count() >= 4  # finetune, adapter, quantized, merge
+    download = _download(page, page.get_by_test_id("stDownloadButton").filter(has_text="Download CSV"))
+    assert SAFE_FILE.fullmatch(download.suggested_filename), download.suggested_filename
+    shot(page, "hostile-panel-table")
+    app.clean("derivatives table")
