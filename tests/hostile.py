@@ -190,6 +190,11 @@ class Payloads:
                 "downloads": 50,
                 "tags": [f"base_model:finetune:{ids['placeholder']}"],
             },
+            {
+                "id": "ok/child-2-of-placeholder",
+                "createdAt": "2025-10-06T00:00:00.000Z",
+                "tags": [f"base_model:quantized:{ids['placeholder']}"],
+            },
         ]
         # Roots in payload namespaces (Share groups every new model by its root's org). A
         # declared parent must be a valid repo id, so payload ids have no children.

@@ -21,8 +21,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from browser import COUNT_RUNS, FRAME, SELECTED, browser, node_point, serve, settled, shot, wait_graph
-from hostile import Beacon, Payloads, build_store
+from hostile import ESC, Beacon, Payloads, build_store
 
 from lineage.app.text import hub_url
 
@@ -287,3 +288,98 @@ def test_derivatives_table_of_hostile_ids_shows_them_and_links_only_to_the_hub(
     assert SAFE_FILE.fullmatch(download.suggested_filename), download.suggested_filename
     shot(page, "hostile-panel-table")
     app.clean("derivatives table")
+
+
+def _options(page: Any, label: str, kind: str = "stMultiSelect") -> list[str]:
+    """The options a multiselect or selectbox (by label) offers, as shown."""
+    select = page.get_by_test_id(kind).filter(has_text=label)
+    select.scroll_into_view_if_needed()
+    for _ in range(3):  # a click while the page scrolls can miss: open it again
+        select.click()
+        try:
+            page.get_by_role("option").first.wait_for(timeout=3000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    texts = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    return [str(t) for t in texts]
+
+
+def test_share_shows_hostile_orgs_as_text_in_legend_tooltips_and_table(app: Page, hostile: Hostile) -> None:
+    """Every new model by its root's org: payload namespaces are groups. The legend (SVG text),
+    the Vega tooltips of the points, the table's columns and the task and library pickers
+    show them as text."""
+    h = hostile
+    orgs = {h.p.org_img, h.p.org_svg, h.p.org_katex}
+    page = app.open("/share?population=all&by=org&attribution=any", "Share of new models")
+    charts = page.get_by_test_id("stVegaLiteChart")
+    charts.nth(2).locator(".mark-symbol path").first.wait_for()
+    labels = charts.first.locator(".role-legend-label text").all_text_contents()
+    for org in orgs:
+        assert any(x == org or (x.endswith("…") and org.startswith(x[:-1])) for x in labels), (org, labels)
+    tooltip = page.locator("#vg-tooltip-element")
+    points = charts.nth(1).locator(".mark-symbol path")
+    for org in orgs:  # its point of a month with one of its models (Vega's aria-label names it)
+        labels = points.evaluate_all("ps => ps.map(p => p.getAttribute('aria-label'))")
+        k = next(k for k, a in enumerate(labels) if f"org: {org};" in a and "models: 0.000000%" not in a)
+        page.mouse.move(1, 1)
+        points.nth(k).hover(force=True)
+        tooltip.filter(has_text=org).wait_for(state="visible")
+        assert tooltip.locator("img, svg, script, a, iframe").count() == 0, org
+    header = app.table_csv(page.get_by_test_id("stDataFrame").first).lstrip("\ufeff")
+    assert orgs <= set(next(csv.reader(io.StringIO(header))))
+    shot(page, "hostile-share")
+    assert {h.p.img, h.p.katex} <= set(_options(page, "Pipeline tags"))
+    assert {h.p.script, visible(ESC)} <= set(_options(page, "Libraries"))
+    app.clean("share")
+
+
+def test_families_page_runs_nothing_and_shows_odd_ids(app: Page, hostile: Hostile) -> None:
+    """Families by org: bars, table and the two pickers (a group, then its base models, among
+    them the placeholder parent whose id is as odd as a valid id gets)."""
+    h = hostile
+    page = app.open("/families?fam_by=org&family=%28parent+not+on+the+Hub%29", "Families")
+    page.get_by_test_id("stVegaLiteChart").first.locator(".mark-rect path").first.wait_for()
+    groups = app.table_csv(page.get_by_test_id("stDataFrame").first)
+    axis = page.get_by_test_id("stVegaLiteChart").first.locator(".role-axis-label text").all_text_contents()
+    assert "Qwen" in groups and "Qwen" in axis
+    bases = _options(page, "Base model", "stSelectbox")
+    assert h.p.ids["placeholder"] in bases, bases
+    shot(page, "hostile-families")
+    app.clean("families")
+
+
+@pytest.mark.parametrize("key", ["traversal", "esc", "js_url", "close"])
+def test_export_of_a_hostile_model_downloads_plainly_named_files(app: Page, hostile: Hostile, key: str) -> None:
+    """The Export page of a view centred on a payload id: the id shown as text, every format's
+    file name plain ASCII (no path, no leading dot, no control or markup characters)."""
+    h = hostile
+    mid = h.p.ids[key]
+    page = app.open(f"/export?model={quote(mid, safe='')}", "Export")
+    text = page.get_by_test_id("stMarkdown").filter(has_text="Subgraph around").inner_text()
+    assert f"Subgraph around {visible(mid)}:" in text.replace("\u2060", "")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stDownloadButton]').length >= 6")
+    names = []
+    buttons = page.get_by_test_id("stDownloadButton")
+    for k in range(buttons.count()):
+        name = _download(page, buttons.nth(k)).suggested_filename
+        assert SAFE_FILE.fullmatch(name) and ".." not in name, name
+        names.append(name)
+    assert len(set(names)) == buttons.count() >= 6
+    shot(page, f"hostile-export-{key}")
+    app.clean(f"export of {key}")
+
+
+def test_data_quality_shows_payload_repairs_as_text(app: Page, hostile: Hostile) -> None:
+    """The repairs' examples (a payload as a date, as a relation, as declared parents, as model
+    ids) are shown as text in the repairs table."""
+    h = hostile
+    page = app.open("/quality", "Data quality")
+    repairs = {r["kind"]: r["examples"] for r in _csv(app.table_csv(page.get_by_test_id("stDataFrame").nth(1)))}
+    assert f"createdAt='{h.p.img}'" in repairs["bad_date"].replace("\\'", "'")
+    assert h.p.svg in repairs["unknown_relation"]
+    assert h.p.md_image in repairs["invalid_id"] and h.p.script in repairs["invalid_id"]
+    assert h.p.ids["traversal"] in repairs["unusual_model_id"]
+    shot(page, "hostile-quality")
+    app.clean("data quality")

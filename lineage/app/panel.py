@@ -284,6 +284,7 @@ def render_panel(state: data.StoreState, graph: data.Graph, view: View, centre_i
             ids,
             key="ex_node",
             on_change=_on_model,
+            format_func=shown,
             help="Click a model in the graph to show it here; double-click to re-centre.",
         )
         left, right = st.columns([1.5, 1], gap="medium")
