@@ -39,12 +39,12 @@ class Beacon:
         hits = self.hits
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 hits.append(self.path)
                 self.send_response(204)
                 self.end_headers()
 
-            do_POST = do_GET  # noqa: N815
+            do_POST = do_GET
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -151,13 +151,13 @@ class Payloads:
                 "createdAt": "2025-10-04T00:00:00.000Z",
                 "downloads": 200,
                 "tags": [f"base_model:adapter:{q}", f"license:{self.katex}"],
-            },  # fmt: skip
+            },
             {
                 "id": ids["markdown"],
                 "createdAt": "2025-10-05T00:00:00.000Z",
                 "downloads": 100,
                 "tags": [f"base_model:merge:{q}"],
-            },  # fmt: skip
+            },
             {
                 "id": ids["katex"],
                 "createdAt": "2025-10-05T00:00:00.000Z",
@@ -165,25 +165,25 @@ class Payloads:
                 "tags": [f"base_model:finetune:{q}"],
                 "pipeline_tag": self.katex,
                 "library_name": ESC,
-            },  # fmt: skip
+            },
             {
                 "id": ids["esc"],
                 "createdAt": "2025-10-05T00:00:00.000Z",
                 "downloads": 80,
                 "tags": [f"base_model:finetune:{q}", f"license:{ESC}"],
-            },  # fmt: skip
+            },
             {
                 "id": ids["traversal"],
                 "createdAt": "2025-10-06T00:00:00.000Z",
                 "downloads": 70,
                 "tags": [f"base_model:finetune:{q}"],
-            },  # fmt: skip
+            },
             {
                 "id": ids["js_url"],
                 "createdAt": "2025-10-06T00:00:00.000Z",
                 "downloads": 60,
                 "tags": [f"base_model:finetune:{q}"],
-            },  # fmt: skip
+            },
             {  # a declared parent that is not in the store: a placeholder root
                 "id": "ok/child-of-placeholder",
                 "createdAt": "2025-10-06T00:00:00.000Z",

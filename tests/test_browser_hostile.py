@@ -21,9 +21,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from browser import COUNT_RUNS, FRAME, SELECTED, browser, node_point, serve, settled, shot, wait_graph
 from hostile import ESC, Beacon, Payloads, build_store
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lineage.app.text import hub_url
 
@@ -212,7 +212,7 @@ def test_box_of_parents_of_a_hostile_model_names_it_as_text(app: Page, hostile: 
     boxes = page.evaluate(f"""() => document.querySelector("{FRAME}").contentWindow.nodes.get()
                               .filter(n => n.cluster).map(n => [n.id, n.label, n.title])""")
     assert boxes and all(label.startswith("+") for _, label, _ in boxes), boxes
-    _, label, title = boxes[0]
+    title = boxes[0][2]
     assert f"of {mid} not drawn" in title
     point = page.evaluate(
         f"""([id]) => {{
@@ -256,7 +256,10 @@ def test_panel_of_a_hostile_model_shows_every_card_field_as_text(app: Page, host
     page.wait_for_function(SELECTED, arg=[mid])  # the model picker shows it
     details = {r["field"]: r["value"] for r in _csv(app.table_csv(page.get_by_test_id("stDataFrame").first))}
     for name, value in h.p.fields().items():
-        assert details[{"pipeline_tag": "Pipeline tag", "library_name": "Library"}.get(name, name.title())] == value
+        assert (
+            details[{"pipeline_tag": "Pipeline tag", "library_name": "Library"}.get(name, name.title())]
+            == value
+        )
     assert details["Parents"] == f"finetune of {h.p.ids['base']}"
     assert page.get_by_role("link", name="Open on the Hub").get_attribute("href") == hub_url(mid)
     shot(page, "hostile-panel")
@@ -351,7 +354,9 @@ def test_families_page_runs_nothing_and_shows_odd_ids(app: Page, hostile: Hostil
 
 
 @pytest.mark.parametrize("key", ["traversal", "esc", "js_url", "close"])
-def test_export_of_a_hostile_model_downloads_plainly_named_files(app: Page, hostile: Hostile, key: str) -> None:
+def test_export_of_a_hostile_model_downloads_plainly_named_files(
+    app: Page, hostile: Hostile, key: str
+) -> None:
     """The Export page of a view centred on a payload id: the id shown as text, every format's
     file name plain ASCII (no path, no leading dot, no control or markup characters)."""
     h = hostile
@@ -376,7 +381,9 @@ def test_data_quality_shows_payload_repairs_as_text(app: Page, hostile: Hostile)
     ids) are shown as text in the repairs table."""
     h = hostile
     page = app.open("/quality", "Data quality")
-    repairs = {r["kind"]: r["examples"] for r in _csv(app.table_csv(page.get_by_test_id("stDataFrame").nth(1)))}
+    repairs = {
+        r["kind"]: r["examples"] for r in _csv(app.table_csv(page.get_by_test_id("stDataFrame").nth(1)))
+    }
     assert f"createdAt='{h.p.img}'" in repairs["bad_date"].replace("\\'", "'")
     assert h.p.svg in repairs["unknown_relation"]
     assert h.p.md_image in repairs["invalid_id"] and h.p.script in repairs["invalid_id"]

@@ -7,7 +7,7 @@ punctuation character (CommonMark renders ``\\x`` as a literal ``x``) and HTML-e
 ``>`` and ``&``, so it shows as typed and can neither format, link, load an image nor run.
 Two things escaping does not stop are handled too: GitHub-flavoured autolinks (``http://``,
 ``www.``, ``a@b.c`` become links whatever their backslashes) get an invisible word joiner
-(U+2060) before ``:``, ``.`` after ``www`` and ``@``; and control characters (terminal escapes,
+(U+2060) before ``://``, ``.`` after ``www`` and ``@``; and control characters (terminal escapes,
 drawn as blank boxes) are shown as ``\\xNN`` (:func:`shown`, also for plain-text places).
 
 >>> md("<script>alert(1)</script>")
@@ -43,8 +43,8 @@ _PUNCT = re.compile(
 )
 
 
-# Where a GitHub-flavoured autolink could start: before ":" (http:, mailto:), "www." and "@".
-_AUTOLINK = re.compile(r"(?=[:@])|(?<=www)(?=\.)", re.I)
+# Where a GitHub-flavoured autolink literal would form: "http(s)://", "www." and "x@y.z".
+_AUTOLINK = re.compile(r"(?:(?<=http)|(?<=https))(?=://)|(?<=www)(?=\.)|(?=@)", re.I)
 _SPACES = re.compile(r"[\r\n\t]")
 
 
