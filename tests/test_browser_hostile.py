@@ -165,6 +165,25 @@ def test_closing_script_tag_in_graph_data_does_not_end_the_graph_script(app: Pag
     app.clean("graph with </script>")
 
 
+@pytest.mark.parametrize("key", ["markdown", "katex", "img", "js_url"])
+def test_markdown_in_a_centred_id_is_shown_not_rendered(app: Page, hostile: Hostile, key: str) -> None:
+    """A Markdown link and image (to the beacon), KaTeX with ``\\href{javascript:}``, a
+    ``:red[]`` directive, ``<img onerror>``: the view's summary and the panel's title show the
+    id as typed, with no link, image, formula or colour made of it."""
+    h = hostile
+    mid = h.p.ids[key]
+    page = app.open(_model(h, key))
+    wait_graph(page, mid)
+    summary = page.get_by_test_id("stMarkdown").filter(has_text="descendants within").first
+    assert summary.inner_text().replace("\u2060", "").startswith(f"{mid}: ")
+    assert summary.locator("a, img, svg, .katex, span[class*=color], [style*=color]").count() == 0
+    headings = [t.replace("\u2060", "") for t in page.get_by_test_id("stHeading").all_inner_texts()]
+    assert mid in headings
+    assert page.locator(".katex, [data-testid=stMarkdown] img").count() == 0
+    shot(page, f"hostile-explore-{key}")
+    app.clean(f"explore centred on {key}")
+
+
 def test_hostile_child_tooltips_and_edge_tooltips_are_plain_text(app: Page, hostile: Hostile) -> None:
     """Around a clean base, every payload child's tooltip (vis-network's div) shows its id as
     text with no element inside; the link of an unknown relation shows ``unknown``."""
