@@ -87,7 +87,7 @@ class Payloads:
             "svg": f"evil/{self.svg}",
             "markdown": f"evil/{self.md_link} {self.md_image}",
             "katex": f"evil/{self.katex}",
-            "esc": f"evil/{ESC}x",
+            "esc": f"{ESC}evil/x",  # first in sorted examples (Data quality shows three)
             "traversal": "../../../../tmp/lineage-pwned",
             "js_url": "javascript:window.__pwned=1//x",
             "root_img": f"{self.org_img}/root",

@@ -339,8 +339,7 @@ def test_share_shows_hostile_orgs_as_text_in_legend_tooltips_and_table(app: Page
     charts = page.get_by_test_id("stVegaLiteChart")
     charts.nth(2).locator(".mark-symbol path").first.wait_for()
     labels = charts.first.locator(".role-legend-label text").all_text_contents()
-    for org in orgs:
-        assert any(x == org or (x.endswith("…") and org.startswith(x[:-1])) for x in labels), (org, labels)
+    assert all(_shown_or_cut(org, labels) for org in orgs), labels
     tooltip = page.locator("#vg-tooltip-element")
     points = charts.nth(1).locator(".mark-symbol path")
     for org in orgs:  # its point of a month with one of its models (Vega's aria-label names it)
@@ -358,17 +357,25 @@ def test_share_shows_hostile_orgs_as_text_in_legend_tooltips_and_table(app: Page
     app.clean("share")
 
 
-def test_families_page_runs_nothing_and_shows_odd_ids(app: Page, hostile: Hostile) -> None:
-    """Families by org: bars, table and the two pickers (a group, then its base models, among
-    them the placeholder parent whose id is as odd as a valid id gets)."""
+def _shown_or_cut(text: str, labels: list[str]) -> bool:
+    """``text`` is one of ``labels``, whole or cut to the label width (``…``)."""
+    return any(x == text or (x.endswith("…") and text.startswith(x[:-1])) for x in labels)
+
+
+def test_families_shows_hostile_orgs_as_text_in_bars_table_and_pickers(app: Page, hostile: Hostile) -> None:
+    """Families by org: the payload namespaces (roots without derivatives) are rows of the
+    table and bars of the chart, shown as text; the pickers list a group, then its base models,
+    among them the placeholder parent whose id is as odd as a valid id gets."""
     h = hostile
+    orgs = {h.p.org_img, h.p.org_svg, h.p.org_katex}
     page = app.open("/families?fam_by=org&family=%28parent+not+on+the+Hub%29", "Families")
-    page.get_by_test_id("stVegaLiteChart").first.locator(".mark-rect path").first.wait_for()
-    groups = app.table_csv(page.get_by_test_id("stDataFrame").first)
-    axis = page.get_by_test_id("stVegaLiteChart").first.locator(".role-axis-label text").all_text_contents()
-    assert "Qwen" in groups and "Qwen" in axis
-    bases = _options(page, "Base model", "stSelectbox")
-    assert h.p.ids["placeholder"] in bases, bases
+    chart = page.get_by_test_id("stVegaLiteChart").first
+    chart.locator(".mark-rect path").first.wait_for()
+    groups = {r["group"] for r in _csv(app.table_csv(page.get_by_test_id("stDataFrame").first))}
+    assert orgs | {"Qwen"} <= groups, groups
+    axis = chart.locator(".role-axis-label text").all_text_contents()
+    assert all(_shown_or_cut(org, axis) for org in orgs), axis
+    assert h.p.ids["placeholder"] in _options(page, "Base model", "stSelectbox")
     shot(page, "hostile-families")
     app.clean("families")
 
@@ -408,5 +415,6 @@ def test_data_quality_shows_payload_repairs_as_text(app: Page, hostile: Hostile)
     assert h.p.svg in repairs["unknown_relation"]
     assert h.p.md_image in repairs["invalid_id"] and h.p.script in repairs["invalid_id"]
     assert h.p.ids["traversal"] in repairs["unusual_model_id"]
+    assert visible(h.p.ids["esc"]) in repairs["unusual_model_id"]  # terminal escapes, visible
     shot(page, "hostile-quality")
     app.clean("data quality")
