@@ -16,6 +16,9 @@ Where the payloads sit (the test module checks every place):
   ``cardData.license_name`` (of ``other``), the relation in ``base_model:<relation>:<id>``,
   ``cardData.base_model`` values and ``createdAt`` (these two are repairs on Data quality);
 * a placeholder parent (not in the store) whose declared id is as odd as a valid id gets.
+
+A declared parent must be a valid repo id (``records.clean_parent_ref``), so a payload id is
+never a parent: payload models are leaves, or roots without derivatives.
 """
 
 from __future__ import annotations
@@ -106,9 +109,6 @@ class Payloads:
             # license:other + cardData.license_name (its "_" runs normalised to "-", like spaces)
             "license": "other:" + self.svg.replace("__", "-"),
         }
-
-    def every_payload_text(self) -> list[str]:
-        return [v for k, v in self.ids.items() if k not in ("base", "placeholder")]
 
     def items(self) -> list[dict[str, Any]]:
         ids, b = self.ids, self.beacon
