@@ -24,7 +24,7 @@ from lineage.analytics.view import View, ViewSpec, family_labels
 from lineage.app import data
 from lineage.app.network import COLOUR_MODES, build_network, network_html
 from lineage.app.panel import render_panel
-from lineage.app.text import md, model_ref
+from lineage.app.text import md, model_ref, shown
 from lineage.records import RELATIONS
 from lineage.render.palette import relation_label
 
@@ -112,6 +112,7 @@ def _search(state: data.StoreState) -> None:
             index=None,
             key="ex_pick",
             on_change=_on_pick,
+            format_func=shown,
             placeholder=_plural(len(options), "suggestion") + "…" if options else "no match",
         )
     if text and not options and text != centre:
@@ -147,7 +148,9 @@ def _controls(pipeline_tags: list[str]) -> tuple[ViewSpec, str, bool]:
             bind=PARAM,
             help="Follow only links of these relations.",
         )
-        tags = st.multiselect("Pipeline tags", pipeline_tags, key="tag", placeholder="any", bind=PARAM)
+        tags = st.multiselect(
+            "Pipeline tags", pipeline_tags, key="tag", placeholder="any", bind=PARAM, format_func=shown
+        )
         since = _date_widget("Created on or after", "since")
         until = _date_widget("Created on or before", "until")
         min_dl = st.number_input(

@@ -35,6 +35,7 @@ from typing import Any
 from lineage.analytics.textwidth import FONT_FACE
 from lineage.analytics.view import FONT, View, ViewSpec
 from lineage.app.layout import CENTRE_FONT, Layout, dot_radius, layout, model_label
+from lineage.app.text import shown
 from lineage.families import Registry
 from lineage.graph import UNKNOWN_TIME, Lineage
 from lineage.render.palette import RELATION_COLOURS, RELATION_ORDER, group_colour
@@ -125,14 +126,14 @@ def build_network(
         else:
             relation = rel_labels[int(lin.relation[via])]
             other = int(lin.child[via]) if lvl < 0 else int(lin.parent[via])
-            link = f"{relation} {'parent of' if lvl < 0 else 'of'} {lin.ids[other]}"
+            link = f"{relation} {'parent of' if lvl < 0 else 'of'} {shown(lin.ids[other])}"
         dl = int(lin.downloads[v])
         flags = " (not on the Hub)" if lin.placeholder[v] else (" (deleted)" if lin.deleted[v] else "")
         title = "\n".join(
             x
             for x in (
-                mid + flags,
-                f"family: {family} ({region})",
+                shown(mid) + flags,
+                f"family: {shown(family)} ({region})",
                 link,
                 f"created: {_date(int(lin.created[v]))}",
                 f"downloads (30 days): {dl:,}",
@@ -150,7 +151,7 @@ def build_network(
             "model": mid,
             "family": family,
             "relation": relation,
-            "label": model_label(lin, int(v), centre),
+            "label": shown(model_label(lin, int(v), centre)),
             "title": title,
             "color": colour,
             "size": dot_radius(dl, size_by_downloads) + (4 if centre else 0),
@@ -186,7 +187,7 @@ def build_network(
         lines = cluster.lines()
         anchor = lin.ids[cluster.anchor] if cluster.anchor >= 0 else ""
         border = RELATION_COLOURS.get(cluster.relation, MIXED)
-        where = f" of {anchor}" if anchor and cluster.level > 0 else (f" of {anchor}" if anchor else "")
+        where = f" of {shown(anchor)}" if anchor else ""
         what = "parents" if cluster.level < 0 else "models"
         title = f"{cluster.direct:,} {what}{where} not drawn" + (
             f" (and {cluster.below:,} more {'above' if cluster.level < 0 else 'below'} them)"
@@ -199,7 +200,7 @@ def build_network(
             "anchor": anchor,
             "relation": cluster.relation or "mixed",
             "family": cluster.family,
-            "label": "\n".join(lines),
+            "label": "\n".join(shown(line) for line in lines),
             "title": title
             + ("\nclick: list them · double-click: draw them here" if cluster.level > 0 else ""),
             "shape": "box",
@@ -260,7 +261,7 @@ def _legend_html(entries: Sequence[tuple[str, str, str]]) -> str:
         if not _COLOUR.fullmatch(colour):
             continue
         items.append(
-            f'<li class="{kind}"><span class="sw" style="--c:{colour}"></span>{html.escape(text)}</li>'
+            f'<li class="{kind}"><span class="sw" style="--c:{colour}"></span>{html.escape(shown(text))}</li>'
         )
     return f'<aside id="lineage-legend"><ul>{"".join(items)}</ul></aside>'
 

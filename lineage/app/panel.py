@@ -21,8 +21,9 @@ import streamlit as st
 from lineage.analytics.panel import SORTS, derivative_rows, describe, root_chains
 from lineage.analytics.view import View
 from lineage.app import data
-from lineage.app.text import HUB_RELATIONS, hub_listing, hub_url, md
-from lineage.records import RELATIONS
+from lineage.app.text import HUB_RELATIONS, hub_listing, hub_url, md, shown
+from lineage.export import safe_filename
+from lineage.records import RELATIONS, license_key
 from lineage.render import render as render_rows
 from lineage.render.palette import relation_label
 
@@ -151,7 +152,7 @@ def _details(state: data.StoreState, graph: data.Graph, node: int, centre_id: st
         ("Likes", f"{d.get('likes', 0):,}"),
         ("Pipeline tag", d.get("pipeline_tag", "")),
         ("Library", d.get("library_name", "")),
-        ("License", d.get("license", "")),
+        ("License", license_key(d.get("license"), d.get("license_name")) or ""),
         ("Gated", d.get("gated", "")),
     ]
     if d.get("placeholder"):
@@ -159,7 +160,7 @@ def _details(state: data.StoreState, graph: data.Graph, node: int, centre_id: st
     elif d.get("legacy_date"):
         rows.append(("Note", "created before 2022-03-02: the Hub does not know the real date"))
     st.dataframe(
-        pd.DataFrame(rows, columns=["field", "value"]).astype(str),
+        pd.DataFrame([(k, shown(v)) for k, v in rows], columns=["field", "value"]),
         hide_index=True,
         width="stretch",
         height=35 * (len(rows) + 1) + 3,
@@ -230,13 +231,14 @@ def _table(state: data.StoreState, graph: data.Graph, node: int, node_id: str, l
     if not state.simulated:
         frame.insert(1, "hub", [hub_url(m) for m in frame["model"]])
         config["hub"] = st.column_config.LinkColumn("on the Hub", display_text="open ↗", width="small")
+    frame["model"] = frame["model"].map(shown)
     st.dataframe(frame, hide_index=True, width="stretch", column_config=config, key="pl_table", height=420)
-    shown = min(matching, TABLE_ROWS)
+    listed = min(matching, TABLE_ROWS)
     st.caption(
         f"{matching:,} models match"
         + (
-            f"; the first {shown:,} by {sort} are shown (click a column to re-sort them)"
-            if matching > shown
+            f"; the first {listed:,} by {sort} are shown (click a column to re-sort them)"
+            if matching > listed
             else ""
         )
         + ". The CSV has every matching model."
@@ -254,7 +256,7 @@ def _table(state: data.StoreState, graph: data.Graph, node: int, node_id: str, l
     st.download_button(
         "Download CSV",
         csv,
-        file_name=f"{node_id.replace('/', '__')}-{scope}-{rel}.csv",
+        file_name=safe_filename(f"{node_id}-{scope}-{rel}", ".csv"),
         mime="text/csv",
         key="pl_csv",
         on_click="ignore",
@@ -282,6 +284,7 @@ def render_panel(state: data.StoreState, graph: data.Graph, view: View, centre_i
             ids,
             key="ex_node",
             on_change=_on_model,
+            format_func=shown,
             help="Click a model in the graph to show it here; double-click to re-centre.",
         )
         left, right = st.columns([1.5, 1], gap="medium")

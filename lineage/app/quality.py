@@ -9,13 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from lineage.app import data
-from lineage.app.text import md
+from lineage.app.text import md, shown
 
 __all__ = ["render"]
 
 
 def _examples(items: list[dict[str, Any]], *keys: str) -> str:
-    return "; ".join(" → ".join(str(ex.get(k, "")) for k in keys) for ex in items)
+    return "; ".join(" → ".join(shown(ex.get(k, "")) for k in keys) for ex in items)
 
 
 def _columns(number: str) -> dict[str, Any]:

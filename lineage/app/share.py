@@ -30,7 +30,7 @@ from lineage.analytics import ATTRIBUTIONS, BY, PERIODS, POPULATIONS, ShareQuery
 from lineage.analytics.ranking import TopGroups, partial_periods
 from lineage.app import data
 from lineage.app.charts import SVG, colour_scale, legend_strip, show
-from lineage.app.text import md
+from lineage.app.text import md, shown
 from lineage.families import Registry, RegistryError, load_registry
 from lineage.records import RELATIONS
 from lineage.render import render as render_rows
@@ -125,9 +125,15 @@ def _options(graph: data.Graph) -> tuple[ShareQuery, int, Registry | None, str]:
         key="pipeline",
         placeholder="any",
         bind=PARAM,
+        format_func=shown,
     )
     libraries = b.multiselect(
-        "Libraries", sorted(t for t in lin.library_labels if t), key="library", placeholder="any", bind=PARAM
+        "Libraries",
+        sorted(t for t in lin.library_labels if t),
+        key="library",
+        placeholder="any",
+        bind=PARAM,
+        format_func=shown,
     )
     registry: Registry | None = None
     registry_id = ""
