@@ -35,10 +35,12 @@ from typing import Any, NoReturn, TypeVar, cast
 import streamlit as st
 
 from lineage.analytics import BY, PERIODS, ShareQuery, Table, family_summary, share_table
+from lineage.analytics.licenses import dropped_terms_below, edge_license_status, node_license_classes
 from lineage.analytics.panel import Derivatives, RelationCounts, derivatives, relation_counts, top_roots
 from lineage.analytics.quality import quality_report
 from lineage.analytics.ranking import TopGroups, group_order, top_overall
 from lineage.analytics.view import View, ViewSpec, select_view
+from lineage.app.network import LicenseColours
 from lineage.families import Registry, default_registry
 from lineage.graph import UNKNOWN_TIME, Lineage
 from lineage.store import Store, StoreError, open_store, store_to_read
@@ -274,6 +276,21 @@ class Graph:
     def counts(self, node: int) -> RelationCounts:
         """Children and descendants of ``node`` per relation (the model panel)."""
         return self.memo(("counts", node), lambda: relation_counts(self.lin, node))
+
+    def licences(self) -> LicenseColours:
+        """Every node's licence class and every link's licence status (the licence view)."""
+        return self.memo(
+            "licences", lambda: LicenseColours(node_license_classes(self.lin), edge_license_status(self.lin))
+        )
+
+    def dropped_terms(self, node: int) -> tuple[int, int]:
+        """Live direct children and descendants of ``node`` dropping its licence terms."""
+
+        def count() -> tuple[int, int]:
+            below = self.derivatives(node, "descendants", None).nodes
+            return dropped_terms_below(self.lin, node, below, self.licences().classes)
+
+        return self.memo(("dropped terms", node), count)
 
     def derivatives(self, node: int, scope: str, relation: str | None) -> Derivatives:
         return self.memo(
