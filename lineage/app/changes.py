@@ -45,7 +45,7 @@ COUNT_LABELS = {
     "links_removed": "links removed",
     "parents_changed": "parents changed",
     "licenses_changed": "licences changed",
-    "vanished_parents": "parents gone from the Hub",
+    "vanished_parents": "parents gone",
 }
 
 
@@ -91,7 +91,8 @@ def _controls(done: list[CrawlState], first: int) -> tuple[int, int, str, int]:
     _from_url("by", "ch_by", list(BY), "family", str)
     tops = list(range(1, TOP_MAX + 1))
     _from_url("top", "ch_top", tops, TOP_DEFAULT, int)
-    a, b, c, d = st.columns([3, 3, 1.4, 1.2])
+    a, b = st.columns(2)
+    c, d, _ = st.columns([1, 1, 2])
     start = a.selectbox(
         "From crawl",
         starts,
@@ -205,8 +206,7 @@ def _groups(diff: CrawlDiff, registry: Any) -> None:
         }
     )
     pct = st.column_config.NumberColumn(format="%.2f%%")
-    left, right = st.columns([3, 2])
-    left.dataframe(
+    st.dataframe(
         table,
         hide_index=True,
         width="stretch",
@@ -216,18 +216,18 @@ def _groups(diff: CrawlDiff, registry: Any) -> None:
     groups = list(frame["group"])
     bars = pd.DataFrame({"group": groups, "points": frame["share_change"] * 100})
     chart = (
-        alt.Chart(bars, height=max(120, 24 * len(groups)), title="share change (percentage points)",
-                  usermeta=SVG)  # fmt: skip
+        alt.Chart(bars, title="share change (percentage points)", usermeta=SVG)
         .mark_bar()
+        .properties(height=alt.Step(22))
         .encode(
-            x=alt.X("points:Q", title=None),
-            y=alt.Y("group:N", sort=groups, title=None, axis=alt.Axis(labelLimit=180)),
+            x=alt.X("points:Q", title=None, axis=alt.Axis(format="+.2f")),
+            y=alt.Y("group:N", sort=groups, title=None, axis=alt.Axis(labelLimit=180),
+                    scale=alt.Scale(paddingInner=0.25)),  # fmt: skip
             color=alt.Color("group:N", scale=colour_scale(groups, diff.by, registry), legend=None),
             tooltip=[alt.Tooltip("group:N", title=diff.by), alt.Tooltip("points:Q", format="+.2f")],
         )
     )
-    with right:
-        show(st, chart, "ch_share_change")
+    show(st, chart, "ch_share_change")
 
 
 def _lists(diff: CrawlDiff, simulated: bool) -> None:

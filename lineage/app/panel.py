@@ -163,7 +163,7 @@ def _details(state: data.StoreState, graph: data.Graph, node: int, centre_id: st
             dropping = f"{direct:,} direct, {deep:,} at any depth"
         else:
             dropping = "none counted (only model-specific and non-commercial terms are)"
-        rows.append(("Derivatives dropping its licence terms", dropping))
+        rows.append(("Dropping its terms", dropping))
     if d.get("placeholder"):
         rows.append(("Note", "not in the store: a deleted, private or renamed parent (a placeholder root)"))
     elif d.get("legacy_date"):
