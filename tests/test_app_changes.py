@@ -116,7 +116,9 @@ def test_changes_page_counts_and_lists_are_the_changes_made_and_the_cli_s(
     tables = frames(at, ["child", "parent", "relation", "why"])
     assert [set(map(tuple, t.itertuples(index=False))) for t in tables] == links
     vanished = frames(at, ["model", "derivatives"])
-    assert [dict(zip(v["model"], v["derivatives"], strict=True)) for v in vanished] == [e.vanished] * bool(e.vanished)
+    assert [dict(zip(v["model"], v["derivatives"], strict=True)) for v in vanished] == [e.vanished] * bool(
+        e.vanished
+    )
     licences = frames(at, ["model", "before", "after"])[-1:] if e.licenses else []
     assert [set(t["model"]) for t in licences] == [set(e.licenses)] * bool(e.licenses)
     assert any(c.value.startswith("Method:") for c in at.caption)
@@ -131,12 +133,16 @@ def test_changes_page_state_in_the_url_round_trips(
     assert (at.selectbox(key="ch_from").value, at.selectbox(key="ch_to").value) == (1, 2)
     assert at.selectbox(key="ch_by").value == "region" and at.number_input(key="ch_top").value == 3
     report = cli_diff(path, "--from", "1", "--to", "2", "--by", "region", "--top", "3")
-    groups = next(d.value for d in at.dataframe if "region" in d.value.columns and "share after" in d.value.columns)
+    groups = next(
+        d.value for d in at.dataframe if "region" in d.value.columns and "share after" in d.value.columns
+    )
     assert list(groups["region"]) == [g["group"] for g in report["groups"]]
     assert list(groups["after"]) == [round(g["after"], 1) for g in report["groups"]]
     assert set(groups["region"]) <= {"china", "us", "eu", "other", "unknown", "(other)"}
     bases = next(d.value for d in at.dataframe if "base" in d.value.columns)
-    assert bases["base"].iloc[0] == sc.base and bases["new_derivatives"].iloc[0] == 2  # a finetune, an adapter
+    assert (
+        bases["base"].iloc[0] == sc.base and bases["new_derivatives"].iloc[0] == 2
+    )  # a finetune, an adapter
     # The bar chart of share change: the fixed colours of the groups shown.
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     scale = spec["encoding"]["color"]["scale"]
@@ -147,7 +153,12 @@ def test_changes_page_state_in_the_url_round_trips(
     at.number_input(key="ch_top").set_value(5).run()
     at.selectbox(key="ch_to").select(4).run()
     qp = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
-    assert {k: qp[k] for k in ("from", "to", "by", "top")} == {"from": "1", "to": "4", "by": "org", "top": "5"}
+    assert {k: qp[k] for k in ("from", "to", "by", "top")} == {
+        "from": "1",
+        "to": "4",
+        "by": "org",
+        "top": "5",
+    }
     again = app(path, "changes", **{k: qp[k] for k in ("from", "to", "by", "top")})
     assert again.subheader[0].value == "From crawl #1 to crawl #4"
     assert metrics(again) == expected_counts(sc.expected(1, 4))
@@ -171,7 +182,7 @@ def test_changes_page_with_one_crawl_says_how_to_get_a_second(
 def test_changes_page_links_to_the_hub_only_for_crawled_stores_and_mixed_stores_say_so(
     app: Callable[..., AppTest], diff_store: tuple[Path, Scenario, Path], tmp_path: Path
 ) -> None:
-    path, sc, _ = diff_store
+    path, _, _ = diff_store
     real = copy_store(path, tmp_path / "real.sqlite")
     with open_store(real) as store:
         store.set_meta("simulated", "false")

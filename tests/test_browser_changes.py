@@ -73,7 +73,9 @@ def test_changes_page_renders_from_a_url_and_round_trips(
     assert selected(page, "From crawl").startswith("#1 · full · ")
     assert selected(page, "To crawl").startswith("#2 · incremental · ")
     assert selected(page, "Group by") == "region"
-    out = CliRunner().invoke(cli, ["diff", "--store", str(path), "--from", "1", "--to", "2", "--format", "json"])
+    out = CliRunner().invoke(
+        cli, ["diff", "--store", str(path), "--from", "1", "--to", "2", "--format", "json"]
+    )
     counts = orjson.loads(out.output)["counts"]
     assert page.evaluate(METRICS) == {label: f"{counts[key]:,}" for label, key in COUNTS}
     page.get_by_test_id("stVegaLiteChart").first.locator("svg .role-mark").first.wait_for()
@@ -83,7 +85,9 @@ def test_changes_page_renders_from_a_url_and_round_trips(
     shot(page, "changes-1024")
     # A control changed: the URL follows; a reload and a sent link restore the page.
     page.get_by_test_id("stSelectbox").filter(has_text="To crawl").first.click()
-    page.get_by_role("option", name=page.get_by_role("option").filter(has_text="#4 ·").first.inner_text()).click()
+    page.get_by_role(
+        "option", name=page.get_by_role("option").filter(has_text="#4 ·").first.inner_text()
+    ).click()
     page.wait_for_function("() => new URLSearchParams(location.search).get('to') === '4'")
     ready(page, "From crawl #1 to crawl #4")
     state = parse_qs(urlparse(page.url).query)

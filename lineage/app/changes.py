@@ -166,7 +166,9 @@ def _hub(frame: pd.DataFrame, column: str, simulated: bool, config: dict[str, An
     return frame
 
 
-def _list(title: str, rows: list[dict[str, Any]], columns: list[str], links: list[str], simulated: bool) -> None:
+def _list(
+    title: str, rows: list[dict[str, Any]], columns: list[str], links: list[str], simulated: bool
+) -> None:
     st.markdown(f"**{title}** ({len(rows):,})")
     if not rows:
         st.caption("None.")
@@ -175,7 +177,9 @@ def _list(title: str, rows: list[dict[str, Any]], columns: list[str], links: lis
     config: dict[str, Any] = {}
     for column in links:
         frame = _hub(frame, column, simulated, config)
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config, height=min(38 + 35 * len(frame), 400))
+    st.dataframe(
+        frame, hide_index=True, width="stretch", column_config=config, height=min(38 + 35 * len(frame), 400)
+    )
     if len(rows) > TABLE_ROWS:
         st.caption(f"The first {TABLE_ROWS:,} are shown; the CSV below lists all {len(rows):,}.")
 
@@ -210,9 +214,12 @@ def _groups(diff: CrawlDiff, registry: Any) -> None:
         table,
         hide_index=True,
         width="stretch",
-        column_config={"share before": pct, "share after": pct,
-                       "share change (points)": st.column_config.NumberColumn(format="%+.2f")},
-    )  # fmt: skip
+        column_config={
+            "share before": pct,
+            "share after": pct,
+            "share change (points)": st.column_config.NumberColumn(format="%+.2f"),
+        },
+    )
     groups = list(frame["group"])
     bars = pd.DataFrame({"group": groups, "points": frame["share_change"] * 100})
     chart = (
@@ -221,8 +228,13 @@ def _groups(diff: CrawlDiff, registry: Any) -> None:
         .properties(height=alt.Step(22))
         .encode(
             x=alt.X("points:Q", title=None, axis=alt.Axis(format="+.2f")),
-            y=alt.Y("group:N", sort=groups, title=None, axis=alt.Axis(labelLimit=180),
-                    scale=alt.Scale(paddingInner=0.25)),  # fmt: skip
+            y=alt.Y(
+                "group:N",
+                sort=groups,
+                title=None,
+                axis=alt.Axis(labelLimit=180),
+                scale=alt.Scale(paddingInner=0.25),
+            ),
             color=alt.Color("group:N", scale=colour_scale(groups, diff.by, registry), legend=None),
             tooltip=[alt.Tooltip("group:N", title=diff.by), alt.Tooltip("points:Q", format="+.2f")],
         )
@@ -231,7 +243,9 @@ def _groups(diff: CrawlDiff, registry: Any) -> None:
 
 
 def _lists(diff: CrawlDiff, simulated: bool) -> None:
-    models = [{"change": kind, "model": m} for kind in ("added", "deleted", "restored") for m in diff.models[kind]]
+    models = [
+        {"change": kind, "model": m} for kind in ("added", "deleted", "restored") for m in diff.models[kind]
+    ]
     link_cols = ["child", "parent", "relation", "why"]
     tabs = st.tabs(
         [
@@ -244,25 +258,55 @@ def _lists(diff: CrawlDiff, simulated: bool) -> None:
         ]
     )
     with tabs[0]:
-        _list("Models added, deleted (by a --full crawl) and restored", models, ["change", "model"], ["model"],
-              simulated)  # fmt: skip
+        _list(
+            "Models added, deleted (by a --full crawl) and restored",
+            models,
+            ["change", "model"],
+            ["model"],
+            simulated,
+        )
     with tabs[1]:
         _list("Declared links added, and why", diff.links["added"], link_cols, ["child", "parent"], simulated)
     with tabs[2]:
-        _list("Declared links removed, and why", diff.links["removed"], link_cols, ["child", "parent"], simulated)
+        _list(
+            "Declared links removed, and why",
+            diff.links["removed"],
+            link_cols,
+            ["child", "parent"],
+            simulated,
+        )
     with tabs[3]:
-        rows = [{"model": r["model"], "before": _pairs(r["before"]), "after": _pairs(r["after"])}
-                for r in diff.parents_changed]  # fmt: skip
-        _list("Models listed at both crawls whose parents changed", rows, ["model", "before", "after"],
-              ["model"], simulated)  # fmt: skip
+        rows = [
+            {"model": r["model"], "before": _pairs(r["before"]), "after": _pairs(r["after"])}
+            for r in diff.parents_changed
+        ]
+        _list(
+            "Models listed at both crawls whose parents changed",
+            rows,
+            ["model", "before", "after"],
+            ["model"],
+            simulated,
+        )
     with tabs[4]:
-        rows = [{"model": r["model"], "before": _licence(r["before"]), "after": _licence(r["after"])}
-                for r in diff.licenses_changed]  # fmt: skip
-        _list("Declared licences changed (class in brackets)", rows, ["model", "before", "after"], ["model"],
-              simulated)  # fmt: skip
+        rows = [
+            {"model": r["model"], "before": _licence(r["before"]), "after": _licence(r["after"])}
+            for r in diff.licenses_changed
+        ]
+        _list(
+            "Declared licences changed (class in brackets)",
+            rows,
+            ["model", "before", "after"],
+            ["model"],
+            simulated,
+        )
     with tabs[5]:
-        _list("Parents deleted from the Hub, with the live derivatives still naming them",
-              diff.vanished_parents, ["model", "derivatives"], [], simulated)  # fmt: skip
+        _list(
+            "Parents deleted from the Hub, with the live derivatives still naming them",
+            diff.vanished_parents,
+            ["model", "derivatives"],
+            [],
+            simulated,
+        )
 
 
 def _csv(diff: CrawlDiff) -> str:
@@ -304,9 +348,15 @@ def render() -> None:
     if diff.top_bases:
         st.subheader("Bases with the most new derivatives")
         config: dict[str, Any] = {"new_derivatives": st.column_config.NumberColumn("new derivatives")}
-        frame = _hub(pd.DataFrame(diff.top_bases, columns=["base", "group", "new_derivatives"]), "base",
-                     state.simulated, config)  # fmt: skip
-        st.dataframe(frame.rename(columns={"group": by}), hide_index=True, width="stretch", column_config=config)
+        frame = _hub(
+            pd.DataFrame(diff.top_bases, columns=["base", "group", "new_derivatives"]),
+            "base",
+            state.simulated,
+            config,
+        )
+        st.dataframe(
+            frame.rename(columns={"group": by}), hide_index=True, width="stretch", column_config=config
+        )
     _groups(diff, graph.registry)
     st.subheader("Every change")
     _lists(diff, state.simulated)

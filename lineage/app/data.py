@@ -3,9 +3,10 @@
 * :func:`store_state` runs on every rerun: is there a store, where its data came from
   (simulated, real or mixed), its *key* — path, file identity and the crawl history — which
   changes exactly when a crawl starts or finishes or the store is rebuilt, and its
-  ``data_version`` (bumped by every write transaction: every page a running crawl commits). It reads through :class:`Reader`, one read-only connection per store
-  file kept open (``st.cache_resource``) so SQLite's page cache stays warm; in WAL mode it sees
-  every committed crawl page.
+  ``data_version`` (bumped by every write transaction: every page a running crawl commits).
+  It reads through :class:`Reader`, one read-only connection per store file kept open
+  (``st.cache_resource``) so SQLite's page cache stays warm; in WAL mode it sees every
+  committed crawl page.
 * :func:`graph_loader` (``st.cache_resource``, one per key) loads the :class:`Lineage` in a
   background thread, so the first page renders while millions of models load; pages that
   draw or count call :func:`require_graph`, which waits with a spinner. After loading, the
@@ -332,6 +333,7 @@ class GraphLoader:
                 "lineage.app.share",
                 "lineage.app.families",
                 "lineage.app.explore",
+                "lineage.app.changes",
             ):
                 importlib.import_module(module)
             importlib.import_module("lineage.app.network")._vis_js()  # read once, not on the first view
@@ -359,6 +361,8 @@ class GraphLoader:
                     graph.share_groups(everything)
                     _when_idle()
                     graph.share_top(everything, 10)
+                _when_idle()  # the Share page's bulk option, at the default period
+                graph.share_top(ShareQuery(bulk="exclude", unlisted=True), 10)
         except Exception:  # pragma: no cover - a page computes it again and shows the error
             log.exception("warming more tables failed")
 

@@ -234,8 +234,8 @@ def build_network(
             mine, base = _licence_of(lin, c), _licence_of(lin, p)
             if int(licences.status[e]) == DRIFT:
                 drift += 1
-                edge.update(color=DRIFT_COLOUR, width=3, drift=True,
-                            title=f"{rel}: drops its base's terms — declares {mine}, base declares {base}")  # fmt: skip
+                title = f"{rel}: drops its base's terms — declares {mine}, base declares {base}"
+                edge.update(color=DRIFT_COLOUR, width=3, drift=True, title=title)
             else:
                 edge.update(color=PLAIN_LINK_COLOUR, title=f"{rel}: declares {mine}, base declares {base}")
         vis_edges.append(edge)
