@@ -245,3 +245,15 @@ def test_readers_never_see_a_half_written_snapshot(built: Path) -> None:
         r.join(120)
     results = [out.get(timeout=5) for _ in readers]
     assert all(isinstance(n, int) and n == 40 for n in results), results
+
+
+def test_find_gives_the_same_node_with_or_without_the_id_dict(built: Path) -> None:
+    """The explorer builds ``lin.index``; ``find`` then looks ids up in it, and must still answer
+    exactly as the snapshot's binary search does (exact ids, other letter cases, absent ids)."""
+    ids = fresh(built).ids
+    probes = ids[::97] + [m.upper() for m in ids[::131]] + ["no/such-model", ""]
+    plain, indexed = snap(built), snap(built)
+    _ = indexed.index
+    assert "index" not in plain.__dict__ and type(plain.ids).__name__ == "IdColumn"  # the binary search
+    assert [indexed.find(m) for m in probes] == [plain.find(m) for m in probes]
+    assert [plain.ids[plain.find(m)] for m in ids[::97]] == ids[::97]

@@ -24,7 +24,7 @@ import pandas as pd
 import streamlit as st
 
 from lineage.analytics import BY
-from lineage.analytics.diff import CrawlDiff, crawl_diff
+from lineage.analytics.diff import CrawlDiff, crawl_diff, pick_crawls
 from lineage.app import data
 from lineage.app.charts import SVG, colour_scale, show
 from lineage.app.text import hub_url, md
@@ -127,15 +127,26 @@ def _controls(done: list[CrawlState], first: int) -> tuple[int, int, str, int]:
     return int(start), int(end), str(by), int(top)
 
 
-def changes(state: data.StoreState, graph: data.Graph, start: int, end: int, by: str, top: int) -> CrawlDiff:
+def changes(path: str, graph: data.Graph, start: int, end: int, by: str, top: int) -> CrawlDiff:
     """The diff, memoised on the loaded graph (one per crawl state): a crawl finishing or a new
     one starting gives a new graph, hence a new diff."""
 
     def compute() -> CrawlDiff:
-        with open_store(state.path, readonly=True) as store:
+        with open_store(path, readonly=True) as store:
             return crawl_diff(store, start, end, by=by, top=top, registry=graph.registry, lin=graph.lin)
 
     return graph.memo(("crawl diff", start, end, by, top), compute)
+
+
+def warm(path: str, graph: data.Graph) -> None:
+    """The page's default diff (the last two complete crawls, by family), computed in the
+    background after the graph loads: a second or so for a million models."""
+    with open_store(path, readonly=True) as store:
+        try:
+            a, b = pick_crawls(store)
+        except LineageError:
+            return  # fewer than two complete crawls: the page says so, nothing to compute
+    changes(path, graph, a.id, b.id, "family", TOP_DEFAULT)
 
 
 def _no_pair(state: data.StoreState, done: list[CrawlState]) -> None:
@@ -337,7 +348,7 @@ def render() -> None:
     graph = data.require_graph(state)
     try:
         with st.spinner(f"Comparing crawl #{start} with crawl #{end}…"):
-            diff = changes(state, graph, start, end, by, top)
+            diff = changes(state.path, graph, start, end, by, top)
     except LineageError as exc:
         st.error(md(exc))
         return

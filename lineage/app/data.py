@@ -353,6 +353,8 @@ class GraphLoader:
             )
         try:  # then, while nobody waits for a page, the options users most often pick next
             with timed("warming more tables"):
+                _when_idle()  # the What changed page's default diff (under a second for 1M models)
+                importlib.import_module("lineage.app.changes").warm(self.path, graph)
                 _when_idle()
                 graph.families("family", 30)
                 for period in PERIODS:
