@@ -221,7 +221,9 @@ def main() -> None:
             timed("change a filter (min downloads 1000)", min_downloads)
 
             def colour() -> None:
-                before = page.evaluate(GRAPH)["colour"]
+                before = page.wait_for_function(  # once drawn (not while the iframe is redrawn)
+                    f"() => {{ const g = ({GRAPH})(); return g ? g.colour : null; }}", timeout=60_000
+                ).json_value()
                 page.get_by_text("relation", exact=True).first.click()
                 page.wait_for_function(
                     f"([b]) => {{ const g = ({GRAPH})(); return !!g && g.colour !== b; }}", arg=[before]
@@ -230,7 +232,9 @@ def main() -> None:
             timed("colour by relation", colour)
 
             def licence() -> None:
-                before = page.evaluate(GRAPH)["colour"]
+                before = page.wait_for_function(  # once drawn (not while the iframe is redrawn)
+                    f"() => {{ const g = ({GRAPH})(); return g ? g.colour : null; }}", timeout=60_000
+                ).json_value()
                 page.get_by_text("license", exact=True).first.click()
                 page.wait_for_function(
                     f"([b]) => {{ const g = ({GRAPH})(); return !!g && g.colour !== b; }}", arg=[before]
