@@ -11,8 +11,9 @@ starts ``streamlit run lineage/app/main.py`` on it, and measures with playwright
 * each interaction, from the action to its result on screen: search the biggest base (its
   tree drawn, its panel counted), open the table of all its descendants, open one of its
   clusters in place, search another model, paste a Hub URL, change the depth, change a filter,
-  change the colouring, click a node (its panel), double-click (re-centre), switch to every page
-  and back, and change options on Share and Families.
+  change the colouring (by relation, by licence class), click a node (its panel), double-click
+  (re-centre), switch to every page (What changed included) and back, and change options on
+  Share (bulk uploads included) and Families.
 
 Figures are printed and written to bench/out/bench_app.json. The store is cached under
 bench/out/ (``store-<N>-<seed>.sqlite``; copy one there to skip building it).
@@ -220,13 +221,26 @@ def main() -> None:
             timed("change a filter (min downloads 1000)", min_downloads)
 
             def colour() -> None:
-                before = page.evaluate(GRAPH)["colour"]
+                before = page.wait_for_function(  # once drawn (not while the iframe is redrawn)
+                    f"() => {{ const g = ({GRAPH})(); return g ? g.colour : null; }}", timeout=60_000
+                ).json_value()
                 page.get_by_text("relation", exact=True).first.click()
                 page.wait_for_function(
                     f"([b]) => {{ const g = ({GRAPH})(); return !!g && g.colour !== b; }}", arg=[before]
                 )
 
             timed("colour by relation", colour)
+
+            def licence() -> None:
+                before = page.wait_for_function(  # once drawn (not while the iframe is redrawn)
+                    f"() => {{ const g = ({GRAPH})(); return g ? g.colour : null; }}", timeout=60_000
+                ).json_value()
+                page.get_by_text("license", exact=True).first.click()
+                page.wait_for_function(
+                    f"([b]) => {{ const g = ({GRAPH})(); return !!g && g.colour !== b; }}", arg=[before]
+                )
+
+            timed("colour by licence class (drift links in red)", licence)
             child = lin.ids[int(select_view(lin, hub, ViewSpec(down=3, min_downloads=1000)).nodes[1])]
 
             def click() -> None:
@@ -247,6 +261,7 @@ def main() -> None:
                 "Families": "Families",
                 "Export": "Export",
                 "Data quality": "Data quality",
+                "What changed": "What changed",
                 "Explore": "Explore",
             }
             marks = {
@@ -254,14 +269,18 @@ def main() -> None:
                 "Families": "stVegaLiteChart",
                 "Export": "stDownloadButton",
                 "Data quality": "stMetric",
+                "What changed": "stMetric",  # or, with fewer than two complete crawls, stCode
                 "Explore": "stIFrame",
             }
-            for name in ("Share", "Families", "Export", "Data quality", "Explore"):
+            for name in ("Share", "Families", "Export", "Data quality", "What changed", "Explore"):
 
                 def switch(name: str = name) -> None:
                     page.get_by_role("link", name=name).click()
                     page.get_by_role("heading", name=headings[name], exact=True).wait_for(timeout=60_000)
-                    page.get_by_test_id(marks[name]).first.wait_for(timeout=60_000)
+                    mark = page.get_by_test_id(marks[name])
+                    if name == "What changed":
+                        mark = mark.or_(page.get_by_test_id("stCode"))
+                    mark.first.wait_for(timeout=60_000)
                     page.wait_for_function(IDLE, timeout=60_000)
 
                 timed(f"switch page ({name})", switch)
@@ -287,6 +306,16 @@ def main() -> None:
                 page.wait_for_function(IDLE, timeout=60_000)
 
             timed("Share: population all (computed on demand)", population)
+
+            def bulk() -> None:
+                page.get_by_test_id("stSelectbox").filter(has_text="Bulk uploads").click()
+                page.get_by_role("option", name="exclude", exact=True).click()
+                page.wait_for_function(
+                    "() => document.body.innerText.includes('Bulk uploads exclude')", timeout=60_000
+                )
+                page.wait_for_function(IDLE, timeout=60_000)
+
+            timed("Share: bulk uploads exclude (computed on demand)", bulk)
             page.get_by_role("link", name="Families").click()
             page.get_by_test_id("stVegaLiteChart").first.wait_for()
             page.wait_for_function(IDLE)

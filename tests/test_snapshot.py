@@ -258,3 +258,15 @@ def test_point_reads_do_not_map_the_whole_store_into_memory(demo3k_store: Path) 
         st.graph_columns()
         assert st.conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
         assert st.info()["models"] == 3000  # the demo hub's size
+
+
+def test_find_gives_the_same_node_with_or_without_the_id_dict(built: Path) -> None:
+    """The explorer builds ``lin.index``; ``find`` then looks ids up in it, and must still answer
+    exactly as the snapshot's binary search does (exact ids, other letter cases, absent ids)."""
+    ids = fresh(built).ids
+    probes = ids[::97] + [m.upper() for m in ids[::131]] + ["no/such-model", ""]
+    plain, indexed = snap(built), snap(built)
+    _ = indexed.index
+    assert "index" not in plain.__dict__ and type(plain.ids).__name__ == "IdColumn"  # the binary search
+    assert [indexed.find(m) for m in probes] == [plain.find(m) for m in probes]
+    assert [plain.ids[plain.find(m)] for m in ids[::97]] == ids[::97]

@@ -42,6 +42,7 @@ __all__ = [
     "METHOD",
     "STATUS_LABELS",
     "LicenseReport",
+    "dropped_terms_below",
     "edge_license_status",
     "license_pairs",
     "node_license_classes",
@@ -89,6 +90,32 @@ def edge_license_status(lin: Lineage, table: LicenseTable | None = None) -> npt.
                 pair[a, b] = 0 if a == b else 2 if drops_terms(CLASSES[cls[a]], CLASSES[cls[b]]) else 1
     codes = lin.license_codes
     return pair[codes[lin.parent], codes[lin.child]]
+
+
+def dropped_terms_below(
+    lin: Lineage, node: int, descendants: IntArray, classes: npt.NDArray[np.int8] | None = None
+) -> tuple[int, int]:
+    """How many live direct children of ``node``, and of its ``descendants`` (any depth), declare
+    a licence that drops ``node``'s terms (:func:`lineage.licenses.drops_terms`: ``node`` is
+    non-commercial or model-specific, the derivative's class ranks lower); ``classes`` is
+    :func:`node_license_classes` (computed when not given).
+
+    >>> lin = Lineage.from_edges([("base", "ft", "finetune"), ("ft", "q", "quantized")])
+    >>> lin.license_labels = [None, "llama3.1", "apache-2.0", "mit"]
+    >>> lin.license = np.array([1, 2, 3], dtype=np.int32)
+    >>> dropped_terms_below(lin, lin.index["base"], lin.descendants(lin.index["base"]))
+    (1, 2)
+    """
+    cls = node_license_classes(lin) if classes is None else classes
+    mine = CLASSES[int(cls[node])]
+    dropping = np.array([drops_terms(mine, c) for c in CLASSES], dtype=bool)
+
+    def count(nodes: IntArray) -> int:
+        nodes = np.unique(np.asarray(nodes, dtype=np.int64))
+        nodes = nodes[~lin.deleted[nodes] & ~lin.placeholder[nodes]]
+        return int(dropping[cls[nodes]].sum())
+
+    return count(lin.children(node)), count(descendants)
 
 
 @dataclass

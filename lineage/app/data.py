@@ -1,14 +1,19 @@
 """The app's access to the store and the graph: cheap checks per rerun, heavy work cached.
 
-* :func:`store_state` runs on every rerun: is there a store, is it simulated, and its *key* —
-  path, file identity and the crawl history — which changes exactly when a crawl finishes or
-  the store is rebuilt. It reads through :class:`Reader`, one read-only connection per store
-  file kept open (``st.cache_resource``) so SQLite's page cache stays warm; in WAL mode it sees
-  every committed crawl page.
+* :func:`store_state` runs on every rerun: is there a store, where its data came from
+  (simulated, real or mixed), its *key* — path, file identity and the crawl history — which
+  changes exactly when a crawl starts or finishes or the store is rebuilt, and its
+  ``data_version`` (bumped by every write transaction: every page a running crawl commits).
+  It reads through :class:`Reader`, one read-only connection per store file kept open
+  (``st.cache_resource``) so SQLite's page cache stays warm; in WAL mode it sees every
+  committed crawl page.
 * :func:`graph_loader` (``st.cache_resource``, one per key) loads the :class:`Lineage` in a
   background thread, so the first page renders while millions of models load; pages that
   draw or count call :func:`require_graph`, which waits with a spinner. After loading, the
   default tables are computed in the background too, so opening a page is quick.
+* Cheap facts (:func:`store_info`: model counts, "holds no models yet") are cached per
+  ``data_version``, so a reload during a crawl shows its progress; the whole graph stays keyed
+  per crawl state (see :func:`graph_loader`).
 * Tables are memoised per store version (:class:`Memo` on the loader and the graph), small
   derived things with ``st.cache_data``.
 """
@@ -31,10 +36,12 @@ from typing import Any, NoReturn, TypeVar, cast
 import streamlit as st
 
 from lineage.analytics import BY, PERIODS, ShareQuery, Table, family_summary, share_table
+from lineage.analytics.licenses import dropped_terms_below, edge_license_status, node_license_classes
 from lineage.analytics.panel import Derivatives, RelationCounts, derivatives, relation_counts, top_roots
 from lineage.analytics.quality import quality_report
 from lineage.analytics.ranking import TopGroups, group_order, top_overall
 from lineage.analytics.view import View, ViewSpec, select_view
+from lineage.app.network import LicenseColours
 from lineage.families import Registry, default_registry
 from lineage.graph import UNKNOWN_TIME, Lineage
 from lineage.store import Store, StoreError, open_store, store_to_read
@@ -124,6 +131,9 @@ class StoreState:
     key: StoreKey | None  # None when there is no usable store
     simulated: bool = False
     problem: str | None = None  # why there is no usable store
+    origin: str = "unknown"  # Store.simulation(): simulated, real, mixed or unknown
+    data_version: int = 0  # bumped by every write transaction (each page a crawl commits)
+    crawl_status: str | None = None  # a crawl running or stopped part-way (Store.crawl_status)
 
 
 def store_path() -> Path:
@@ -148,7 +158,14 @@ def store_state(path: str | os.PathLike[str] | None = None) -> StoreState:
         return StoreState(p, None, problem=str(exc))
     with r() as store:
         crawls = tuple((c.id, c.status, c.started_at, c.finished_at) for c in store.crawls())
-        return StoreState(p, (p, stat.st_dev, stat.st_ino, crawls), simulated=store.is_simulated())
+        return StoreState(
+            p,
+            (p, stat.st_dev, stat.st_ino, crawls),
+            simulated=store.is_simulated(),
+            origin=store.simulation(),
+            data_version=store.data_version(),
+            crawl_status=store.crawl_status(),
+        )
 
 
 def reader(state: StoreState) -> Reader:
@@ -157,9 +174,16 @@ def reader(state: StoreState) -> Reader:
     return _reader(state.path, state.key[1], state.key[2])
 
 
+def store_info(state: StoreState) -> dict[str, Any]:
+    """``Store.info()`` of ``state``'s store as it is now: cached per ``data_version``, so while
+    a crawl runs a reload shows the models it has committed so far (a fifth of a second for a
+    million models, once per committed page at most)."""
+    assert state.key is not None
+    return _store_info(state.path, state.key, state.data_version)
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
-def store_info(path: str, key: StoreKey) -> dict[str, Any]:
-    """``Store.info()`` (counts scan the table: once per store version)."""
+def _store_info(path: str, key: StoreKey, data_version: int) -> dict[str, Any]:
     with _reader(path, key[1], key[2])() as store:
         return store.info()
 
@@ -254,6 +278,21 @@ class Graph:
         """Children and descendants of ``node`` per relation (the model panel)."""
         return self.memo(("counts", node), lambda: relation_counts(self.lin, node))
 
+    def licences(self) -> LicenseColours:
+        """Every node's licence class and every link's licence status (the licence view)."""
+        return self.memo(
+            "licences", lambda: LicenseColours(node_license_classes(self.lin), edge_license_status(self.lin))
+        )
+
+    def dropped_terms(self, node: int) -> tuple[int, int]:
+        """Live direct children and descendants of ``node`` dropping its licence terms."""
+
+        def count() -> tuple[int, int]:
+            below = self.derivatives(node, "descendants", None).nodes
+            return dropped_terms_below(self.lin, node, below, self.licences().classes)
+
+        return self.memo(("dropped terms", node), count)
+
     def derivatives(self, node: int, scope: str, relation: str | None) -> Derivatives:
         return self.memo(
             ("derivatives", node, scope, relation), lambda: derivatives(self.lin, node, scope, relation)
@@ -294,6 +333,7 @@ class GraphLoader:
                 "lineage.app.share",
                 "lineage.app.families",
                 "lineage.app.explore",
+                "lineage.app.changes",
             ):
                 importlib.import_module(module)
             importlib.import_module("lineage.app.network")._vis_js()  # read once, not on the first view
@@ -313,6 +353,8 @@ class GraphLoader:
             )
         try:  # then, while nobody waits for a page, the options users most often pick next
             with timed("warming more tables"):
+                _when_idle()  # the What changed page's default diff (under a second for 1M models)
+                importlib.import_module("lineage.app.changes").warm(self.path, graph)
                 _when_idle()
                 graph.families("family", 30)
                 for period in PERIODS:
@@ -321,6 +363,8 @@ class GraphLoader:
                     graph.share_groups(everything)
                     _when_idle()
                     graph.share_top(everything, 10)
+                _when_idle()  # the Share page's bulk option, at the default period
+                graph.share_top(ShareQuery(bulk="exclude", unlisted=True), 10)
         except Exception:  # pragma: no cover - a page computes it again and shows the error
             log.exception("warming more tables failed")
 
@@ -348,7 +392,12 @@ class GraphLoader:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def graph_loader(path: str, key: StoreKey) -> GraphLoader:
-    """The (background) graph load of one store version; starts it on first call."""
+    """The (background) graph load of one store version; starts it on first call.
+
+    Keyed per crawl state (``key``), deliberately NOT per ``data_version``: a running crawl
+    bumps the version with every page it commits (every second or so), and reloading millions
+    of models on each would keep the app loading forever. The graph is the store as it was
+    when the crawl state last changed; the cheap facts (:func:`store_info`) follow each page."""
     return GraphLoader(path)
 
 

@@ -157,7 +157,16 @@ def _controls(pipeline_tags: list[str]) -> tuple[ViewSpec, str, bool]:
             "Minimum downloads (30 days)", min_value=0, value=0, step=100, key="min_dl", bind=PARAM
         )
         st.subheader("Drawing")
-        colour = st.radio("Colour by", COLOUR_MODES, horizontal=True, key="colour", bind=PARAM)
+        colour = st.radio(
+            "Colour by",
+            COLOUR_MODES,
+            horizontal=True,
+            key="colour",
+            bind=PARAM,
+            help="family: the family of each model's root; relation: how it derives from its parent; "
+            "license: the class of its declared licence (permissive, copyleft, model-specific, "
+            "non-commercial, unknown), links whose derivative drops its base's terms in red.",
+        )
         size = st.toggle("Size by downloads", value=True, key="size", bind=PARAM)
         rows = st.slider(
             "Rows of models per level",
@@ -211,6 +220,7 @@ def _graph_html(
         registry=_graph.registry,
         colour_by=colour,
         size_by_downloads=size,
+        licences=_graph.licences() if colour == "license" else None,
     )
     return network_html(drawing), drawing.height
 

@@ -19,6 +19,11 @@ SIMULATED_BANNER = (
     "`lineage simulate`), not crawled from the real Hugging Face Hub. Figures illustrate the "
     "tool; they are not the real Hub."
 )
+MIXED_BANNER = (
+    "**MIXED data: part simulated, part crawled** — crawls of a simulated hub and of the real "
+    "Hugging Face Hub both wrote to this store, so its figures mix the two. Start a fresh store "
+    "(`lineage crawl --store NEW.sqlite`) for real figures only."
+)
 
 
 def pages() -> dict[str, st.Page]:
@@ -36,6 +41,9 @@ def pages() -> dict[str, st.Page]:
             PAGES / "families.py", title="Families", icon=":material/groups:", url_path="families"
         ),
         "export": st.Page(PAGES / "export.py", title="Export", icon=":material/download:", url_path="export"),
+        "changes": st.Page(
+            PAGES / "changes.py", title="What changed", icon=":material/difference:", url_path="changes"
+        ),
         "quality": st.Page(
             PAGES / "quality.py", title="Data quality", icon=":material/fact_check:", url_path="quality"
         ),
@@ -93,9 +101,14 @@ def main() -> None:
     if state.key is None:
         _no_store(state)
         return
-    if state.simulated:
+    if state.origin == "mixed":
+        st.warning(MIXED_BANNER, icon=":material/join:")
+    elif state.simulated:
         st.warning(SIMULATED_BANNER, icon=":material/science:")
-    info = data.store_info(state.path, state.key)
+    if state.crawl_status:
+        st.info(f"Crawl in progress: {md(state.crawl_status)}. Reload for the latest figures.",
+                icon=":material/sync:")  # fmt: skip
+    info = data.store_info(state)
     if not info["models"]:
         _empty_store(state)
         return

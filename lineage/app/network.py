@@ -38,12 +38,23 @@ from lineage.app.layout import CENTRE_FONT, Layout, dot_radius, layout, model_la
 from lineage.app.text import shown
 from lineage.families import Registry
 from lineage.graph import UNKNOWN_TIME, Lineage
-from lineage.render.palette import RELATION_COLOURS, RELATION_ORDER, group_colour
+from lineage.licenses import CLASSES
+from lineage.render.palette import (
+    DRIFT_COLOUR,
+    LICENSE_CLASS_COLOURS,
+    PLAIN_LINK_COLOUR,
+    RELATION_COLOURS,
+    RELATION_ORDER,
+    group_colour,
+)
 from lineage.times import day_of
 
-__all__ = ["COLOUR_MODES", "Drawing", "build_network", "legend", "network_html"]
+__all__ = ["COLOUR_MODES", "DRIFT", "Drawing", "LicenseColours", "build_network", "legend", "network_html"]
 
-COLOUR_MODES = ("family", "relation")
+#: ``license``: nodes by licence class, links dropping their base's terms in red.
+COLOUR_MODES = ("family", "relation", "license")
+#: :data:`lineage.analytics.licenses.STATUS_LABELS` index of ``dropped-terms``.
+DRIFT = 2
 #: The border of the model a view is centred on.
 CENTRE_BORDER = "#111827"
 CLUSTER_FILL = "#f8fafc"
@@ -69,6 +80,20 @@ class Drawing:
     legend: list[tuple[str, str, str]]
 
 
+@dataclass(frozen=True)
+class LicenseColours:
+    """What a licence view needs: each node's class (index into :data:`~lineage.licenses.CLASSES`,
+    :func:`~lineage.analytics.licenses.node_license_classes`) and each edge's status
+    (:func:`~lineage.analytics.licenses.edge_license_status`)."""
+
+    classes: Any
+    status: Any
+
+
+def _licence_of(lin: Lineage, v: int) -> str:
+    return lin.license_labels[int(lin.license_codes[v])] or "none"
+
+
 def _date(ts: int) -> str:
     return "unknown" if ts == UNKNOWN_TIME else day_of(ts)
 
@@ -79,6 +104,8 @@ def legend(
     registry: Registry | None = None,
     relations: Sequence[str] = RELATION_ORDER,
     clusters: bool = False,
+    classes: Sequence[str] = (),
+    drift: int = 0,
 ) -> list[tuple[str, str, str]]:
     """Legend entries for a drawing: node colours (families with their counts, or relations),
     link colours, and the cluster box.
@@ -87,6 +114,14 @@ def legend(
     [('Qwen (2)', '#7c3aed', 'dot'), ('Llama (1)', '#2563eb', 'dot')]
     """
     out: list[tuple[str, str, str]] = []
+    if colour_by == "license":  # ``classes``: the class of each drawn model
+        counts = Counter(classes)
+        out += [(f"{c} ({counts[c]:,})", LICENSE_CLASS_COLOURS[c], "dot") for c in CLASSES if counts[c]]
+        out.append((f"drops its base's licence terms ({drift:,})", DRIFT_COLOUR, "line"))
+        out.append(("other link", PLAIN_LINK_COLOUR, "line"))
+        if clusters:
+            out.append(("models not drawn: click to list, double-click to draw", MIXED, "box"))
+        return out
     if colour_by == "relation":
         out += [(f"{r}", RELATION_COLOURS[r], "dot") for r in relations]
     else:
@@ -108,10 +143,18 @@ def build_network(
     registry: Registry | None = None,
     colour_by: str = "family",
     size_by_downloads: bool = True,
+    licences: LicenseColours | None = None,
 ) -> Drawing:
-    """The :class:`Drawing` of ``view``; ``labels`` are ``(family, region)`` per drawn node."""
+    """The :class:`Drawing` of ``view``; ``labels`` are ``(family, region)`` per drawn node;
+    ``licences`` the classes and link statuses (``colour_by="license"``; computed if None)."""
     if colour_by not in COLOUR_MODES:
         raise ValueError(f"colour_by must be one of {', '.join(COLOUR_MODES)}")
+    by_licence = colour_by == "license"
+    if by_licence and licences is None:
+        from lineage.analytics.licenses import edge_license_status, node_license_classes
+
+        licences = LicenseColours(node_license_classes(lin), edge_license_status(lin))
+    drawn_classes: list[str] = []
     spec = spec or ViewSpec()
     place: Layout = layout(lin, view, spec, size_by_downloads)
     rel_labels = lin.relation_labels
@@ -129,11 +172,13 @@ def build_network(
             link = f"{relation} {'parent of' if lvl < 0 else 'of'} {shown(lin.ids[other])}"
         dl = int(lin.downloads[v])
         flags = " (not on the Hub)" if lin.placeholder[v] else (" (deleted)" if lin.deleted[v] else "")
+        klass = CLASSES[int(licences.classes[v])] if licences is not None else ""
         title = "\n".join(
             x
             for x in (
                 shown(mid) + flags,
                 f"family: {shown(family)} ({region})",
+                f"licence: {shown(_licence_of(lin, v))} ({klass})" if by_licence else "",
                 link,
                 f"created: {_date(int(lin.created[v]))}",
                 f"downloads (30 days): {dl:,}",
@@ -141,7 +186,10 @@ def build_network(
             )
             if x
         )
-        if colour_by == "relation" and not centre:
+        if by_licence:
+            colour = LICENSE_CLASS_COLOURS[klass]
+            drawn_classes.append(klass)
+        elif colour_by == "relation" and not centre:
             colour = RELATION_COLOURS.get(relation, MIXED)
         else:
             colour = group_colour(family, "family", registry)
@@ -151,6 +199,7 @@ def build_network(
             "model": mid,
             "family": family,
             "relation": relation,
+            **({"license_class": klass} if by_licence else {}),
             "label": shown(model_label(lin, int(v), centre)),
             "title": title,
             "color": colour,
@@ -165,23 +214,32 @@ def build_network(
         vis_nodes.append(node)
 
     vis_edges: list[dict[str, Any]] = []
-    for p, c, r in zip(
+    drift = 0
+    for e, p, c, r in zip(
+        view.edges.tolist(),
         lin.parent[view.edges].tolist(),
         lin.child[view.edges].tolist(),
         lin.relation[view.edges].tolist(),
         strict=True,
     ):
         rel = rel_labels[int(r)]
-        vis_edges.append(
-            {
-                "from": int(p),
-                "to": int(c),
-                "title": rel,
-                "relation": rel,
-                "color": RELATION_COLOURS.get(rel, MIXED),
-                "dashes": rel == "adapter",
-            }
-        )
+        edge: dict[str, Any] = {
+            "from": int(p),
+            "to": int(c),
+            "title": rel,
+            "relation": rel,
+            "color": RELATION_COLOURS.get(rel, MIXED),
+            "dashes": rel == "adapter",
+        }
+        if licences is not None and by_licence:
+            mine, base = shown(_licence_of(lin, c)), shown(_licence_of(lin, p))
+            if int(licences.status[e]) == DRIFT:
+                drift += 1
+                title = f"{rel}: drops its base's terms — declares {mine}, base declares {base}"
+                edge.update(color=DRIFT_COLOUR, width=3, drift=True, title=title)
+            else:
+                edge.update(color=PLAIN_LINK_COLOUR, title=f"{rel}: declares {mine}, base declares {base}")
+        vis_edges.append(edge)
     for k, cluster in enumerate(view.clusters):
         vid = -(k + 1)
         lines = cluster.lines()
@@ -241,7 +299,9 @@ def build_network(
         for r in RELATION_ORDER
         if any(e.get("relation") == r for e in vis_edges) or any(c.relation == r for c in view.clusters)
     ]
-    entries = legend(labels, colour_by, registry, present or RELATION_ORDER[:1], bool(view.clusters))
+    entries = legend(
+        labels, colour_by, registry, present or RELATION_ORDER[:1], bool(view.clusters), drawn_classes, drift
+    )
     height = int(min(MAX_HEIGHT, max(MIN_HEIGHT, place.height * 0.8 + 160)))
     return Drawing(vis_nodes, vis_edges, options, height, entries)
 

@@ -23,6 +23,7 @@ from lineage.analytics.view import View
 from lineage.app import data
 from lineage.app.text import HUB_RELATIONS, hub_listing, hub_url, md, shown
 from lineage.export import safe_filename
+from lineage.licenses import CLASSES
 from lineage.records import RELATIONS, license_key
 from lineage.render import render as render_rows
 from lineage.render.palette import relation_label
@@ -139,6 +140,7 @@ def _details(state: data.StoreState, graph: data.Graph, node: int, centre_id: st
     with data.reader(state)() as store:
         row = None if lin.placeholder[node] else store.model_rows([lin.ids[node]]).get(lin.ids[node])
     d = describe(lin, graph.registry, node, row)
+    klass = CLASSES[int(graph.licences().classes[node])]
     parents = ", ".join(f"{rel} of {pid}" for pid, rel in d["parents"]) or "none (a base model)"
     rows = [
         ("Family", d["family"]),
@@ -153,8 +155,16 @@ def _details(state: data.StoreState, graph: data.Graph, node: int, centre_id: st
         ("Pipeline tag", d.get("pipeline_tag", "")),
         ("Library", d.get("library_name", "")),
         ("License", license_key(d.get("license"), d.get("license_name")) or ""),
+        ("Licence class", klass),
         ("Gated", d.get("gated", "")),
     ]
+    if d["children"]:
+        if klass in ("model-specific", "non-commercial"):
+            direct, deep = graph.dropped_terms(node)
+            dropping = f"{direct:,} direct, {deep:,} at any depth"
+        else:
+            dropping = "none counted (only model-specific and non-commercial terms are)"
+        rows.append(("Dropping its terms", dropping))
     if d.get("placeholder"):
         rows.append(("Note", "not in the store: a deleted, private or renamed parent (a placeholder root)"))
     elif d.get("legacy_date"):

@@ -26,7 +26,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lineage.analytics import ATTRIBUTIONS, BY, PERIODS, POPULATIONS, ShareQuery
+from lineage.analytics import ATTRIBUTIONS, BULK, BY, PERIODS, POPULATIONS, SCOPES, ShareQuery
 from lineage.analytics.ranking import TopGroups, partial_periods
 from lineage.app import data
 from lineage.app.charts import SVG, colour_scale, legend_strip, show
@@ -118,8 +118,24 @@ def _options(graph: data.Graph) -> tuple[ShareQuery, int, Registry | None, str]:
         placeholder="any",
         help="Only models linked to a parent by one of these relations.",
     )
-    a, b = st.columns(2)
-    tags = a.multiselect(
+    a, b, c, d = st.columns(4)
+    bulk = a.selectbox(
+        "Bulk uploads",
+        BULK,
+        key="bulk",
+        bind=PARAM,
+        help="Automated bulk uploads (one uploader's many near-identical models, `lineage bulk`): "
+        "include them like any model, exclude them, or count only them.",
+    )
+    scope = b.selectbox(
+        "Scope",
+        SCOPES,
+        key="scope",
+        bind=PARAM,
+        help="tree: a model counts for the groups of all its root ancestors; direct: only for "
+        "the groups that uploaded one of its parents (models without such a parent left out).",
+    )
+    tags = c.multiselect(
         "Pipeline tags",
         sorted(t for t in lin.pipeline_labels if t),
         key="pipeline",
@@ -127,7 +143,7 @@ def _options(graph: data.Graph) -> tuple[ShareQuery, int, Registry | None, str]:
         bind=PARAM,
         format_func=shown,
     )
-    libraries = b.multiselect(
+    libraries = d.multiselect(
         "Libraries",
         sorted(t for t in lin.library_labels if t),
         key="library",
@@ -161,6 +177,8 @@ def _options(graph: data.Graph) -> tuple[ShareQuery, int, Registry | None, str]:
         libraries=tuple(libraries),
         relations=tuple(relations),
         unlisted=True,
+        scope=str(scope),
+        bulk=str(bulk),
     )
     return query, int(top or 10), registry, registry_id
 
@@ -324,7 +342,7 @@ def _as_of(state: data.StoreState, graph: data.Graph, query: ShareQuery) -> str 
     """The last day the data covers: the last crawl's (or the newest model's, if later: a
     simulated hub's clock), or the ``until`` day if earlier."""
     assert state.key is not None
-    finished = data.store_info(state.path, state.key).get("last_crawl_finished")
+    finished = data.store_info(state).get("last_crawl_finished")
     ends = [d for d in (str(finished)[:10] if finished else None, graph.newest_day()) if d]
     days = [d for d in (max(ends) if ends else None, query.until) if d]
     return min(days) if days else None

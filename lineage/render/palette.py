@@ -37,8 +37,11 @@ from lineage.records import RELATIONS
 
 __all__ = [
     "CENTRE_COLOUR",
+    "DRIFT_COLOUR",
+    "LICENSE_CLASS_COLOURS",
     "NOT_ON_HUB",
     "OTHER",
+    "PLAIN_LINK_COLOUR",
     "REGION_COLOURS",
     "RELATION_COLOURS",
     "RELATION_ORDER",
@@ -65,6 +68,17 @@ REGION_COLOURS: dict[str, str] = {
     "other": "#16a34a",
     "unknown": "#6b7280",
 }
+#: Licence classes (:data:`lineage.licenses.CLASSES`): green permissive to purple non-commercial.
+LICENSE_CLASS_COLOURS: dict[str, str] = {
+    "permissive": "#16a34a",
+    "copyleft": "#0891b2",
+    "model-specific": "#f59e0b",
+    "non-commercial": "#7c3aed",
+    "unknown": "#9ca3af",
+}
+#: A link whose derivative drops its base's licence terms, and the other links, in a licence view.
+DRIFT_COLOUR = "#dc2626"
+PLAIN_LINK_COLOUR = "#cbd5e1"
 _SPECIAL: dict[str, str] = {OTHER: "#b0b7c3", NOT_ON_HUB: "#8d7f74"}
 #: The model a view is centred on (Explore).
 CENTRE_COLOUR = "#dc2626"
