@@ -20,7 +20,7 @@ import pytest
 from apptest import app, graph_data, texts
 from click.testing import CliRunner
 from conftest import FakeClock
-from helpers import copy_store
+from helpers import copy_store, ingest_items
 from streamlit.testing.v1 import AppTest
 from test_diff import Expected, Scenario
 
@@ -188,12 +188,49 @@ def test_changes_page_links_to_the_hub_only_for_crawled_stores_and_mixed_stores_
         store.set_meta("simulated", "false")
     at = app(real, "changes", **{"from": "1", "to": "2"})
     models = next(d.value for d in at.dataframe if "model ↗" in d.value.columns)
-    assert list(models["model ↗"]) == [f"https://huggingface.co/{m}" for m in models["model"]]
+    with open_store(real, readonly=True) as store:
+        live = {r[0] for r in store.conn.execute("SELECT id FROM models WHERE deleted_at IS NULL")}
+    assert list(models["model ↗"]) == [
+        f"https://huggingface.co/{m}" if m in live else None for m in models["model"]
+    ]
+    # A parent not on the Hub (a placeholder) or tombstoned gets no link: it would only 404.
+    linked = [d.value for d in at.dataframe if "parent ↗" in d.value.columns]
+    assert linked
+    for frame in linked:
+        want = [f"https://huggingface.co/{p}" if p in live else None for p in frame["parent"]]
+        assert list(frame["parent ↗"]) == want
     assert "SIMULATED" not in texts(at) and "part simulated" not in texts(at)
     with open_store(real) as store:
         store.set_meta("simulated", "mixed")
     at = app(real, "changes")
     assert "part simulated, part crawled" in texts(at) and "SIMULATED data" not in texts(at)
+
+
+def test_changes_page_gives_no_hub_link_to_a_parent_not_on_the_hub(
+    app: Callable[..., AppTest], tmp_path: Path
+) -> None:
+    """A link added to a parent that is not on the Hub (a deleted, private or renamed model:
+    a placeholder) gets no Hub link (it would only 404); one to a listed parent does."""
+    t = "2025-05-01T00:00:00.000Z"
+    path = tmp_path / "crawled.sqlite"
+    with open_store(path) as store:
+        ingest_items(store, [{"id": "org/base", "createdAt": t, "tags": []}])
+        ingest_items(
+            store,
+            [
+                {"id": "a/child", "createdAt": t, "tags": ["base_model:finetune:ghost/gone"]},
+                {"id": "b/child", "createdAt": t, "tags": ["base_model:finetune:org/base"]},
+            ],
+            mode="incremental",
+        )
+        store.set_meta("simulated", "false")
+    at = app(path, "changes", **{"from": "1", "to": "2"})
+    added = next(d.value for d in at.dataframe if "parent ↗" in d.value.columns)
+    links = {
+        p: (u if isinstance(u, str) else None)
+        for p, u in zip(added["parent"], added["parent ↗"], strict=True)
+    }
+    assert links == {"ghost/gone": None, "org/base": "https://huggingface.co/org/base"}
 
 
 # -- the licence view -----------------------------------------------------------------------------------

@@ -27,8 +27,9 @@ from lineage.analytics import BY
 from lineage.analytics.diff import CrawlDiff, crawl_diff, pick_crawls
 from lineage.app import data
 from lineage.app.charts import SVG, colour_scale, show
-from lineage.app.text import hub_url, md
+from lineage.app.text import hub_url, md, md_note
 from lineage.errors import LineageError
+from lineage.graph import Lineage
 from lineage.render import render as render_rows
 from lineage.store import CrawlState, open_store
 
@@ -167,18 +168,37 @@ def _metrics(diff: CrawlDiff) -> None:
             col.metric(COUNT_LABELS[k], f"{counts[k]:,}")
 
 
-def _hub(frame: pd.DataFrame, column: str, simulated: bool, config: dict[str, Any]) -> pd.DataFrame:
-    """A Hub link column beside ``column`` (none for a simulated store: its ids are not on the Hub)."""
-    if simulated or frame.empty:
+def _on_hub(lin: Lineage) -> Callable[[str], bool]:
+    """Whether a model's Hub page can exist: a model of the store, not tombstoned, not a
+    placeholder (a parent not on the Hub: its link would only 404)."""
+
+    def on_hub(model_id: str) -> bool:
+        k = lin.index.get(model_id)
+        return k is not None and not lin.placeholder[k] and not lin.deleted[k]
+
+    return on_hub
+
+
+def _hub(
+    frame: pd.DataFrame, column: str, on_hub: Callable[[str], bool] | None, config: dict[str, Any]
+) -> pd.DataFrame:
+    """A Hub link column beside ``column`` for the models ``on_hub`` accepts (no column for a
+    simulated store, ``on_hub`` None: its ids are not on the Hub)."""
+    if on_hub is None or frame.empty:
         return frame
     frame = frame.copy()
-    frame.insert(frame.columns.get_loc(column) + 1, f"{column} ↗", [hub_url(m) for m in frame[column]])
+    links = [hub_url(m) if on_hub(m) else None for m in frame[column]]
+    frame.insert(frame.columns.get_loc(column) + 1, f"{column} ↗", links)
     config[f"{column} ↗"] = st.column_config.LinkColumn("on the Hub", display_text="open ↗", width="small")
     return frame
 
 
 def _list(
-    title: str, rows: list[dict[str, Any]], columns: list[str], links: list[str], simulated: bool
+    title: str,
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    links: list[str],
+    on_hub: Callable[[str], bool] | None,
 ) -> None:
     st.markdown(f"**{title}** ({len(rows):,})")
     if not rows:
@@ -187,7 +207,7 @@ def _list(
     frame = pd.DataFrame(rows[:TABLE_ROWS], columns=columns)
     config: dict[str, Any] = {}
     for column in links:
-        frame = _hub(frame, column, simulated, config)
+        frame = _hub(frame, column, on_hub, config)
     st.dataframe(
         frame, hide_index=True, width="stretch", column_config=config, height=min(38 + 35 * len(frame), 400)
     )
@@ -253,7 +273,7 @@ def _groups(diff: CrawlDiff, registry: Any) -> None:
     show(st, chart, "ch_share_change")
 
 
-def _lists(diff: CrawlDiff, simulated: bool) -> None:
+def _lists(diff: CrawlDiff, on_hub: Callable[[str], bool] | None) -> None:
     models = [
         {"change": kind, "model": m} for kind in ("added", "deleted", "restored") for m in diff.models[kind]
     ]
@@ -274,17 +294,17 @@ def _lists(diff: CrawlDiff, simulated: bool) -> None:
             models,
             ["change", "model"],
             ["model"],
-            simulated,
+            on_hub,
         )
     with tabs[1]:
-        _list("Declared links added, and why", diff.links["added"], link_cols, ["child", "parent"], simulated)
+        _list("Declared links added, and why", diff.links["added"], link_cols, ["child", "parent"], on_hub)
     with tabs[2]:
         _list(
             "Declared links removed, and why",
             diff.links["removed"],
             link_cols,
             ["child", "parent"],
-            simulated,
+            on_hub,
         )
     with tabs[3]:
         rows = [
@@ -296,7 +316,7 @@ def _lists(diff: CrawlDiff, simulated: bool) -> None:
             rows,
             ["model", "before", "after"],
             ["model"],
-            simulated,
+            on_hub,
         )
     with tabs[4]:
         rows = [
@@ -308,7 +328,7 @@ def _lists(diff: CrawlDiff, simulated: bool) -> None:
             rows,
             ["model", "before", "after"],
             ["model"],
-            simulated,
+            on_hub,
         )
     with tabs[5]:
         _list(
@@ -316,7 +336,7 @@ def _lists(diff: CrawlDiff, simulated: bool) -> None:
             diff.vanished_parents,
             ["model", "derivatives"],
             [],
-            simulated,
+            on_hub,
         )
 
 
@@ -352,17 +372,18 @@ def render() -> None:
     except LineageError as exc:
         st.error(md(exc))
         return
+    on_hub = None if state.simulated else _on_hub(graph.lin)
     st.subheader(f"From crawl #{start} to crawl #{end}")
     _metrics(diff)
     for note in diff.notes:
-        st.caption(f"Note: {md(note)}")
+        st.caption(f"Note: {md_note(note)}")
     if diff.top_bases:
         st.subheader("Bases with the most new derivatives")
         config: dict[str, Any] = {"new_derivatives": st.column_config.NumberColumn("new derivatives")}
         frame = _hub(
             pd.DataFrame(diff.top_bases, columns=["base", "group", "new_derivatives"]),
             "base",
-            state.simulated,
+            on_hub,
             config,
         )
         st.dataframe(
@@ -370,7 +391,7 @@ def render() -> None:
         )
     _groups(diff, graph.registry)
     st.subheader("Every change")
-    _lists(diff, state.simulated)
+    _lists(diff, on_hub)
     st.download_button(
         "CSV of every change",
         lambda: _csv(diff),

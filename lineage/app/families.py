@@ -17,7 +17,7 @@ import streamlit as st
 from lineage.analytics import BY
 from lineage.app import data
 from lineage.app.charts import SVG, colour_scale, relation_scale, show
-from lineage.app.text import md
+from lineage.app.text import md_note
 from lineage.records import RELATIONS
 
 __all__ = ["render"]
@@ -170,7 +170,7 @@ def render() -> None:
         if picked and picked[0] < len(rows):
             ss["family"] = rows[picked[0]]["group"]
     for note in table.notes:
-        st.caption(f"Note: {md(note)}")
+        st.caption(f"Note: {md_note(note)}")
 
     st.subheader("Open a family tree")
     roots = graph.top_roots(by)

@@ -30,7 +30,7 @@ from lineage.analytics import ATTRIBUTIONS, BULK, BY, PERIODS, POPULATIONS, SCOP
 from lineage.analytics.ranking import TopGroups, partial_periods
 from lineage.app import data
 from lineage.app.charts import SVG, colour_scale, legend_strip, show
-from lineage.app.text import md, shown
+from lineage.app.text import md, md_note, shown
 from lineage.families import Registry, RegistryError, load_registry
 from lineage.records import RELATIONS
 from lineage.render import render as render_rows
@@ -314,7 +314,7 @@ def render() -> None:
             )
     st.caption(table.method)
     for note in table.notes:
-        st.caption(f"Note: {md(note)}")
+        st.caption(f"Note: {md_note(note)}")
     if top.rows:
         values = st.segmented_control(
             "Table", list(VALUES), default="share of new models", key="values", bind=PARAM

@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 from lineage.render import printable
 
-__all__ = ["HUB_RELATIONS", "hub_listing", "hub_url", "md", "model_ref", "shown"]
+__all__ = ["HUB_RELATIONS", "hub_listing", "hub_url", "md", "md_note", "model_ref", "shown"]
 
 #: Relations the Hub lists derivatives by (``base_model:<relation>:<id>`` tags).
 HUB_RELATIONS = ("finetune", "adapter", "quantized", "merge")
@@ -61,6 +61,20 @@ def md(text: object) -> str:
     for part in re.split(r"(&(?:lt|gt|amp);)", escaped):
         out.append(part if part in ("&lt;", "&gt;", "&amp;") else _PUNCT.sub(r"\\\1", part))
     return "".join(out)
+
+
+def md_note(text: str) -> str:
+    """One of lineage's own notes for Streamlit Markdown: its `code` spans (command names such
+    as `lineage bulk`) stay code, everything else is escaped as by :func:`md` (notes can quote
+    model ids and group names).
+
+    >>> md_note("run `lineage bulk` for <b>x</b>")
+    'run `lineage bulk` for &lt;b&gt;x&lt;\\\\/b&gt;'
+    """
+    parts = str(text).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: no code spans
+        return md(text)
+    return "".join(md(p) if k % 2 == 0 else f"`{shown(p)}`" for k, p in enumerate(parts))
 
 
 def hub_url(model_id: str) -> str:
