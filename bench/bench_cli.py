@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
 from common import machine, simulated_store
 
 CHILD = """
@@ -58,14 +59,18 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
 
 
 def pick_models(store: Path) -> tuple[str, str, str]:
-    """A small model (a few descendants), the model with the most children, and a family root."""
+    """A small model (a few descendants), the model with the most children, and a typical
+    family root to export: the median of the roots with at least 100 children (on the real Hub,
+    a model such as Qwen/Qwen3-8B)."""
     from lineage.graph import Lineage
 
     lin = Lineage.load(store)
     out = lin.out_degree
     hub = int(out.argmax())
     small = int(((out > 2) & (out < 6)).nonzero()[0][0])
-    return lin.ids[small], lin.ids[hub], lin.ids[hub]
+    roots = np.flatnonzero((lin.in_degree == 0) & (out >= 100))
+    typical = int(roots[np.argsort(out[roots], kind="stable")[len(roots) // 2]])
+    return lin.ids[small], lin.ids[hub], lin.ids[typical]
 
 
 def main() -> None:
@@ -103,8 +108,10 @@ def main() -> None:
                              "--pipeline-tag", "text-generation"],
         "families": ["families"],
         "downloads": ["downloads"],
-        "export --root X --depth 2": ["export", "--root", root, "--depth", "2", "--format", "json",
-                                      "-o", str(out_dir / "x.json"), "--force"],
+        f"export --root {root} --depth 2": ["export", "--root", root, "--depth", "2", "--format",
+                                            "json", "-o", str(out_dir / "x.json"), "--force"],
+        "export --root (biggest hub) --depth 2": ["export", "--root", hub, "--depth", "2", "--format",
+                                                  "json", "-o", str(out_dir / "hub.json"), "--force"],
     }  # fmt: skip
     print(f"machine: {machine()}; store: {store.name}")
     print(f"snapshot build after a crawl: {build:.1f} s (exit {code})")

@@ -229,7 +229,13 @@ def node_groups(
     pair_group = index.codes(rts[offs])
     labels = list(index.labels)
     g = max(1, len(labels))
-    key = unique_ints(pair_pos * g + pair_group)
+    # Sorted by node already; only nodes with several roots (a few percent: merges) need their
+    # groups sorted and deduplicated, which is cheaper than sorting every pair.
+    key = pair_pos * g + pair_group
+    several = np.repeat(counts > 1, counts)
+    if several.any():
+        key[several] = np.sort(key[several])
+        key = key[np.concatenate(([True], key[1:] != key[:-1]))]
     return key // g, key % g, labels
 
 

@@ -110,7 +110,7 @@ def load_lineage(store_path: Path | None) -> Lineage:
     from lineage.graph import Lineage
 
     with read_store(store_path) as store:
-        if store.count_models() == 0:
+        if not store.has_models():
             raise click.ClickException(
                 f"The store {store.path} is empty. Run `lineage crawl` (or `lineage demo`) first."
             )
@@ -129,7 +129,7 @@ def refresh_snapshot(path: Path) -> None:
     from lineage.store import StoreBusyError
 
     with open_store(path, readonly=True) as store:
-        if store.count_models(include_deleted=True) == 0:
+        if not store.has_models(include_deleted=True):
             return
         if snapshot.status(store) == "up to date" and bulk_is_current(store):
             return

@@ -127,7 +127,7 @@ class Crawler:
         started = self.clock.time()
         crawl, resumed = self._begin(mode, since, limit, restart)
         self._aliases = default_registry().aliases
-        self._origin = self.store.simulation() if self.store.count_models(include_deleted=True) else "unknown"
+        self._origin = self.store.simulation() if self.store.has_models(include_deleted=True) else "unknown"
         progress = CrawlProgress(
             crawl.id,
             crawl.mode,

@@ -104,7 +104,7 @@ def replaceable(path: str | os.PathLike[str]) -> bool:
         return True
     try:
         with open_store(path, readonly=True) as old:
-            return old.is_simulated() or old.count_models(include_deleted=True) == 0
+            return old.is_simulated() or not old.has_models(include_deleted=True)
     except StoreError:
         return False
 
