@@ -270,3 +270,23 @@ def test_find_gives_the_same_node_with_or_without_the_id_dict(built: Path) -> No
     assert "index" not in plain.__dict__ and type(plain.ids).__name__ == "IdColumn"  # the binary search
     assert [indexed.find(m) for m in probes] == [plain.find(m) for m in probes]
     assert [plain.ids[plain.find(m)] for m in ids[::97]] == ids[::97]
+
+
+def test_most_downloaded_from_the_columns_equals_the_stores_order(demo3k_store: Path) -> None:
+    """The explorer's first page takes its starting points from the snapshot instead of sorting
+    the store's table: the same models, in the same order (downloads, then id), as SQL gives."""
+    from lineage.analytics.panel import most_downloaded
+
+    lin = Lineage.load(demo3k_store)
+    with open_store(demo3k_store, readonly=True) as st:
+        for limit in (1, 12, 300):
+            want = [
+                r[0]
+                for r in st.conn.execute(
+                    "SELECT id FROM models WHERE deleted_at IS NULL ORDER BY downloads DESC, id LIMIT ?",
+                    (limit,),
+                )
+            ]
+            got = most_downloaded(lin, limit)
+            assert got is not None and [lin.ids[int(k)] for k in got] == want
+    assert most_downloaded(lin, 3000, candidates=100) is None  # too many ties at the cut: ask the store

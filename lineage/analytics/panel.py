@@ -41,6 +41,7 @@ __all__ = [
     "derivative_rows",
     "derivatives",
     "describe",
+    "most_downloaded",
     "relation_counts",
     "root_chains",
     "top_roots",
@@ -279,3 +280,29 @@ def top_roots(
         if len(group) < per_group:
             group.append(int(r))
     return dict(sorted(out.items()))
+
+
+def most_downloaded(lin: Lineage, limit: int = 12, candidates: int = 10_000) -> IntArray | None:
+    """The ``limit`` live models with the most 30-day downloads, ties by id (the order of
+    :meth:`lineage.store.Store.search_ids` with no text), found in the columns instead of
+    sorting the store's table; None when more than ``candidates`` models tie at the cut (a tiny
+    or download-less store: ask the store).
+
+    >>> lin = Lineage.from_edges([("a", "b", "finetune"), ("a", "c", "merge")])
+    >>> lin.downloads[:] = [5, 9, 5]
+    >>> [lin.ids[k] for k in most_downloaded(lin, 2)]
+    ['b', 'a']
+    """
+    live = np.flatnonzero(~lin.placeholder & ~lin.deleted)
+    if len(live) == 0:
+        return live
+    dl = lin.downloads[live]
+    k = min(limit, len(live))
+    cut = np.partition(dl, len(dl) - k)[len(dl) - k]  # the k-th largest
+    pool = live[dl >= cut]
+    if len(pool) > candidates:
+        return None
+    ids = _ids(lin, pool)
+    order = sorted(range(len(pool)), key=lambda j: (-int(lin.downloads[pool[j]]), ids[j]))
+    top: IntArray = pool[np.asarray(order[:k], dtype=np.int64)]
+    return top

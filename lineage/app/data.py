@@ -37,7 +37,14 @@ import streamlit as st
 
 from lineage.analytics import BY, PERIODS, ShareQuery, Table, family_summary, share_table
 from lineage.analytics.licenses import dropped_terms_below, edge_license_status, node_license_classes
-from lineage.analytics.panel import Derivatives, RelationCounts, derivatives, relation_counts, top_roots
+from lineage.analytics.panel import (
+    Derivatives,
+    RelationCounts,
+    derivatives,
+    most_downloaded,
+    relation_counts,
+    top_roots,
+)
 from lineage.analytics.quality import quality_report
 from lineage.analytics.ranking import TopGroups, group_order, top_overall
 from lineage.analytics.view import View, ViewSpec, select_view
@@ -188,19 +195,22 @@ def _store_info(path: str, key: StoreKey, data_version: int) -> dict[str, Any]:
         return store.info()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
 def popular_models(path: str, key: StoreKey, limit: int = 12) -> list[str]:
     """The most downloaded models, as starting points."""
-    with _reader(path, key[1], key[2])() as store:
-        return store.search_ids("", limit)
+    return [r["model"] for r in popular_rows(path, key, limit)]
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def popular_rows(path: str, key: StoreKey, limit: int = 12) -> list[dict[str, Any]]:
-    """The most downloaded models with their downloads, task and creation date."""
-    rows = []
+    """The most downloaded models with their downloads, task and creation date: from the graph
+    snapshot when it is up to date (a memory map: the first page does not wait for a sort of
+    the whole table, 0.8 s at 3M models), else from the store."""
     with _reader(path, key[1], key[2])() as store:
-        for mid in store.search_ids("", limit):
+        ids = _popular_from_snapshot(store, limit)
+        if ids is None:
+            ids = store.search_ids("", limit)
+        rows = []
+        for mid in ids:
             row = store.model(mid) or {}
             rows.append(
                 {
@@ -211,6 +221,17 @@ def popular_rows(path: str, key: StoreKey, limit: int = 12) -> list[dict[str, An
                 }
             )
     return rows
+
+
+def _popular_from_snapshot(store: Store, limit: int) -> list[str] | None:
+    from lineage.graph import snapshot
+
+    try:
+        lin = snapshot.open_snapshot(store)
+    except snapshot.SnapshotError:
+        return None
+    nodes = most_downloaded(lin, limit)
+    return None if nodes is None else [lin.ids[int(k)] for k in nodes]
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
