@@ -14,6 +14,7 @@ Screenshots at 1400 and 1024 pixels go to ``test-artifacts/``.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,14 @@ def selected(page: Any, label: str) -> str:
     return str(box.locator("input").input_value())
 
 
+def settle(page: Any, label: str, value: str, timeout: float = 30.0) -> None:
+    """Wait until the selectbox ``label`` shows ``value`` (the page may take another script run
+    to apply the URL on a loaded machine); the assertion after it says what it shows if not."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and selected(page, label) != value:
+        page.wait_for_timeout(200)
+
+
 def test_changes_page_renders_from_a_url_and_round_trips(
     browser: Any, app_url: str, diff_store: tuple[Path, Any, Path]
 ) -> None:
@@ -70,6 +79,7 @@ def test_changes_page_renders_from_a_url_and_round_trips(
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     page.goto(f"{app_url}/changes?from=1&to=2&by=region")
     ready(page, "From crawl #1 to crawl #2")
+    settle(page, "Group by", "region")
     assert selected(page, "From crawl").startswith("#1 · full · ")
     assert selected(page, "To crawl").startswith("#2 · incremental · ")
     assert selected(page, "Group by") == "region"
