@@ -283,23 +283,26 @@ def share_table(
     totals = np.bincount(period_of, minlength=len(period_labels)).astype(float)
     nz = np.flatnonzero(sums)
     p_idx, g_idx = nz // g, nz % g
-    order = np.lexsort((np.array(labels, dtype=object)[g_idx], -sums[nz], p_idx))
-    rows = [
-        {
-            "period": period_labels[int(p_idx[k])],
-            "group": labels[int(g_idx[k])],
-            "models": float(sums[nz[k]]),
-            "share": float(sums[nz[k]] / totals[p_idx[k]]),
-        }
-        for k in order
+    # Ties in models go by group name: the names' rank (one sort of the labels) keeps the sort
+    # numeric, and the rows are built from whole columns (hundreds of thousands of rows with
+    # population "all", where every org without a family is a group).
+    name_rank = np.empty(g, dtype=np.int64)
+    name_rank[np.argsort(np.array(labels, dtype=str), kind="stable")] = np.arange(g)
+    order = np.lexsort((name_rank[g_idx], -sums[nz], p_idx))
+    models = sums[nz][order]
+    columns_out: list[list[Any]] = [
+        np.array(period_labels, dtype=object)[p_idx[order]].tolist(),
+        np.array(labels, dtype=object)[g_idx[order]].tolist(),
+        models.tolist(),
+        (models / totals[p_idx[order]]).tolist(),
     ]
     if downloads:
         dl = lin.downloads[nodes].astype(float)
         dl_sums = np.bincount(cell, weights=weight * dl[pos], minlength=len(sums))[nz]
         dl_totals = np.bincount(period_of, weights=dl, minlength=len(period_labels))[p_idx]
         dl_share = np.divide(dl_sums, dl_totals, out=np.zeros(len(nz)), where=dl_totals > 0)
-        for row, k in zip(rows, order.tolist(), strict=True):
-            row["downloads"], row["downloads_share"] = float(dl_sums[k]), float(dl_share[k])
+        columns_out += [dl_sums[order].tolist(), dl_share[order].tolist()]
+    rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns_out, strict=True)]
     return Table(rows, columns, notes, method)
 
 
