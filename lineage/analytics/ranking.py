@@ -63,6 +63,7 @@ def top_overall(
     keep.add(NOT_ON_HUB)
     out: list[dict[str, Any]] = []
     other: dict[str, dict[str, Any]] = {}
+    numeric: list[str] = []  # the summed fields, as the first row summed into "(other)" has them
     for r in rows:
         if r["group"] in keep:
             out.append(dict(r))
@@ -72,10 +73,11 @@ def top_overall(
             rest = {k: v for k, v in r.items() if k not in _KEYS}
             o = other[r["period"]] = {"period": r["period"], "group": OTHER, **rest}
             out.append(o)
+            if not numeric:
+                numeric = [k for k, v in rest.items() if isinstance(v, int | float)]
         else:
-            for k, v in r.items():
-                if k not in _KEYS and isinstance(v, int | float):
-                    o[k] = o[k] + v
+            for k in numeric:
+                o[k] = o[k] + r[k]
     groups = [g for g in ranked if g in keep]
     if NOT_ON_HUB in totals:
         groups.append(NOT_ON_HUB)
