@@ -46,6 +46,7 @@ from importlib.resources import files
 from types import MappingProxyType
 
 from lineage.errors import InputError
+from lineage.files import read_user_text
 
 __all__ = [
     "REGIONS",
@@ -420,14 +421,7 @@ def _packaged_source() -> _Source:
 
 def _read_user_source(path: str | os.PathLike[str]) -> _Source:
     name = os.fspath(path)
-    try:
-        with open(name, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise RegistryError(f"{name}: cannot read the registry file: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise RegistryError(f"{name}: not UTF-8 text: {exc}") from exc
-    return _parse_toml(text, name)
+    return _parse_toml(read_user_text(name, "the registry file", RegistryError), name)
 
 
 def _merge(sources: list[_Source]) -> Registry:

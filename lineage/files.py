@@ -35,7 +35,7 @@ from typing import IO
 
 from lineage.errors import InputError
 
-__all__ = ["TargetError", "atomic_write", "check_target", "umask_mode"]
+__all__ = ["TargetError", "atomic_write", "check_target", "read_user_text", "umask_mode"]
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -104,3 +104,16 @@ def atomic_write(path: Path) -> Iterator[IO[bytes]]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_user_text(path: str | os.PathLike[str], what: str, error: type[InputError]) -> str:
+    """The UTF-8 text of a file the user named (the registry, the licence table): ``error``
+    naming the file and the reason when it cannot be read (``what``: how messages call it)."""
+    name = os.fspath(path)
+    try:
+        with open(name, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise error(f"{name}: cannot read {what}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{name}: not UTF-8 text: {exc}") from exc

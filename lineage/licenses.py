@@ -44,6 +44,7 @@ from importlib.resources import files
 from types import MappingProxyType
 
 from lineage.errors import InputError
+from lineage.files import read_user_text
 from lineage.records import normalize_license
 
 __all__ = [
@@ -190,13 +191,7 @@ def load_licenses(path: str | os.PathLike[str] | None = None, *, extend: bool = 
     if path is None:
         return LicenseTable(ids, names)
     name = os.fspath(path)
-    try:
-        with open(name, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise LicenseTableError(f"{name}: cannot read the licence table: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise LicenseTableError(f"{name}: not UTF-8 text: {exc}") from exc
+    text = read_user_text(name, "the licence table", LicenseTableError)
     user_ids, user_names = _parse(text, name)
     if not extend:
         return LicenseTable(user_ids, user_names)

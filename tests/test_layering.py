@@ -23,8 +23,8 @@ ALLOWED: dict[str, set[str]] = {
     "times": {"errors"},
     "files": {"errors"},
     "records": {"errors", "times"},
-    "families": {"errors", "records"},
-    "licenses": {"errors", "records"},  # the licence class table (like the family registry)
+    "families": {"errors", "records", "files"},
+    "licenses": {"errors", "records", "files"},  # the licence class table (like the family registry)
     "store": BASE,
     "hub": BASE | {"families", "store"},
     "graph": BASE | {"store"},
