@@ -290,3 +290,17 @@ def test_most_downloaded_from_the_columns_equals_the_stores_order(demo3k_store: 
             got = most_downloaded(lin, limit)
             assert got is not None and [lin.ids[int(k)] for k in got] == want
     assert most_downloaded(lin, 3000, candidates=100) is None  # too many ties at the cut: ask the store
+
+
+def test_a_snapshot_just_written_is_not_read_again_to_check_it(built: Path) -> None:
+    """After a crawl the writer records the checksums it wrote as verified for that file (inode,
+    size, time), so the first question does not read the whole file to check them; a file
+    changed afterwards no longer matches the record and is checked (the damage test above)."""
+    import json
+
+    path = snapshot_path(built)
+    path.unlink()
+    Lineage.load(built)  # rebuilds and writes the snapshot
+    st = path.stat()
+    stamp = json.loads(path.with_name(path.name + ".verified").read_text(encoding="utf-8"))
+    assert stamp == {"inode": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns}

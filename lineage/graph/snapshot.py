@@ -109,6 +109,9 @@ def write_arrays(path: Path, arrays: dict[str, npt.NDArray[Any]], meta: dict[str
             fh.seek(spec["offset"])
             fh.write(arrays[name].data.cast("B"))
         fh.truncate(offset)
+    # The checksums were just computed from these arrays and the file synced and renamed into
+    # place: the first reader after a crawl need not read the whole file again to check them.
+    _remember_verified(path, _stamp(os.stat(path)))
 
 
 def _aligned(n: int) -> int:
@@ -150,8 +153,7 @@ def _verify(fh: IO[bytes], path: Path, header: dict[str, Any]) -> None:
     """Check every array's checksum, reading the open file in chunks (no memory map: the
     process does not grow by the file's size). A success is remembered beside the file, keyed
     by the file's inode, size and modification time, so an unchanged file is checked once."""
-    st = os.fstat(fh.fileno())
-    stamp = {"inode": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    stamp = _stamp(os.fstat(fh.fileno()))
     try:
         if json.loads(_verified_path(path).read_text(encoding="utf-8")) == stamp:
             return
@@ -169,6 +171,15 @@ def _verify(fh: IO[bytes], path: Path, header: dict[str, Any]) -> None:
             left -= got
         if crc != spec["crc32"]:
             raise SnapshotError(f"{path}: array {name!r} is corrupted (checksum mismatch)")
+    _remember_verified(path, stamp)
+
+
+def _stamp(st: os.stat_result) -> dict[str, int]:
+    return {"inode": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _remember_verified(path: Path, stamp: dict[str, int]) -> None:
+    """Note beside the file that its checksums hold for this inode, size and time."""
     with contextlib.suppress(OSError):  # a read-only folder: verify again next time
         tmp = _verified_path(path).with_name(f".{_verified_path(path).name}.{os.getpid()}")
         tmp.write_text(json.dumps(stamp), encoding="utf-8")
