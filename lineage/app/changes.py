@@ -173,7 +173,7 @@ def _on_hub(lin: Lineage) -> Callable[[str], bool]:
     placeholder (a parent not on the Hub: its link would only 404)."""
 
     def on_hub(model_id: str) -> bool:
-        k = lin.index.get(model_id)
+        k = lin.find(model_id, exact=True)
         return k is not None and not lin.placeholder[k] and not lin.deleted[k]
 
     return on_hub

@@ -311,30 +311,38 @@ class IdColumn(Sequence[str]):
         for k in range(len(self)):
             yield raw[offs[k] : offs[k + 1]].decode("utf-8", "surrogatepass")
 
-    def find(self, model_id: str) -> int | None:
-        """The node of ``model_id``: exact, else case-insensitive (models before placeholders,
-        then the smallest node number); None if absent."""
+    def find(self, model_id: str, exact: bool = False) -> int | None:
+        """The node of ``model_id``: exact, else (unless ``exact``) case-insensitive (models
+        before placeholders, then the smallest node number); None if absent."""
         key = model_id.encode("utf-8", "surrogatepass")
-        for order, norm, wanted in (
-            (self.order, lambda b: b, key),
-            (self.lower_order, bytes.lower, key.lower()),
-        ):
+        searches = [(self.order, False, key)]
+        if not exact:
+            searches.append((self.lower_order, True, key.lower()))
+        for order, lower, wanted in searches:
             for lo, hi in ((0, self.split), (self.split, len(order))):
-                k = self._search(order, lo, hi, wanted, norm)
+                k = self._search(order, lo, hi, wanted, lower)
                 if k is not None:
                     return k
         return None
 
-    def _search(self, order: npt.NDArray[np.int64], lo: int, hi: int, key: bytes, norm: Any) -> int | None:
+    def _search(self, order: npt.NDArray[np.int64], lo: int, hi: int, key: bytes, lower: bool) -> int | None:
+        # Plain Python ints and a memoryview: about 20 times quicker per step than numpy scalars.
+        offsets, blob = self.offsets, self.blob.data
+
+        def at(j: int) -> bytes:
+            k = order.item(j)
+            b = bytes(blob[offsets.item(k) : offsets.item(k + 1)])
+            return b.lower() if lower else b
+
         end = hi
         while lo < hi:
             mid = (lo + hi) // 2
-            if norm(self.raw(int(order[mid]))) < key:
+            if at(mid) < key:
                 lo = mid + 1
             else:
                 hi = mid
-        if lo < end and norm(self.raw(int(order[lo]))) == key:
-            return int(order[lo])
+        if lo < end and at(lo) == key:
+            return int(order.item(lo))
         return None
 
 
