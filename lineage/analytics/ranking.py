@@ -30,7 +30,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from lineage.analytics.groups import NOT_ON_HUB
+from lineage.analytics.share import ShareCells
 
 __all__ = ["OTHER", "TopGroups", "group_order", "partial_periods", "period_bounds", "top_overall"]
 
@@ -48,57 +52,125 @@ class TopGroups:
     totals: dict[str, float]
 
 
+@dataclass(frozen=True)
+class _Cells:
+    """Rows as columns: period and group codes (codes of periods in label order) and values."""
+
+    periods: list[str]
+    groups: list[str]
+    period: npt.NDArray[np.int64]
+    group: npt.NDArray[np.int64]
+    values: dict[str, npt.NDArray[np.float64]]
+
+
+def _cells(rows: Sequence[dict[str, Any]] | ShareCells, value: str) -> _Cells:
+    if isinstance(rows, ShareCells):
+        return _Cells(rows.periods, rows.groups, rows.period, rows.group, rows.values())
+    periods = sorted({r["period"] for r in rows}) if rows and "period" in rows[0] else [""]
+    groups = list(dict.fromkeys(r["group"] for r in rows))
+    p_code, g_code = {p: k for k, p in enumerate(periods)}, {g: k for k, g in enumerate(groups)}
+    names = [k for k, v in rows[0].items() if k not in _KEYS and isinstance(v, int | float)] if rows else []
+    if value not in names:
+        names.append(value)
+    return _Cells(
+        periods,
+        groups,
+        np.array([p_code[r.get("period", "")] for r in rows], dtype=np.int64),
+        np.array([g_code[r["group"]] for r in rows], dtype=np.int64),
+        {k: np.array([float(r[k]) for r in rows], dtype=float) for k in names},
+    )
+
+
+def _largest(totals: npt.NDArray[Any], labels: Sequence[str], candidates: npt.NDArray[np.int64],
+             k: int | None) -> list[int]:  # fmt: skip
+    """The ``k`` candidates with the largest totals, ties by name, in that order (all if None)."""
+    if k is not None and k < len(candidates):
+        if k <= 0:
+            return []
+        kth = np.partition(totals[candidates], len(candidates) - k)[len(candidates) - k]
+        candidates = candidates[totals[candidates] >= kth]  # the k largest and their ties
+    ranked = sorted(candidates.tolist(), key=lambda c: (-totals[c], labels[c]))
+    return ranked if k is None else ranked[:k]
+
+
 def top_overall(
-    rows: Sequence[dict[str, Any]], n: int, focus: Iterable[str] = (), value: str = "models"
+    rows: Sequence[dict[str, Any]] | ShareCells, n: int, focus: Iterable[str] = (), value: str = "models"
 ) -> TopGroups:
     """Keep the ``n`` groups with the largest ``value`` summed over every period (or the
     ``focus`` groups, when given), plus ``NOT_ON_HUB``; sum the rest per period into ``(other)``
-    (every numeric field is summed). Rows keep their period order."""
-    totals: dict[str, float] = {}
-    for r in rows:
-        totals[r["group"]] = totals.get(r["group"], 0.0) + float(r[value])
-    ranked = sorted((g for g in totals if g != NOT_ON_HUB), key=lambda g: (-totals[g], g))
-    wanted = [g for g in dict.fromkeys(focus) if g in totals and g != NOT_ON_HUB]
-    keep = set(wanted) if wanted else set(ranked[: max(0, n)])
-    keep.add(NOT_ON_HUB)
-    out: list[dict[str, Any]] = []
-    other: dict[str, dict[str, Any]] = {}
-    numeric: list[str] = []  # the summed fields, as the first row summed into "(other)" has them
-    for r in rows:
-        if r["group"] in keep:
-            out.append(dict(r))
-            continue
-        o = other.get(r["period"])
-        if o is None:
-            rest = {k: v for k, v in r.items() if k not in _KEYS}
-            o = other[r["period"]] = {"period": r["period"], "group": OTHER, **rest}
-            out.append(o)
-            if not numeric:
-                numeric = [k for k, v in rest.items() if isinstance(v, int | float)]
-        else:
-            for k in numeric:
-                o[k] = o[k] + r[k]
-    groups = [g for g in ranked if g in keep]
-    if NOT_ON_HUB in totals:
-        groups.append(NOT_ON_HUB)
-    if other:
+    (every numeric field is summed). Rows come in period order, then in the groups' order.
+
+    ``rows`` may be :func:`~lineage.analytics.share.share_cells` columns: only the rows kept
+    are built (the whole Hub with population ``all`` has hundreds of thousands of cells)."""
+    c = _cells(rows, value)
+    n_groups = len(c.groups)
+    totals = np.bincount(c.group, weights=c.values[value], minlength=n_groups)
+    present = np.bincount(c.group, minlength=n_groups) > 0
+    off = c.groups.index(NOT_ON_HUB) if NOT_ON_HUB in c.groups else -1
+    if off >= 0:
+        present_off, present[off] = bool(present[off]), False
+    else:
+        present_off = False
+    code = {g: k for k, g in enumerate(c.groups)}
+    wanted = [code[g] for g in dict.fromkeys(focus) if g in code and present[code[g]]]
+    if wanted:
+        kept = _largest(totals, c.groups, np.array(wanted, dtype=np.int64), None)
+    else:
+        kept = _largest(totals, c.groups, np.flatnonzero(present), max(0, n))
+    if present_off:
+        kept.append(off)
+    rank = np.full(n_groups, -1, dtype=np.int64)
+    rank[kept] = np.arange(len(kept))
+    row_rank = rank[c.group]
+    mine = np.flatnonzero(row_rank >= 0)
+    rest = row_rank < 0
+    n_periods = len(c.periods)
+    other_rows = np.flatnonzero(np.bincount(c.period[rest], minlength=n_periods) > 0)
+    other = {
+        k: np.bincount(c.period[rest], weights=v[rest], minlength=n_periods) for k, v in c.values.items()
+    }
+    # Kept cells and one "(other)" per period, by period then group rank ("(other)" last).
+    period = np.concatenate([c.period[mine], other_rows])
+    order = np.lexsort((np.concatenate([row_rank[mine], np.full(len(other_rows), len(kept))]), period))
+    names = list(c.values)
+    columns = [
+        np.array(c.periods, dtype=object)[period[order]].tolist(),
+        np.array([*c.groups, OTHER], dtype=object)[
+            np.concatenate([c.group[mine], np.full(len(other_rows), n_groups)])[order]
+        ].tolist(),
+        *(np.concatenate([c.values[k][mine], other[k][other_rows]])[order].tolist() for k in names),
+    ]
+    out = [
+        dict(zip(["period", "group", *names], values, strict=True)) for values in zip(*columns, strict=True)
+    ]
+    groups = [c.groups[k] for k in kept]
+    result_totals = {c.groups[k]: float(totals[k]) for k in kept}
+    if len(other_rows):
         groups.append(OTHER)
-        totals[OTHER] = sum(float(o[value]) for o in other.values())
-    rank = {g: k for k, g in enumerate(groups)}
-    out.sort(key=lambda r: (r["period"], rank[r["group"]]))
-    return TopGroups(out, groups, {g: totals[g] for g in groups})
+        result_totals[OTHER] = float(other[value][other_rows].sum())
+    return TopGroups(out, groups, result_totals)
 
 
-def group_order(rows: Sequence[dict[str, Any]], value: str = "models") -> list[str]:
-    """Every group, largest ``value`` over all periods first (``NOT_ON_HUB`` last).
+def group_order(
+    rows: Sequence[dict[str, Any]] | ShareCells, value: str = "models", limit: int | None = None
+) -> list[str]:
+    """Every group (the first ``limit``), largest ``value`` over all periods first
+    (``NOT_ON_HUB`` last).
 
     >>> group_order([{"group": "a", "models": 1.0}, {"group": "b", "models": 2.0}])
     ['b', 'a']
     """
-    totals: dict[str, float] = {}
-    for r in rows:
-        totals[r["group"]] = totals.get(r["group"], 0.0) + float(r[value])
-    return sorted(totals, key=lambda g: (g == NOT_ON_HUB, -totals[g], g))
+    c = _cells(rows, value)
+    totals = np.bincount(c.group, weights=c.values[value], minlength=len(c.groups))
+    present = np.bincount(c.group, minlength=len(c.groups)) > 0
+    off = c.groups.index(NOT_ON_HUB) if NOT_ON_HUB in c.groups else -1
+    has_off = off >= 0 and bool(present[off])
+    if off >= 0:
+        present[off] = False
+    order = [c.groups[k] for k in _largest(totals, c.groups, np.flatnonzero(present), limit)]
+    if has_off and (limit is None or len(order) < limit):
+        order.append(NOT_ON_HUB)
+    return order
 
 
 def period_bounds(label: str, period: str) -> tuple[date, date]:

@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from lineage.analytics.downloads import downloads_by_group
 from lineage.analytics.groups import group_index, node_groups
 from lineage.analytics.table import Table
 from lineage.families import Registry, default_registry
@@ -34,46 +33,43 @@ def family_summary(
     placeholder roots the registry does not name as one group (:mod:`lineage.analytics.groups`).
     """
     reg = registry or default_registry()
-    live = ~lin.placeholder & ~lin.deleted
-    derived = np.flatnonzero(live & (lin.in_degree > 0))
-    pos, grp, labels = node_groups(lin, derived, by, reg, unlisted)
-    per_node = np.bincount(pos, minlength=len(derived))
-    w = 1.0 / per_node[pos]
+    # One pass over the live models' groups serves both the downloads (every live model) and
+    # the derivative counts (those with a parent): pairs (model, group), a model's weight split
+    # equally over its groups.
+    live = np.flatnonzero(~lin.placeholder & ~lin.deleted)
+    pos, grp, labels = node_groups(lin, live, by, reg, unlisted)
     g = len(labels)
+    per_node = np.bincount(pos, minlength=len(live))
+    w = 1.0 / per_node[pos]
+    node = live[pos]
+    downloads = np.bincount(grp, weights=w * lin.downloads[node], minlength=g)
+    derived = lin.in_degree[node] > 0
+    node, grp, w = node[derived], grp[derived], w[derived]
     models = np.bincount(grp, weights=w, minlength=g)
-    dated = lin.created[derived] != UNKNOWN_TIME
-    dated &= ~lin.legacy[derived]
-    end = day_start(as_of, end=True) if as_of else int(lin.created[derived][dated].max(initial=0)) + 1
-    recent = dated & (lin.created[derived] >= end - window_days * 86400) & (lin.created[derived] < end)
-    before = (
-        dated
-        & (lin.created[derived] >= end - 2 * window_days * 86400)
-        & (lin.created[derived] < end - window_days * 86400)
-    )
-    cur = np.bincount(grp, weights=w * recent[pos], minlength=g)
-    prev = np.bincount(grp, weights=w * before[pos], minlength=g)
+    created = lin.created[node]
+    dated = (created != UNKNOWN_TIME) & ~lin.legacy[node]
+    end = day_start(as_of, end=True) if as_of else int(created[dated].max(initial=0)) + 1
+    window = window_days * 86400
+    recent = dated & (created >= end - window) & (created < end)
+    before = dated & (created >= end - 2 * window) & (created < end - window)
+    cur = np.bincount(grp, weights=w * recent, minlength=g)
+    prev = np.bincount(grp, weights=w * before, minlength=g)
     # Relation mix: each derivative's weight split over its incoming links' relations.
-    rel_share = np.zeros((len(RELATIONS), len(derived)))
-    indeg = lin.in_degree
-    node_pos = np.full(len(lin), -1, dtype=np.int64)
-    node_pos[derived] = np.arange(len(derived))
-    epos = node_pos[lin.child]
-    ok = epos >= 0
-    np.add.at(rel_share, (lin.relation[ok].astype(np.int64), epos[ok]), 1.0 / indeg[lin.child[ok]])
-    mix = np.stack(
-        [np.bincount(grp, weights=w * rel_share[r][pos], minlength=g) for r in range(len(RELATIONS))]
-    )
-    roots = np.flatnonzero(lin.in_degree == 0)
+    indeg = lin.in_degree[node].astype(float)
+    mix = [
+        np.bincount(
+            grp,
+            weights=w * np.bincount(lin.child[lin.relation == r], minlength=len(lin))[node] / indeg,
+            minlength=g,
+        )
+        for r in range(len(RELATIONS))
+    ]
     index = group_index(lin, by, reg, unlisted)
-    rcodes = index.codes(roots)
-    rlabels = list(index.labels)
-    root_count = {lab: 0 for lab in labels}
-    for lab, c in zip(rlabels, np.bincount(rcodes, minlength=len(rlabels)).tolist(), strict=True):
-        if lab in root_count:
-            root_count[lab] = c
-    dl = downloads_by_group(lin, by, reg, unlisted=unlisted)
-    dl_map = {r["group"]: r for r in dl.rows}
-    order = np.lexsort((np.array(labels, dtype=object), -models))
+    root_codes = index.codes(np.flatnonzero(lin.in_degree == 0))
+    base_models = np.bincount(root_codes, minlength=len(index.labels))[:g]  # codes only grow
+    name_rank = np.empty(g, dtype=np.int64)
+    name_rank[np.argsort(np.array(labels, dtype=str), kind="stable")] = np.arange(g)
+    order = np.lexsort((name_rank, -models))
     if top is not None:
         order = order[:top]
     rows = []
@@ -85,8 +81,8 @@ def family_summary(
             if by == "family"
             else (reg.region_of_org(lab) if by == "org" else lab),
             "derivatives": float(models[k]),
-            "base_models": root_count.get(lab, 0),
-            "downloads_30d": dl_map.get(lab, {}).get("downloads_30d", 0.0),
+            "base_models": int(base_models[k]),
+            "downloads_30d": float(downloads[k]),
             "new_last_window": float(cur[k]),
             "growth": float(cur[k] / prev[k] - 1) if prev[k] > 0 else None,
         }

@@ -33,9 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar, cast
 
+import numpy as np
 import streamlit as st
 
-from lineage.analytics import BY, PERIODS, ShareQuery, Table, family_summary, share_table
+from lineage.analytics import BY, PERIODS, ShareQuery, Table, family_summary
 from lineage.analytics.licenses import dropped_terms_below, edge_license_status, node_license_classes
 from lineage.analytics.panel import (
     Derivatives,
@@ -47,6 +48,7 @@ from lineage.analytics.panel import (
 )
 from lineage.analytics.quality import quality_report
 from lineage.analytics.ranking import TopGroups, group_order, top_overall
+from lineage.analytics.share import ShareCells, share_cells
 from lineage.analytics.view import View, ViewSpec, select_view
 from lineage.app.network import LicenseColours
 from lineage.families import Registry, default_registry
@@ -82,6 +84,8 @@ log = logging.getLogger("lineage.app")
 PAGES = Path(__file__).resolve().parent
 #: Tables kept per store version (least recently used dropped first).
 MEMO_SIZE = 128
+#: Rows of the Families page's table at most (its "Top" slider).
+FAMILIES_TOP = 60
 
 
 class Memo:
@@ -182,29 +186,45 @@ def reader(state: StoreState) -> Reader:
 
 
 def store_info(state: StoreState) -> dict[str, Any]:
-    """``Store.info()`` of ``state``'s store as it is now: cached per ``data_version``, so while
-    a crawl runs a reload shows the models it has committed so far (a fifth of a second for a
-    million models, once per committed page at most)."""
+    """What the pages need of ``Store.info()`` — ``models`` (live models) and
+    ``last_crawl_finished`` — as the store is now: cached per ``data_version``, so while a
+    crawl runs a reload shows the models it has committed so far."""
     assert state.key is not None
     return _store_info(state.path, state.key, state.data_version)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _store_info(path: str, key: StoreKey, data_version: int) -> dict[str, Any]:
+    from lineage.graph import snapshot
+
     with _reader(path, key[1], key[2])() as store:
-        return store.info()
+        try:  # an up-to-date snapshot counts them in memory-mapped columns (0.2 s less at 3M)
+            lin = snapshot.open_snapshot(store)
+            models = int(np.count_nonzero(~lin.placeholder & ~lin.deleted))
+        except snapshot.SnapshotError:
+            models = store.count_models()
+        done = [c for c in store.crawls() if c.status == "done"]
+        return {"models": models, "last_crawl_finished": done[-1].finished_at if done else None}
 
 
-def popular_models(path: str, key: StoreKey, limit: int = 12) -> list[str]:
+#: Most downloaded models offered as starting points.
+POPULAR = 12
+
+
+def popular_models(path: str, key: StoreKey) -> list[str]:
     """The most downloaded models, as starting points."""
-    return [r["model"] for r in popular_rows(path, key, limit)]
+    return [r["model"] for r in popular_rows(path, key)]
+
+
+def popular_rows(path: str, key: StoreKey) -> list[dict[str, Any]]:
+    """The :data:`POPULAR` most downloaded models with their downloads, task and creation date."""
+    return _popular_rows(path, key, POPULAR)  # one cache entry, however it is called
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def popular_rows(path: str, key: StoreKey, limit: int = 12) -> list[dict[str, Any]]:
-    """The most downloaded models with their downloads, task and creation date: from the graph
-    snapshot when it is up to date (a memory map: the first page does not wait for a sort of
-    the whole table, 0.8 s at 3M models), else from the store."""
+def _popular_rows(path: str, key: StoreKey, limit: int) -> list[dict[str, Any]]:
+    """From the graph snapshot when it is up to date (a memory map: the first page does not wait
+    for a sort of the whole table, 0.8 s at 3M models), else from the store."""
     with _reader(path, key[1], key[2])() as store:
         ids = _popular_from_snapshot(store, limit)
         if ids is None:
@@ -249,33 +269,33 @@ class Graph:
         self.registry = registry
         self.memo = Memo()
 
-    def share(self, query: ShareQuery, registry: Registry | None = None, registry_id: str = "") -> Table:
-        """:func:`share_table` with downloads (placeholder roots grouped: ``query.unlisted``)."""
+    def share(self, query: ShareQuery, registry: Registry | None = None, registry_id: str = "") -> ShareCells:
+        """:func:`share_cells` with downloads (placeholder roots grouped: ``query.unlisted``)."""
         reg = registry or self.registry
         return self.memo(
-            ("share", query, registry_id), lambda: share_table(self.lin, query, reg, downloads=True)
+            ("share", query, registry_id), lambda: share_cells(self.lin, query, reg, downloads=True)
         )
 
     def share_groups(
-        self, query: ShareQuery, registry: Registry | None = None, registry_id: str = ""
+        self, query: ShareQuery, registry: Registry | None = None, registry_id: str = "", limit: int = 300
     ) -> list[str]:
-        """Every group of :meth:`share`, largest over the whole range first."""
-        rows = self.share(query, registry, registry_id).rows
-        return self.memo(("share groups", query, registry_id), lambda: group_order(rows))
+        """The ``limit`` largest groups of :meth:`share` over the whole range, largest first."""
+        cells = self.share(query, registry, registry_id)
+        return self.memo(("share groups", query, registry_id, limit), lambda: group_order(cells, limit=limit))
 
     def share_top(
         self, query: ShareQuery, n: int, focus: tuple[str, ...] = (), registry: Registry | None = None,
         registry_id: str = "",
     ) -> TopGroups:  # fmt: skip
         """:meth:`share` cut to the top ``n`` groups over the range (or ``focus``) and "(other)"."""
-        rows = self.share(query, registry, registry_id).rows
-        return self.memo(("share top", query, registry_id, n, focus), lambda: top_overall(rows, n, focus))
+        cells = self.share(query, registry, registry_id)
+        return self.memo(("share top", query, registry_id, n, focus), lambda: top_overall(cells, n, focus))
 
     def families(self, by: str, window_days: int) -> Table:
         return self.memo(
             ("families", by, window_days),
             lambda: family_summary(
-                self.lin, by, self.registry, top=None, window_days=window_days, unlisted=True
+                self.lin, by, self.registry, top=FAMILIES_TOP, window_days=window_days, unlisted=True
             ),
         )
 
@@ -337,7 +357,9 @@ class GraphLoader:
 
     def _load(self) -> Graph:
         lin = Lineage.load(self.path)
-        _ = lin.index, lin.root_pairs, lin.in_degree, lin.out_degree  # once, here, not on a click
+        # Once, here, not on a click. Not ``lin.index`` (a dict of every id: 2 s at 3M models
+        # holding the interpreter while the first page runs): ``lin.find`` searches the snapshot.
+        _ = lin.root_pairs, lin.in_degree, lin.out_degree
         if len(lin):
             lin.children(0), lin.parent_edges(0)  # the CSR adjacency the details panel reads
         graph = Graph(lin, default_registry())
@@ -347,6 +369,7 @@ class GraphLoader:
 
     def _warm(self) -> None:
         graph = self._future.result()
+        _when_idle(FIRST_PAGE_QUIET)  # the first page renders before the tables take the interpreter
         try:
             for module in (
                 "altair",
@@ -358,13 +381,11 @@ class GraphLoader:
             ):
                 importlib.import_module(module)
             importlib.import_module("lineage.app.network")._vis_js()  # read once, not on the first view
-            self.quality()
-            for by in BY:
+            for by in BY:  # each page's default view, under each grouping
                 graph.families(by, 90)
                 graph.top_roots(by)
-            for period in PERIODS:
-                for by in BY:
-                    graph.share_top(ShareQuery(period=period, by=by, unlisted=True), 10)
+                graph.share_top(ShareQuery(by=by, unlisted=True), 10)
+            self.quality()
         except Exception:  # pragma: no cover - a page computes it again and shows the error
             log.exception("warming the tables failed")
         finally:
@@ -378,6 +399,9 @@ class GraphLoader:
                 importlib.import_module("lineage.app.changes").warm(self.path, graph)
                 _when_idle()
                 graph.families("family", 30)
+                for period in PERIODS[1:]:
+                    for by in BY:
+                        graph.share_top(ShareQuery(period=period, by=by, unlisted=True), 10)
                 for period in PERIODS:
                     everything = ShareQuery(period=period, population="all", unlisted=True)
                     _when_idle()
@@ -428,9 +452,13 @@ _LAST_RUN = [0.0]
 QUIET = 5.0
 
 
-def _when_idle() -> None:
-    while time.monotonic() - _LAST_RUN[0] < QUIET:
-        time.sleep(0.25)
+#: Seconds without a page run before the default tables are prepared (the first page is out).
+FIRST_PAGE_QUIET = 0.5
+
+
+def _when_idle(quiet: float = QUIET) -> None:
+    while time.monotonic() - _LAST_RUN[0] < quiet:
+        time.sleep(min(0.25, quiet / 2))
 
 
 @contextmanager

@@ -136,7 +136,7 @@ def render() -> None:
     graph = data.require_graph(state)
     a, b, c = st.columns(3)
     by = str(a.selectbox("Group by", BY, key="fam_by", bind=PARAM))
-    top = int(b.slider("Top", 5, 60, 20, key="fam_top", bind=PARAM))
+    top = int(b.slider("Top", 5, data.FAMILIES_TOP, 20, key="fam_top", bind=PARAM))
     window = int(
         c.number_input(
             "Growth window (days)",

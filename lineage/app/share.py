@@ -282,7 +282,7 @@ def render() -> None:
     except ValueError as exc:
         st.error(md(exc))
         return
-    options = graph.share_groups(query, registry, registry_id)[:FOCUS_OPTIONS]
+    options = graph.share_groups(query, registry, registry_id, FOCUS_OPTIONS)
     ss = st.session_state
     if "focus" in ss:  # groups of another grouping: drop them
         ss["focus"] = [g for g in ss["focus"] if g in options]
