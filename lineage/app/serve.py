@@ -28,11 +28,12 @@ class AppError(LineageError, RuntimeError):
 
 
 def streamlit_command(port: int, *options: str) -> list[str]:
-    """``python -m streamlit run`` of the app on 127.0.0.1:``port`` (headless, no usage stats);
-    ``options`` are extra ``--name value`` flags. Used by ``lineage app``, the browser test and
-    the app benchmark, so all three serve the app the same way."""
+    """``streamlit run`` of the app on 127.0.0.1:``port`` (headless, no usage stats), through
+    :mod:`lineage.app.launch` (the first page's imports done while the server starts); ``options``
+    are extra ``--name value`` flags. Used by ``lineage app``, the browser test and the app
+    benchmark, so all three serve the app the same way."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(ENTRY),
+        sys.executable, "-m", "lineage.app.launch", "run", str(ENTRY),
         "--server.headless", "true", "--server.address", HOST, "--server.port", str(port),
         "--browser.gatherUsageStats", "false", *options,
     ]  # fmt: skip
