@@ -238,7 +238,8 @@ def node_groups(
         chosen = np.zeros(len(lin), dtype=bool)
         chosen[nodes] = True
         keep = chosen[every32]
-        rank = np.cumsum(chosen, dtype=np.int64) - 1
+        rank = np.empty(len(lin), dtype=np.int64)
+        rank[nodes] = np.arange(len(nodes))
         return rank[every32[keep]], groups32[keep].astype(np.int64), list(index.labels)
     pos, grp = _pairs(lin, index, nodes)
     return pos, grp, list(index.labels)

@@ -25,16 +25,17 @@ of the last crawl (models created after it are not known yet) and periods cut by
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from lineage.analytics.cells import ShareData
 from lineage.analytics.groups import NOT_ON_HUB
-from lineage.analytics.share import ShareCells
 
 __all__ = ["OTHER", "TopGroups", "group_order", "partial_periods", "period_bounds", "top_overall"]
 
@@ -53,31 +54,50 @@ class TopGroups:
 
 
 @dataclass(frozen=True)
-class _Cells:
-    """Rows as columns: period and group codes (codes of periods in label order) and values."""
+class _Entries:
+    """Rows (or the pairs of a :class:`ShareData`) as columns: period and group codes (periods
+    coded in label order), the ranking value of each, and how to sum every field per cell."""
 
     periods: list[str]
     groups: list[str]
     period: npt.NDArray[np.int64]
     group: npt.NDArray[np.int64]
-    values: dict[str, npt.NDArray[np.float64]]
+    value: npt.NDArray[np.float64]
+    sum_cells: Callable[
+        [npt.NDArray[np.int64], int, npt.NDArray[np.int64]], dict[str, npt.NDArray[np.float64]]
+    ]
 
 
-def _cells(rows: Sequence[dict[str, Any]] | ShareCells, value: str) -> _Cells:
-    if isinstance(rows, ShareCells):
-        return _Cells(rows.periods, rows.groups, rows.period, rows.group, rows.values())
+def _entries(rows: Sequence[dict[str, Any]] | ShareData, value: str) -> _Entries:
+    if isinstance(rows, ShareData):
+        ranked = rows.values(value)[value]
+        weight = ranked if value == "models" else None
+        return _Entries(
+            rows.periods,
+            rows.groups,
+            rows.period,
+            rows.group,
+            ranked,
+            partial(rows.cell_values, weight=weight),
+        )
     periods = sorted({r["period"] for r in rows}) if rows and "period" in rows[0] else [""]
     groups = list(dict.fromkeys(r["group"] for r in rows))
     p_code, g_code = {p: k for k, p in enumerate(periods)}, {g: k for k, g in enumerate(groups)}
     names = [k for k, v in rows[0].items() if k not in _KEYS and isinstance(v, int | float)] if rows else []
     if value not in names:
         names.append(value)
-    return _Cells(
+    fields = {k: np.array([float(r[k]) for r in rows], dtype=float) for k in names}
+
+    def sum_cells(cell: npt.NDArray[np.int64], size: int, _period: npt.NDArray[np.int64]) -> dict[str, Any]:
+        return {k: np.bincount(cell, weights=v, minlength=size) for k, v in fields.items()}
+
+    return _Entries(
         periods,
         groups,
         np.array([p_code[r.get("period", "")] for r in rows], dtype=np.int64),
         np.array([g_code[r["group"]] for r in rows], dtype=np.int64),
-        {k: np.array([float(r[k]) for r in rows], dtype=float) for k in names},
+        fields[value],
+        sum_cells,
     )
 
 
@@ -94,65 +114,60 @@ def _largest(totals: npt.NDArray[Any], labels: Sequence[str], candidates: npt.ND
 
 
 def top_overall(
-    rows: Sequence[dict[str, Any]] | ShareCells, n: int, focus: Iterable[str] = (), value: str = "models"
+    rows: Sequence[dict[str, Any]] | ShareData, n: int, focus: Iterable[str] = (), value: str = "models"
 ) -> TopGroups:
     """Keep the ``n`` groups with the largest ``value`` summed over every period (or the
     ``focus`` groups, when given), plus ``NOT_ON_HUB``; sum the rest per period into ``(other)``
     (every numeric field is summed). Rows come in period order, then in the groups' order.
 
-    ``rows`` may be :func:`~lineage.analytics.share.share_cells` columns: only the rows kept
-    are built (the whole Hub with population ``all`` has hundreds of thousands of cells)."""
-    c = _cells(rows, value)
-    n_groups = len(c.groups)
-    totals = np.bincount(c.group, weights=c.values[value], minlength=n_groups)
-    present = np.bincount(c.group, minlength=n_groups) > 0
-    off = c.groups.index(NOT_ON_HUB) if NOT_ON_HUB in c.groups else -1
+    ``rows`` may be a :class:`~lineage.analytics.cells.ShareData`: its pairs are summed straight
+    into the rows kept (the whole Hub with population ``all`` has hundreds of thousands of
+    cells, most of them summed into "(other)")."""
+    e = _entries(rows, value)
+    n_groups = len(e.groups)
+    totals = np.bincount(e.group, weights=e.value, minlength=n_groups)
+    present = np.bincount(e.group, minlength=n_groups) > 0
+    off = e.groups.index(NOT_ON_HUB) if NOT_ON_HUB in e.groups else -1
+    present_off = off >= 0 and bool(present[off])
     if off >= 0:
-        present_off, present[off] = bool(present[off]), False
-    else:
-        present_off = False
-    code = {g: k for k, g in enumerate(c.groups)}
+        present[off] = False
+    code = {g: k for k, g in enumerate(e.groups)}
     wanted = [code[g] for g in dict.fromkeys(focus) if g in code and present[code[g]]]
     if wanted:
-        kept = _largest(totals, c.groups, np.array(wanted, dtype=np.int64), None)
+        kept = _largest(totals, e.groups, np.array(wanted, dtype=np.int64), None)
     else:
-        kept = _largest(totals, c.groups, np.flatnonzero(present), max(0, n))
+        kept = _largest(totals, e.groups, np.flatnonzero(present), max(0, n))
     if present_off:
         kept.append(off)
-    rank = np.full(n_groups, -1, dtype=np.int64)
-    rank[kept] = np.arange(len(kept))
-    row_rank = rank[c.group]
-    mine = np.flatnonzero(row_rank >= 0)
-    rest = row_rank < 0
-    n_periods = len(c.periods)
-    other_rows = np.flatnonzero(np.bincount(c.period[rest], minlength=n_periods) > 0)
-    other = {
-        k: np.bincount(c.period[rest], weights=v[rest], minlength=n_periods) for k, v in c.values.items()
-    }
-    # Kept cells and one "(other)" per period, by period then group rank ("(other)" last).
-    period = np.concatenate([c.period[mine], other_rows])
-    order = np.lexsort((np.concatenate([row_rank[mine], np.full(len(other_rows), len(kept))]), period))
-    names = list(c.values)
+    # Slot k < len(kept) is the k-th group kept, the last slot "(other)": cells in period then
+    # slot order are the rows in the order wanted.
+    slots = len(kept) + 1
+    slot = np.full(n_groups, len(kept), dtype=np.int64)
+    slot[kept] = np.arange(len(kept))
+    cell = e.period * slots + slot[e.group]
+    size = len(e.periods) * slots
+    cells = np.flatnonzero(np.bincount(cell, minlength=size))
+    sums = {k: v[cells] for k, v in e.sum_cells(cell, size, np.arange(size) // slots).items()}
+    names = [*e.groups, OTHER]
+    labels = [names[k] for k in [*kept, n_groups]]
     columns = [
-        np.array(c.periods, dtype=object)[period[order]].tolist(),
-        np.array([*c.groups, OTHER], dtype=object)[
-            np.concatenate([c.group[mine], np.full(len(other_rows), n_groups)])[order]
-        ].tolist(),
-        *(np.concatenate([c.values[k][mine], other[k][other_rows]])[order].tolist() for k in names),
+        [e.periods[p] for p in (cells // slots).tolist()],
+        [labels[s] for s in (cells % slots).tolist()],
+        *(v.tolist() for v in sums.values()),
     ]
-    out = [
-        dict(zip(["period", "group", *names], values, strict=True)) for values in zip(*columns, strict=True)
-    ]
-    groups = [c.groups[k] for k in kept]
-    result_totals = {c.groups[k]: float(totals[k]) for k in kept}
-    if len(other_rows):
+    keys = ["period", "group", *sums]
+    out = [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+    groups = [e.groups[k] for k in kept]
+    result_totals = {e.groups[k]: float(totals[k]) for k in kept}
+    other = cells % slots == len(kept)
+    if other.any():
         groups.append(OTHER)
-        result_totals[OTHER] = float(other[value][other_rows].sum())
+        result_totals[OTHER] = float(sums[value][other].sum())
     return TopGroups(out, groups, result_totals)
 
 
 def group_order(
-    rows: Sequence[dict[str, Any]] | ShareCells, value: str = "models", limit: int | None = None
+    rows: Sequence[dict[str, Any]] | ShareData, value: str = "models", limit: int | None = None
 ) -> list[str]:
     """Every group (the first ``limit``), largest ``value`` over all periods first
     (``NOT_ON_HUB`` last).
@@ -160,14 +175,14 @@ def group_order(
     >>> group_order([{"group": "a", "models": 1.0}, {"group": "b", "models": 2.0}])
     ['b', 'a']
     """
-    c = _cells(rows, value)
-    totals = np.bincount(c.group, weights=c.values[value], minlength=len(c.groups))
-    present = np.bincount(c.group, minlength=len(c.groups)) > 0
-    off = c.groups.index(NOT_ON_HUB) if NOT_ON_HUB in c.groups else -1
+    e = _entries(rows, value)
+    totals = np.bincount(e.group, weights=e.value, minlength=len(e.groups))
+    present = np.bincount(e.group, minlength=len(e.groups)) > 0
+    off = e.groups.index(NOT_ON_HUB) if NOT_ON_HUB in e.groups else -1
     has_off = off >= 0 and bool(present[off])
     if off >= 0:
         present[off] = False
-    order = [c.groups[k] for k in _largest(totals, c.groups, np.flatnonzero(present), limit)]
+    order = [e.groups[k] for k in _largest(totals, e.groups, np.flatnonzero(present), limit)]
     if has_off and (limit is None or len(order) < limit):
         order.append(NOT_ON_HUB)
     return order

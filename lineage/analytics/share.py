@@ -47,10 +47,10 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from lineage.analytics.bulk import BulkRules
 from lineage.analytics.bulk_flags import bulk_codes
+from lineage.analytics.cells import ShareData, dense_unique
 from lineage.analytics.firstparty import direct_groups
 from lineage.analytics.groups import BY, node_groups
 from lineage.analytics.table import Table
@@ -67,9 +67,9 @@ __all__ = [
     "PERIODS",
     "POPULATIONS",
     "SCOPES",
-    "ShareCells",
+    "ShareData",
     "ShareQuery",
-    "share_cells",
+    "share_data",
     "share_table",
     "top_groups",
 ]
@@ -158,12 +158,18 @@ class ShareQuery:
 def _period_labels(created: IntArray, period: str) -> tuple[IntArray, list[str]]:
     """Period index per timestamp and the sorted labels."""
     days = created // 86400
-    if period == "week":  # ISO weeks start on Monday; 1970-01-01 was a Thursday
-        key = (days + 3) // 7
+    if not len(days):
+        return days.astype(np.int64), []
+    low = int(days.min())
+    span = int(days.max()) - low + 1
+    if span <= max(len(days), 1 << 16):  # a dozen years of days: one period look-up per day
+        seen = np.zeros(span, dtype=bool)
+        seen[days - low] = True
+        key_of_day = _period_keys(np.arange(low, low + span), period)
+        uniq = np.unique(key_of_day[seen])
+        inverse = np.searchsorted(uniq, key_of_day)[days - low]
     else:
-        months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-        key = months if period == "month" else months // 3 if period == "quarter" else months // 12
-    uniq, inverse = _dense_unique(key)
+        uniq, inverse = dense_unique(_period_keys(days, period))
     labels = []
     for k in uniq.tolist():
         if period == "month":
@@ -179,20 +185,12 @@ def _period_labels(created: IntArray, period: str) -> tuple[IntArray, list[str]]
     return inverse.astype(np.int64), labels
 
 
-def _dense_unique(key: IntArray) -> tuple[IntArray, IntArray]:
-    """``np.unique(key, return_inverse=True)``; for keys in a range not much wider than their
-    number (periods since 1970; cells of a few groups) a count per key instead of a sort (3M
-    keys: 0.02 s instead of 0.2 s), a sort otherwise (a dense count of weeks x 400,000 orgs
-    would take gigabytes)."""
-    if not len(key):
-        return key.copy(), key.copy()
-    low = int(key.min())
-    if int(key.max()) - low > max(2 * len(key), 1 << 20):
-        uniq, inverse = np.unique(key, return_inverse=True)
-        return uniq, inverse.reshape(-1)
-    present = np.bincount(key - low) > 0
-    code = np.cumsum(present) - 1
-    return np.flatnonzero(present) + low, code[key - low]
+def _period_keys(days: IntArray, period: str) -> IntArray:
+    """The period of each day since 1970, as a number (ISO weeks, months, quarters or years)."""
+    if period == "week":  # ISO weeks start on Monday; 1970-01-01 was a Thursday
+        return (days + 3) // 7
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return months if period == "month" else months // 3 if period == "quarter" else months // 12
 
 
 def _codes_for(labels: Sequence[str | None], wanted: Iterable[str]) -> list[int]:
@@ -260,56 +258,6 @@ def _rules_in_use(lin: Lineage, q: ShareQuery) -> BulkRules:
     return q.bulk_rules or BulkRules.from_dict(lin.bulk_rules)
 
 
-@dataclass(frozen=True)
-class ShareCells:
-    """:func:`share_cells`: one entry per (period, group) cell with models, as columns, in
-    period then group-code order (:meth:`table` sorts them as rows). ``period``/``group`` index
-    ``periods``/``groups``; ``downloads`` and ``downloads_share`` are None unless asked for.
-    With population ``all`` every org without a family is a group (hundreds of thousands of
-    cells on the whole Hub), so the app ranks and cuts these columns instead of rows."""
-
-    periods: list[str]
-    groups: list[str]
-    period: IntArray
-    group: IntArray
-    models: npt.NDArray[np.float64]
-    share: npt.NDArray[np.float64]
-    downloads: npt.NDArray[np.float64] | None
-    downloads_share: npt.NDArray[np.float64] | None
-    notes: list[str]
-    method: str
-
-    @property
-    def columns(self) -> list[str]:
-        return ["period", "group", "models", "share"] + (
-            ["downloads", "downloads_share"] if self.downloads is not None else []
-        )
-
-    def values(self) -> dict[str, npt.NDArray[np.float64]]:
-        """The numeric columns by name."""
-        out = {"models": self.models, "share": self.share}
-        if self.downloads is not None and self.downloads_share is not None:
-            out |= {"downloads": self.downloads, "downloads_share": self.downloads_share}
-        return out
-
-    def table(self) -> Table:
-        """The cells as :func:`share_table`'s rows: by period, then models (descending), then
-        group name."""
-        # The names' rank (one sort of the labels) keeps the sort numeric.
-        name_rank = np.empty(len(self.groups), dtype=np.int64)
-        name_rank[np.argsort(np.array(self.groups, dtype=str), kind="stable")] = np.arange(len(self.groups))
-        order = np.lexsort((name_rank[self.group], -self.models, self.period))
-        columns = [
-            np.array(self.periods, dtype=object)[self.period[order]].tolist(),
-            np.array(self.groups, dtype=object)[self.group[order]].tolist(),
-            *(v[order].tolist() for v in self.values().values()),
-        ]
-        names = self.columns
-        rows = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-        notes = self.notes if len(self.period) else [*self.notes, "no models match"]
-        return Table(rows, names, notes, self.method)
-
-
 def share_table(
     lin: Lineage,
     query: ShareQuery | None = None,
@@ -325,16 +273,19 @@ def share_table(
     With ``downloads``, rows also hold ``downloads`` (the 30-day downloads of those models,
     weighted like them) and ``downloads_share`` (of all the period's new models' downloads).
     """
-    return share_cells(lin, query or ShareQuery(**options), registry, downloads=downloads).table()
+    return share_data(lin, query or ShareQuery(**options), registry, downloads=downloads).table()
 
 
-def share_cells(
+def share_data(
     lin: Lineage, query: ShareQuery, registry: Registry | None = None, *, downloads: bool = False
-) -> ShareCells:
-    """:func:`share_table` as columns (:class:`ShareCells`)."""
+) -> ShareData:
+    """:func:`share_table` before its rows: the population's (model, group) pairs
+    (:class:`~lineage.analytics.cells.ShareData`), to sum per cell or straight into a top N."""
     q = query
     nodes, notes = _population(lin, q)
     method = q.method(_rules_in_use(lin, q))
+    empty = np.empty(0, dtype=np.int64)
+    pos, grp, labels = empty, empty, list[str]()
     if q.scope == "direct" and len(nodes):
         pos, grp, labels = direct_groups(lin, nodes, q.by, registry)
         direct = unique_ints(pos)
@@ -347,55 +298,19 @@ def share_cells(
         nodes, pos = nodes[direct], remap[pos]
     elif len(nodes):
         pos, grp, labels = node_groups(lin, nodes, q.by, registry, q.unlisted)
-    if not len(nodes):
-        empty = np.empty(0)
-        return ShareCells(
-            [], [], empty.astype(np.int64), empty.astype(np.int64), empty, empty,
-            empty if downloads else None, empty if downloads else None, notes, method,
-        )  # fmt: skip
     period_of, period_labels = _period_labels(lin.created[nodes], q.period)
-    per_node = np.bincount(pos, minlength=len(nodes))
-    weight = 1.0 / per_node[pos] if q.attribution == "fractional" else np.ones(len(pos))
-    g = len(labels)
-    dl = lin.downloads[nodes].astype(float) if downloads else None
-    cells, (sums, *dl_cells) = _cell_sums(
-        period_of[pos] * g + grp, [weight, *([] if dl is None else [weight * dl[pos]])]
+    return ShareData(
+        period_labels,
+        labels,
+        pos,
+        grp,
+        period_of,
+        np.bincount(pos, minlength=len(nodes)),
+        q.attribution == "fractional",
+        lin.downloads[nodes].astype(float) if downloads else None,
+        notes,
+        method,
     )
-    totals = np.bincount(period_of, minlength=len(period_labels)).astype(float)
-    p_idx, g_idx = cells // g, cells % g
-    dl_sums = dl_share = None
-    if dl is not None:
-        dl_sums = dl_cells[0]
-        dl_totals = np.bincount(period_of, weights=dl, minlength=len(period_labels))[p_idx]
-        dl_share = np.divide(dl_sums, dl_totals, out=np.zeros(len(cells)), where=dl_totals > 0)
-    return ShareCells(
-        period_labels, labels, p_idx, g_idx, sums, sums / totals[p_idx], dl_sums, dl_share, notes, method
-    )
-
-
-def _cell_sums(cell: IntArray, weights: list[npt.NDArray[Any]]) -> tuple[IntArray, list[npt.NDArray[Any]]]:
-    """The distinct cells (sorted) and each ``weights`` summed per cell.
-
-    Cells in a narrow range are counted densely; otherwise (weeks x 400,000 orgs with population
-    ``all``) each cell is packed with its position and the packed keys sorted: a sort of plain
-    integers gives the cells in order and the permutation for summing (at 3M models 0.1 s,
-    where ``np.unique`` with its inverse takes 0.4 s)."""
-    if not len(cell):
-        return cell.copy(), [w.copy() for w in weights]
-    low, high = int(cell.min()), int(cell.max())
-    if high - low <= max(2 * len(cell), 1 << 20):
-        cells, inverse = _dense_unique(cell)
-        return cells, [np.bincount(inverse, weights=w, minlength=len(cells)) for w in weights]
-    bits = len(cell).bit_length()
-    if (high - low).bit_length() + bits > 62:  # pragma: no cover - a grid of over 2**40 cells
-        cells, inverse = np.unique(cell, return_inverse=True)
-        return cells, [np.bincount(inverse.reshape(-1), weights=w, minlength=len(cells)) for w in weights]
-    packed = np.sort(((cell - low) << bits) | np.arange(len(cell)))
-    perm = packed & ((1 << bits) - 1)
-    ordered = packed >> bits
-    first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
-    code = np.cumsum(first) - 1  # summed in position order, as a dense count would
-    return ordered[first] + low, [np.bincount(code, weights=w[perm]) for w in weights]
 
 
 def top_groups(rows: Sequence[dict[str, Any]], n: int) -> list[dict[str, Any]]:

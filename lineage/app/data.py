@@ -30,13 +30,14 @@ from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar, cast
 
 import numpy as np
 import streamlit as st
 
-from lineage.analytics import BY, PERIODS, ShareQuery, Table, family_summary
+from lineage.analytics import BY, PERIODS, ShareQuery, Table
 from lineage.analytics.licenses import dropped_terms_below, edge_license_status, node_license_classes
 from lineage.analytics.panel import (
     Derivatives,
@@ -48,7 +49,8 @@ from lineage.analytics.panel import (
 )
 from lineage.analytics.quality import quality_report
 from lineage.analytics.ranking import TopGroups, group_order, top_overall
-from lineage.analytics.share import ShareCells, share_cells
+from lineage.analytics.share import ShareData, share_data
+from lineage.analytics.summary import family_parts
 from lineage.analytics.view import View, ViewSpec, select_view
 from lineage.app.network import LicenseColours
 from lineage.families import Registry, default_registry
@@ -84,6 +86,9 @@ log = logging.getLogger("lineage.app")
 PAGES = Path(__file__).resolve().parent
 #: Tables kept per store version (least recently used dropped first).
 MEMO_SIZE = 128
+#: Share computations kept (their pairs: about 60 MB each at 3M models); their results stay in
+#: the main memo.
+SHARE_MEMO_SIZE = 4
 #: Rows of the Families page's table at most (its "Top" slider).
 FAMILIES_TOP = 60
 
@@ -268,12 +273,14 @@ class Graph:
         self.lin = lin
         self.registry = registry
         self.memo = Memo()
+        self.share_memo = Memo(SHARE_MEMO_SIZE)
 
-    def share(self, query: ShareQuery, registry: Registry | None = None, registry_id: str = "") -> ShareCells:
-        """:func:`share_cells` with downloads (placeholder roots grouped: ``query.unlisted``)."""
+    def share(self, query: ShareQuery, registry: Registry | None = None, registry_id: str = "") -> ShareData:
+        """:func:`share_data` with downloads (placeholder roots grouped: ``query.unlisted``).
+        Kept for the last few queries only: at 3M models one is about 60 MB of pairs."""
         reg = registry or self.registry
-        return self.memo(
-            ("share", query, registry_id), lambda: share_cells(self.lin, query, reg, downloads=True)
+        return self.share_memo(
+            ("share", query, registry_id), lambda: share_data(self.lin, query, reg, downloads=True)
         )
 
     def share_groups(
@@ -292,12 +299,14 @@ class Graph:
         return self.memo(("share top", query, registry_id, n, focus), lambda: top_overall(cells, n, focus))
 
     def families(self, by: str, window_days: int) -> Table:
-        return self.memo(
-            ("families", by, window_days),
-            lambda: family_summary(
-                self.lin, by, self.registry, top=FAMILIES_TOP, window_days=window_days, unlisted=True
-            ),
-        )
+        """The Families table (:data:`FAMILIES_TOP` rows); its window-free parts are kept per
+        grouping, so another growth window is one pass over the derivatives."""
+
+        def table() -> Table:
+            parts = self.memo(("family parts", by), lambda: family_parts(self.lin, by, self.registry, True))
+            return parts.table(FAMILIES_TOP, window_days)
+
+        return self.memo(("families", by, window_days), table)
 
     def top_roots(self, by: str) -> dict[str, list[int]]:
         return self.memo(("top_roots", by), lambda: top_roots(self.lin, self.registry, by))
@@ -393,25 +402,35 @@ class GraphLoader:
             log.info(
                 "tables of %s ready %.1f s after loading", self.path, self.warmed_at - (self.loaded_at or 0)
             )
-        try:  # then, while nobody waits for a page, the options users most often pick next
-            with timed("warming more tables"):
-                _when_idle()  # the What changed page's default diff (under a second for 1M models)
-                importlib.import_module("lineage.app.changes").warm(self.path, graph)
-                _when_idle()
-                graph.families("family", 30)
-                for period in PERIODS[1:]:
-                    for by in BY:
-                        graph.share_top(ShareQuery(period=period, by=by, unlisted=True), 10)
-                for period in PERIODS:
-                    everything = ShareQuery(period=period, population="all", unlisted=True)
-                    _when_idle()
-                    graph.share_groups(everything)
-                    _when_idle()
-                    graph.share_top(everything, 10)
-                _when_idle()  # the Share page's bulk option, at the default period
-                graph.share_top(ShareQuery(bulk="exclude", unlisted=True), 10)
-        except Exception:  # pragma: no cover - a page computes it again and shows the error
-            log.exception("warming more tables failed")
+        # Then, each while nobody waits for a page, the options users most often pick next.
+
+        def default_diff() -> None:
+            importlib.import_module("lineage.app.changes").warm(self.path, graph)
+
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("What changed: the default diff", default_diff),
+            ("Families: 30-day window", partial(graph.families, "family", 30)),
+        ]
+        for period in PERIODS[1:]:
+            for by in BY:
+                query = ShareQuery(period=period, by=by, unlisted=True)
+                steps.append((f"Share: {period} by {by}", partial(graph.share_top, query, 10)))
+        for period in PERIODS:
+            everything = ShareQuery(period=period, population="all", unlisted=True)
+            steps += [
+                (f"Share: {period}, population all", partial(graph.share_groups, everything)),
+                (f"Share: {period}, population all, top", partial(graph.share_top, everything, 10)),
+            ]
+        no_bulk = ShareQuery(bulk="exclude", unlisted=True)
+        steps.append(("Share: bulk uploads excluded", partial(graph.share_top, no_bulk, 10)))
+        for label, step in steps:
+            _when_idle()
+            start = time.perf_counter()
+            try:
+                step()
+            except Exception:  # pragma: no cover - a page computes it again and shows the error
+                log.exception("preparing %s failed", label)
+            _report(f"background: {label}", time.perf_counter() - start)
 
     def quality(self) -> dict[str, Any]:
         """:func:`lineage.analytics.quality.quality_report` of the store (once per store version)."""
@@ -471,8 +490,13 @@ def timed(what: str) -> Iterator[None]:
         yield
     finally:
         _LAST_RUN[0] = time.monotonic()
-        if os.environ.get("LINEAGE_TIMING"):
-            print(f"timing {what} {time.perf_counter() - start:.3f} s", flush=True)
+        _report(what, time.perf_counter() - start)
+
+
+def _report(what: str, seconds: float) -> None:
+    """With ``$LINEAGE_TIMING`` set, print how long ``what`` took (benchmarks read it)."""
+    if os.environ.get("LINEAGE_TIMING"):
+        print(f"timing {what} {seconds:.3f} s", flush=True)
 
 
 def quality(state: StoreState) -> dict[str, Any]:

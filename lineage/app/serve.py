@@ -35,7 +35,10 @@ def streamlit_command(port: int, *options: str) -> list[str]:
     return [
         sys.executable, "-m", "lineage.app.launch", "run", str(ENTRY),
         "--server.headless", "true", "--server.address", HOST, "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", *options,
+        "--browser.gatherUsageStats", "false",
+        # No full garbage collection after every page run (Streamlit's default): with the tables
+        # of millions of models in memory it added 0.1 s to every click.
+        "--runner.postScriptGC", "false", *options,
     ]  # fmt: skip
 
 

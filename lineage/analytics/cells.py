@@ -1,0 +1,182 @@
+"""A share computation before it becomes rows: the population's (model, group) pairs.
+
+:func:`lineage.analytics.share.share_data` stops here; :meth:`ShareData.table` sums the pairs
+per (period, group) cell into ``share_table``'s rows, and
+:func:`lineage.analytics.ranking.top_overall` sums them straight into the top N groups and
+"(other)". That is what the app needs: with population ``all`` every org without a family is a
+group, so the whole Hub has hundreds of thousands of cells, and building (or even sorting) them
+all costs more than the answer (a top 10 per period).
+
+>>> import numpy as np
+>>> d = ShareData(["2025-09", "2025-10"], ["Qwen", "Llama"], pos=np.array([0, 0, 1, 2]),
+...               group=np.array([0, 1, 0, 1]), period_of=np.array([0, 0, 1]),
+...               per_model=np.array([2, 1, 1]), fractional=True, downloads_of=None)
+>>> [(r["period"], r["group"], r["models"], r["share"]) for r in d.table().rows]
+[('2025-09', 'Qwen', 1.5, 0.75), ('2025-09', 'Llama', 0.5, 0.25), ('2025-10', 'Llama', 1.0, 1.0)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from lineage.analytics.table import Table
+from lineage.graph import IntArray
+
+__all__ = ["ShareData", "cell_sums", "dense_unique"]
+
+Floats = npt.NDArray[Any]  # float64 (numpy types np.bincount as integer)
+
+
+@dataclass(frozen=True)
+class ShareData:
+    """The population of a share query as (model, group) pairs.
+
+    ``pos`` (per pair) is the model's position in the population and ``group`` its group code
+    (into ``groups``); per model, ``period_of`` is its period code (into ``periods``, which are
+    sorted), ``per_model`` its number of groups and ``downloads_of`` its 30-day downloads (None
+    unless asked for). With ``fractional`` attribution a model's weight is split over its
+    groups, else each pair weighs 1.
+    """
+
+    periods: list[str]
+    groups: list[str]
+    pos: IntArray
+    group: IntArray
+    period_of: IntArray
+    per_model: IntArray
+    fractional: bool
+    downloads_of: Floats | None
+    notes: list[str] = field(default_factory=list)
+    method: str = ""
+
+    @property
+    def columns(self) -> list[str]:
+        return ["period", "group", "models", "share"] + (
+            ["downloads", "downloads_share"] if self.downloads_of is not None else []
+        )
+
+    @property
+    def period(self) -> IntArray:
+        """The period code of each pair."""
+        return self.period_of[self.pos]
+
+    def weight(self) -> Floats:
+        """Each pair's weight (a model's share of one of its groups)."""
+        if self.fractional:
+            return np.asarray(1.0 / self.per_model[self.pos], dtype=float)
+        return np.ones(len(self.pos))
+
+    def totals(self) -> tuple[Floats, Floats | None]:
+        """Models, and their downloads, per period."""
+        n = len(self.periods)
+        models = np.bincount(self.period_of, minlength=n).astype(float)
+        if self.downloads_of is None:
+            return models, None
+        return models, np.bincount(self.period_of, weights=self.downloads_of, minlength=n).astype(float)
+
+    def values(self, only: str | None = None) -> dict[str, Floats]:
+        """Each pair's part of every column (or of column ``only``): summed over a cell's pairs
+        they give its row."""
+        weight = self.weight()
+        if only == "models":
+            return {"models": weight}
+        models, downloads = self.totals()
+        period = self.period
+        out = {"models": weight, "share": weight / models[period]}
+        if self.downloads_of is not None and downloads is not None:
+            dl = weight * self.downloads_of[self.pos]
+            out["downloads"] = dl
+            out["downloads_share"] = _ratio(dl, downloads[period])
+        return out if only is None else {only: out[only]}
+
+    def cell_values(
+        self, cell: IntArray, size: int, cell_period: IntArray, weight: Floats | None = None
+    ) -> dict[str, Floats]:
+        """Every column summed per cell: ``cell`` numbers each pair's cell (``size`` of them,
+        cell ``k`` in period ``cell_period[k]``; ``weight``: :meth:`weight`, if at hand). The
+        shares are the cell's sums over its period's totals, as in :meth:`table`, so only two
+        columns are summed pair by pair."""
+        weight = self.weight() if weight is None else weight
+        models_total, downloads_total = self.totals()
+        models = np.bincount(cell, weights=weight, minlength=size)
+        out = {"models": models, "share": _ratio(models, models_total[cell_period])}
+        if self.downloads_of is not None and downloads_total is not None:
+            dl = np.bincount(cell, weights=weight * self.downloads_of[self.pos], minlength=size)
+            out["downloads"] = dl
+            out["downloads_share"] = _ratio(dl, downloads_total[cell_period])
+        return out
+
+    def table(self) -> Table:
+        """The pairs summed per (period, group) cell: ``share_table``'s rows, by period, then
+        models (descending), then group name."""
+        g = max(1, len(self.groups))
+        weight = self.weight()
+        parts = [weight] if self.downloads_of is None else [weight, weight * self.downloads_of[self.pos]]
+        cells, sums = cell_sums(self.period * g + self.group, parts)
+        p_idx, g_idx = cells // g, cells % g
+        models, downloads = self.totals()
+        values = [sums[0], sums[0] / models[p_idx]]
+        if downloads is not None:
+            values += [sums[1], _ratio(sums[1], downloads[p_idx])]
+        # Ties in models go by group name: the names' rank (one sort of the labels) keeps the
+        # sort numeric.
+        name_rank = np.empty(len(self.groups), dtype=np.int64)
+        name_rank[np.argsort(np.array(self.groups, dtype=str), kind="stable")] = np.arange(len(self.groups))
+        order = np.lexsort((name_rank[g_idx], -sums[0], p_idx))
+        columns = [
+            np.array(self.periods, dtype=object)[p_idx[order]].tolist(),
+            np.array(self.groups, dtype=object)[g_idx[order]].tolist(),
+            *(v[order].tolist() for v in values),
+        ]
+        names = self.columns
+        rows = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+        notes = self.notes if rows else [*self.notes, "no models match"]
+        return Table(rows, names, notes, self.method)
+
+
+def _ratio(part: Floats, whole: Floats) -> Floats:
+    return np.divide(part, whole, out=np.zeros(len(part)), where=whole > 0)
+
+
+def dense_unique(key: IntArray) -> tuple[IntArray, IntArray]:
+    """``np.unique(key, return_inverse=True)``; for keys in a range not much wider than their
+    number (periods since 1970) a count per key instead of a sort (3M keys: 0.02 s instead of
+    0.2 s)."""
+    if not len(key):
+        return key.copy(), key.copy()
+    low = int(key.min())
+    if int(key.max()) - low > max(2 * len(key), 1 << 20):
+        uniq, inverse = np.unique(key, return_inverse=True)
+        return uniq, inverse.reshape(-1)
+    present = np.bincount(key - low) > 0
+    code = np.cumsum(present) - 1
+    return np.flatnonzero(present) + low, code[key - low]
+
+
+def cell_sums(cell: IntArray, weights: list[npt.NDArray[Any]]) -> tuple[IntArray, list[npt.NDArray[Any]]]:
+    """The distinct cells (sorted) and each of ``weights`` summed per cell, in position order.
+
+    Cells in a narrow range are counted densely; otherwise (weeks x 400,000 orgs with population
+    ``all``) each cell is packed with its position and the packed keys sorted: a sort of plain
+    integers gives the cells in order and the permutation for summing (at 3M models 0.1 s,
+    where ``np.unique`` with its inverse takes 0.4 s)."""
+    if not len(cell):
+        return cell.copy(), [np.asarray(w, dtype=float).copy() for w in weights]
+    low, high = int(cell.min()), int(cell.max())
+    if high - low <= max(2 * len(cell), 1 << 20):
+        cells, inverse = dense_unique(cell)
+        return cells, [np.bincount(inverse, weights=w, minlength=len(cells)) for w in weights]
+    bits = len(cell).bit_length()
+    if (high - low).bit_length() + bits > 62:  # pragma: no cover - a grid of over 2**40 cells
+        cells, inverse = np.unique(cell, return_inverse=True)
+        return cells, [np.bincount(inverse.reshape(-1), weights=w, minlength=len(cells)) for w in weights]
+    packed = np.sort(((cell - low) << bits) | np.arange(len(cell)))
+    perm = packed & ((1 << bits) - 1)
+    ordered = packed >> bits
+    first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    code = np.cumsum(first) - 1  # summed in position order, as a dense count would
+    return ordered[first] + low, [np.bincount(code, weights=w[perm]) for w in weights]
