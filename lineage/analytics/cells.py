@@ -8,9 +8,9 @@ group, so the whole Hub has hundreds of thousands of cells, and building (or eve
 all costs more than the answer (a top 10 per period).
 
 >>> import numpy as np
->>> d = ShareData(["2025-09", "2025-10"], ["Qwen", "Llama"], pos=np.array([0, 0, 1, 2]),
+>>> d = ShareData(["2025-09", "2025-10"], ["Qwen", "Llama"], node=np.array([0, 0, 1, 2]),
 ...               group=np.array([0, 1, 0, 1]), period_of=np.array([0, 0, 1]),
-...               per_model=np.array([2, 1, 1]), fractional=True, downloads_of=None)
+...               per_model=np.array([2, 1, 1]), fractional=True, period_models=np.array([2.0, 1.0]))
 >>> [(r["period"], r["group"], r["models"], r["share"]) for r in d.table().rows]
 [('2025-09', 'Qwen', 1.5, 0.75), ('2025-09', 'Llama', 0.5, 0.25), ('2025-10', 'Llama', 1.0, 1.0)]
 """
@@ -29,27 +29,32 @@ from lineage.graph import IntArray
 __all__ = ["ShareData", "cell_sums", "dense_unique"]
 
 Floats = npt.NDArray[Any]  # float64 (numpy types np.bincount as integer)
+Ints = npt.NDArray[np.integer]  # 32- or 64-bit
 
 
 @dataclass(frozen=True)
 class ShareData:
     """The population of a share query as (model, group) pairs.
 
-    ``pos`` (per pair) is the model's position in the population and ``group`` its group code
-    (into ``groups``); per model, ``period_of`` is its period code (into ``periods``, which are
-    sorted), ``per_model`` its number of groups and ``downloads_of`` its 30-day downloads (None
-    unless asked for). With ``fractional`` attribution a model's weight is split over its
-    groups, else each pair weighs 1.
+    Per pair, ``node`` is the model (its node number) and ``group`` its group code (into
+    ``groups``). Per node of the graph, ``period_of`` is the model's period code (into
+    ``periods``, which are sorted; -1 outside the population) and ``per_model`` its number of
+    pairs; ``downloads_of`` holds every node's 30-day downloads (None unless asked for).
+    ``period_models`` and ``period_downloads`` are the population's totals per period. With
+    ``fractional`` attribution a model's weight is split over its groups, else each pair
+    weighs 1.
     """
 
     periods: list[str]
     groups: list[str]
-    pos: IntArray
-    group: IntArray
-    period_of: IntArray
-    per_model: IntArray
+    node: Ints
+    group: Ints
+    period_of: Ints
+    per_model: Ints
     fractional: bool
-    downloads_of: Floats | None
+    period_models: Floats
+    downloads_of: Floats | None = None
+    period_downloads: Floats | None = None
     notes: list[str] = field(default_factory=list)
     method: str = ""
 
@@ -60,23 +65,15 @@ class ShareData:
         )
 
     @property
-    def period(self) -> IntArray:
+    def period(self) -> Ints:
         """The period code of each pair."""
-        return self.period_of[self.pos]
+        return self.period_of[self.node]
 
     def weight(self) -> Floats:
         """Each pair's weight (a model's share of one of its groups)."""
         if self.fractional:
-            return np.asarray(1.0 / self.per_model[self.pos], dtype=float)
-        return np.ones(len(self.pos))
-
-    def totals(self) -> tuple[Floats, Floats | None]:
-        """Models, and their downloads, per period."""
-        n = len(self.periods)
-        models = np.bincount(self.period_of, minlength=n).astype(float)
-        if self.downloads_of is None:
-            return models, None
-        return models, np.bincount(self.period_of, weights=self.downloads_of, minlength=n).astype(float)
+            return np.asarray(1.0 / self.per_model[self.node], dtype=float)
+        return np.ones(len(self.node))
 
     def values(self, only: str | None = None) -> dict[str, Floats]:
         """Each pair's part of every column (or of column ``only``): summed over a cell's pairs
@@ -84,30 +81,28 @@ class ShareData:
         weight = self.weight()
         if only == "models":
             return {"models": weight}
-        models, downloads = self.totals()
         period = self.period
-        out = {"models": weight, "share": weight / models[period]}
-        if self.downloads_of is not None and downloads is not None:
-            dl = weight * self.downloads_of[self.pos]
+        out = {"models": weight, "share": weight / self.period_models[period]}
+        if self.downloads_of is not None and self.period_downloads is not None:
+            dl = weight * self.downloads_of[self.node]
             out["downloads"] = dl
-            out["downloads_share"] = _ratio(dl, downloads[period])
+            out["downloads_share"] = _ratio(dl, self.period_downloads[period])
         return out if only is None else {only: out[only]}
 
     def cell_values(
-        self, cell: IntArray, size: int, cell_period: IntArray, weight: Floats | None = None
+        self, cell: Ints, size: int, cell_period: Ints, weight: Floats | None = None
     ) -> dict[str, Floats]:
         """Every column summed per cell: ``cell`` numbers each pair's cell (``size`` of them,
         cell ``k`` in period ``cell_period[k]``; ``weight``: :meth:`weight`, if at hand). The
         shares are the cell's sums over its period's totals, as in :meth:`table`, so only two
         columns are summed pair by pair."""
         weight = self.weight() if weight is None else weight
-        models_total, downloads_total = self.totals()
         models = np.bincount(cell, weights=weight, minlength=size)
-        out = {"models": models, "share": _ratio(models, models_total[cell_period])}
-        if self.downloads_of is not None and downloads_total is not None:
-            dl = np.bincount(cell, weights=weight * self.downloads_of[self.pos], minlength=size)
+        out = {"models": models, "share": _ratio(models, self.period_models[cell_period])}
+        if self.downloads_of is not None and self.period_downloads is not None:
+            dl = np.bincount(cell, weights=weight * self.downloads_of[self.node], minlength=size)
             out["downloads"] = dl
-            out["downloads_share"] = _ratio(dl, downloads_total[cell_period])
+            out["downloads_share"] = _ratio(dl, self.period_downloads[cell_period])
         return out
 
     def table(self) -> Table:
@@ -115,13 +110,12 @@ class ShareData:
         models (descending), then group name."""
         g = max(1, len(self.groups))
         weight = self.weight()
-        parts = [weight] if self.downloads_of is None else [weight, weight * self.downloads_of[self.pos]]
-        cells, sums = cell_sums(self.period * g + self.group, parts)
+        parts = [weight] if self.downloads_of is None else [weight, weight * self.downloads_of[self.node]]
+        cells, sums = cell_sums(self.period.astype(np.int64) * g + self.group, parts)
         p_idx, g_idx = cells // g, cells % g
-        models, downloads = self.totals()
-        values = [sums[0], sums[0] / models[p_idx]]
-        if downloads is not None:
-            values += [sums[1], _ratio(sums[1], downloads[p_idx])]
+        values = [sums[0], sums[0] / self.period_models[p_idx]]
+        if self.period_downloads is not None:
+            values += [sums[1], _ratio(sums[1], self.period_downloads[p_idx])]
         # Ties in models go by group name: the names' rank (one sort of the labels) keeps the
         # sort numeric.
         name_rank = np.empty(len(self.groups), dtype=np.int64)

@@ -42,6 +42,7 @@ __all__ = [
     "GroupIndex",
     "group_index",
     "group_nodes",
+    "node_group_pairs",
     "node_groups",
     "node_labels",
     "save_group_indexes",
@@ -225,24 +226,46 @@ def node_groups(
 ) -> tuple[IntArray, IntArray, list[str]]:
     """Distinct groups of each node in ``nodes``: ``(pair_node_pos, pair_group, labels)``.
 
-    ``pair_node_pos`` indexes into ``nodes``; pairs are sorted by node then group. For a large
-    sorted set of nodes (a share or a family table: most of the graph) the pairs are cut from
-    those of every node, worked out once per grouping (0.4 s at 3M models, then 0.05 s).
+    ``pair_node_pos`` indexes into ``nodes``; pairs are sorted by node then group.
     """
-    index = group_index(lin, by, registry, unlisted)
     nodes = np.asarray(nodes, dtype=np.int64)
-    if len(nodes) > len(lin) // 16 and bool((nodes[1:] > nodes[:-1]).all()):
-        if index._pairs is None:
-            index._pairs = _every_pair(lin, index)
-        every32, groups32 = index._pairs
-        chosen = np.zeros(len(lin), dtype=bool)
-        chosen[nodes] = True
-        keep = chosen[every32]
+    if _cut_from_every_pair(lin, nodes):
+        node, group, labels = node_group_pairs(lin, nodes, by, registry, unlisted)
         rank = np.empty(len(lin), dtype=np.int64)
         rank[nodes] = np.arange(len(nodes))
-        return rank[every32[keep]], groups32[keep].astype(np.int64), list(index.labels)
+        return rank[node], group.astype(np.int64), labels
+    index = group_index(lin, by, registry, unlisted)
     pos, grp = _pairs(lin, index, nodes)
     return pos, grp, list(index.labels)
+
+
+def node_group_pairs(
+    lin: Lineage,
+    nodes: IntArray,
+    by: str = "family",
+    registry: Registry | None = None,
+    unlisted: bool = False,
+) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.integer], list[str]]:
+    """Like :func:`node_groups`, with node numbers instead of positions in ``nodes``: the
+    (node, group) pairs of ``nodes``. For a large sorted set of nodes (a share or a family
+    table: most of the graph) they are cut from the pairs of every node, worked out once per
+    grouping (0.1 s at 3M models), as 32-bit integers."""
+    nodes = np.asarray(nodes, dtype=np.int64)
+    index = group_index(lin, by, registry, unlisted)
+    if not _cut_from_every_pair(lin, nodes):
+        pos, grp = _pairs(lin, index, nodes)
+        return nodes[pos], grp, list(index.labels)
+    if index._pairs is None:
+        index._pairs = _every_pair(lin, index)
+    every, groups = index._pairs
+    chosen = np.zeros(len(lin), dtype=bool)
+    chosen[nodes] = True
+    keep = chosen[every]
+    return every[keep], groups[keep], list(index.labels)
+
+
+def _cut_from_every_pair(lin: Lineage, nodes: IntArray) -> bool:
+    return len(nodes) > len(lin) // 16 and bool((nodes[1:] > nodes[:-1]).all())
 
 
 def _every_pair(lin: Lineage, index: GroupIndex) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:

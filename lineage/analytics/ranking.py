@@ -60,12 +60,10 @@ class _Entries:
 
     periods: list[str]
     groups: list[str]
-    period: npt.NDArray[np.int64]
-    group: npt.NDArray[np.int64]
+    period: npt.NDArray[np.integer]
+    group: npt.NDArray[np.integer]
     value: npt.NDArray[np.float64]
-    sum_cells: Callable[
-        [npt.NDArray[np.int64], int, npt.NDArray[np.int64]], dict[str, npt.NDArray[np.float64]]
-    ]
+    sum_cells: Callable[[npt.NDArray[Any], int, npt.NDArray[Any]], dict[str, npt.NDArray[np.float64]]]
 
 
 def _entries(rows: Sequence[dict[str, Any]] | ShareData, value: str) -> _Entries:

@@ -277,12 +277,13 @@ def render() -> None:
     graph = data.require_graph(state)
     try:
         query, n, registry, registry_id = _options(graph)
-        with st.spinner(f"Computing shares over {len(graph.lin):,} models…"):
+        with st.spinner(f"Computing shares over {len(graph.lin):,} models…"), data.timed("share: shares"):
             table = graph.share(query, registry, registry_id)
     except ValueError as exc:
         st.error(md(exc))
         return
-    options = graph.share_groups(query, registry, registry_id, FOCUS_OPTIONS)
+    with data.timed("share: groups"):
+        options = graph.share_groups(query, registry, registry_id, FOCUS_OPTIONS)
     ss = st.session_state
     if "focus" in ss:  # groups of another grouping: drop them
         ss["focus"] = [g for g in ss["focus"] if g in options]
@@ -295,7 +296,8 @@ def render() -> None:
         help=f"Compare chosen groups (the {FOCUS_OPTIONS} largest are offered); everything else is "
         "summed as “(other)”.",
     )
-    top = graph.share_top(query, n, tuple(focus), registry, registry_id)
+    with data.timed("share: top"):
+        top = graph.share_top(query, n, tuple(focus), registry, registry_id)
     if not top.rows:
         st.info("No models match these options: widen the dates or clear some filters.")
     else:
