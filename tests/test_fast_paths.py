@@ -1,0 +1,226 @@
+"""The app's fast paths against the truth and against the definitions written out by hand.
+
+The Share page sums (model, group) pairs straight into its top N, the Families page keeps the
+parts of a family table that do not depend on the growth window, periods come from a per-day
+table, cells are summed by a packed sort, ids are found by binary search and the model count
+comes from the snapshot. Each is checked here against the simulator's truth or against a plain
+Python computation of the same definition, never against its own output.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import FakeClock, SimData
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lineage.analytics import ShareQuery, share_table
+from lineage.analytics.cells import cell_sums
+from lineage.analytics.groups import NOT_ON_HUB
+from lineage.analytics.ranking import OTHER, group_order, top_overall
+from lineage.analytics.share import PERIODS, _period_labels, share_data
+from lineage.analytics.summary import family_parts, family_summary
+from lineage.graph import Lineage, snapshot
+from lineage.graph.snapshot import IdColumn
+from lineage.hub import CrawlConfig, Crawler
+from lineage.records import RELATIONS
+from lineage.sim.server import SimHub
+from lineage.store import open_store
+
+FIELDS = ("models", "share", "downloads", "downloads_share")
+
+
+@pytest.fixture(scope="module")
+def lin(sim20k_store: Path) -> Lineage:
+    return Lineage.load(sim20k_store)
+
+
+# -- Share: the top N from the pairs ------------------------------------------------------------------
+def reference_top(
+    rows: list[dict[str, Any]], n: int, focus: Iterable[str] = ()
+) -> tuple[list[str], list[Any]]:
+    """The top N over the range, written out: the ``n`` largest groups (or those in ``focus``),
+    then the parents not on the Hub, then everything else summed per period as "(other)"."""
+    totals: dict[str, float] = defaultdict(float)
+    for r in rows:
+        totals[r["group"]] += r["models"]
+    ranked = sorted((g for g in totals if g != NOT_ON_HUB), key=lambda g: (-totals[g], g))
+    wanted = [g for g in dict.fromkeys(focus) if g in totals and g != NOT_ON_HUB]
+    keep = set(wanted or ranked[:n])
+    groups = [g for g in ranked if g in keep] + ([NOT_ON_HUB] if NOT_ON_HUB in totals else [])
+    cells: dict[tuple[str, str], dict[str, float]] = {}
+    for r in rows:
+        group = r["group"] if r["group"] in groups else OTHER
+        cell = cells.setdefault((r["period"], group), dict.fromkeys(FIELDS, 0.0))
+        for k in FIELDS:
+            cell[k] += r[k]
+    if any(g == OTHER for _, g in cells):
+        groups.append(OTHER)
+    rank = {g: k for k, g in enumerate(groups)}
+    ordered = sorted(cells, key=lambda pg: (pg[0], rank[pg[1]]))
+    return groups, [(p, g, cells[(p, g)]) for p, g in ordered]
+
+
+QUERIES = [
+    ShareQuery(unlisted=True),
+    ShareQuery(population="all", period="week", by="org", unlisted=True),
+    ShareQuery(attribution="any", by="region", unlisted=True),
+    ShareQuery(scope="direct"),
+    ShareQuery(bulk="exclude", period="quarter", unlisted=True, since="2024-01-01"),
+]
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: f"{q.population}-{q.period}-{q.by}-{q.scope}")
+def test_the_top_n_summed_from_pairs_equals_the_definition_on_share_rows(
+    lin: Lineage, query: ShareQuery
+) -> None:
+    rows = share_table(lin, query, downloads=True).rows  # checked against the truth in test_definitions
+    data = share_data(lin, query, downloads=True)
+    assert rows, "the query must select models"
+    for n, focus in ((10, ()), (3, ()), (5, ("Qwen", "Llama", "nobody"))):
+        groups, cells = reference_top(rows, n, focus)
+        top = top_overall(data, n, focus)
+        assert top.groups == groups
+        assert [(r["period"], r["group"]) for r in top.rows] == [(p, g) for p, g, _ in cells]
+        for r, (_, _, want) in zip(top.rows, cells, strict=True):
+            assert [r[k] for k in FIELDS] == pytest.approx([want[k] for k in FIELDS], rel=1e-9, abs=1e-12)
+    order = [g for g in sorted({r["group"] for r in rows}, key=lambda g: (g == NOT_ON_HUB, g))]
+    totals: dict[str, float] = defaultdict(float)
+    for r in rows:
+        totals[r["group"]] += r["models"]
+    order.sort(key=lambda g: (g == NOT_ON_HUB, -totals[g], g))
+    assert group_order(data) == order and group_order(data, limit=4) == order[:4]
+
+
+def test_share_rows_from_pairs_are_the_rows_of_the_definition(lin: Lineage) -> None:
+    """share_table (pairs summed per cell) against a plain sum over every model's groups."""
+    query = ShareQuery(population="all", by="org", period="year")
+    rows = share_table(lin, query).rows
+    data = share_data(lin, query)
+    groups_of: dict[int, list[int]] = defaultdict(list)
+    for node, group in zip(data.node.tolist(), data.group.tolist(), strict=True):
+        groups_of[node].append(group)
+    want: dict[tuple[str, str], float] = defaultdict(float)
+    for node, groups in groups_of.items():
+        for group in groups:
+            want[(data.periods[int(data.period_of[node])], data.groups[group])] += 1 / len(groups)
+    assert {(r["period"], r["group"]): r["models"] for r in rows} == pytest.approx(dict(want))
+
+
+# -- Families: every growth window from the same parts --------------------------------------------------
+def test_family_table_equals_the_truth_for_every_growth_window(lin: Lineage, sim20k: SimData) -> None:
+    items = {i["id"]: i for i in sim20k.items}
+    truth = sim20k.truth
+    derived = {m: t for m, t in truth.items() if t["parents"]}
+    when = {
+        m: int(np.datetime64(t["created_at"][:19], "s").astype(np.int64))
+        for m, t in derived.items()
+        if not t["legacy"]
+    }
+    end = max(when.values()) + 1
+    models: dict[str, float] = defaultdict(float)
+    downloads: dict[str, float] = defaultdict(float)
+    mix: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(RELATIONS, 0.0))
+    for m, t in truth.items():
+        for f in t["families"]:
+            downloads[f] += items[m]["downloads"] / len(t["families"])
+    for t in derived.values():
+        for f in t["families"]:
+            models[f] += 1 / len(t["families"])
+            for _, relation in t["parents"]:
+                mix[f][relation] += 1 / len(t["families"]) / len(t["parents"])
+    parts = family_parts(lin)
+    for window in (7, 30, 365):
+        new: dict[str, float] = defaultdict(float)
+        for m, t in derived.items():
+            if m in when and end - window * 86400 <= when[m] < end:
+                for f in t["families"]:
+                    new[f] += 1 / len(t["families"])
+        table = parts.table(top=None, window_days=window)
+        assert table.rows == family_summary(lin, top=None, window_days=window).rows
+        got = {r["group"]: r for r in table.rows}
+        for f, count in models.items():
+            assert got[f]["derivatives"] == pytest.approx(count)
+            assert got[f]["new_last_window"] == pytest.approx(new[f], abs=1e-9)
+            assert got[f]["downloads_30d"] == pytest.approx(downloads[f])
+            for r in RELATIONS:
+                assert got[f][f"{r}_share"] == pytest.approx(mix[f][r] / count, abs=1e-9)
+
+
+# -- periods and cells -----------------------------------------------------------------------------------
+def calendar_label(t: int, period: str) -> str:
+    d = datetime.fromtimestamp(t, tz=UTC).date()
+    if period == "week":
+        iso = d.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    return {"month": f"{d.year}-{d.month:02d}", "quarter": f"{d.year}-Q{(d.month - 1) // 3 + 1}"}.get(
+        period, str(d.year)
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 7_258_118_400), min_size=1, max_size=40), st.sampled_from(PERIODS))
+def test_period_codes_follow_the_calendar(times: list[int], period: str) -> None:
+    """Spans of a few days to two centuries: the per-day table and the direct conversion."""
+    codes, labels = _period_labels(np.array(times, dtype=np.int64), period)
+    assert [labels[int(c)] for c in codes] == [calendar_label(t, period) for t in times]
+    assert labels == sorted(set(labels))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 2**40), st.integers(0, 1000)), min_size=1, max_size=120), st.booleans()
+)
+def test_cell_sums_equal_a_sum_per_cell(entries: list[tuple[int, int]], narrow: bool) -> None:
+    """A narrow range (counted densely) and a wide one (the packed sort)."""
+    keys = np.array([k % 40 if narrow else k for k, _ in entries], dtype=np.int64)
+    weights = np.array([w / 8 for _, w in entries], dtype=float)
+    cells, (sums,) = cell_sums(keys, [weights])
+    want: dict[int, float] = defaultdict(float)
+    for k, w in zip(keys.tolist(), weights.tolist(), strict=True):
+        want[k] += w
+    assert cells.tolist() == sorted(want)
+    assert sums.tolist() == pytest.approx([want[k] for k in sorted(want)])
+
+
+# -- ids and counts -------------------------------------------------------------------------------------
+def test_an_exact_look_up_does_not_fall_back_to_another_letter_case() -> None:
+    ids = IdColumn.build(["Qwen/Qwen3-8B", "a/b", "Zed/M"])
+    assert ids.find("qwen/qwen3-8b") == 0 and ids.find("qwen/qwen3-8b", exact=True) is None
+    assert ids.find("Zed/M", exact=True) == 2 and ids.find("zed/m") == 2 and ids.find("nope") is None
+
+
+def test_the_app_counts_live_models_like_the_store_when_some_are_deleted(
+    sim5k: SimData, tmp_path: Path
+) -> None:
+    from lineage.app import data
+
+    path = tmp_path / "s.sqlite"
+    clock = FakeClock(start=1_795_000_000.0)
+    with SimHub(sim5k.items, clock=clock) as hub:
+        with open_store(path) as store:
+            Crawler(store, CrawlConfig(endpoint=hub.url, timeout=10), clock=clock).run()
+        for item in sim5k.items[100:103]:
+            hub.delete(item["id"])
+        with open_store(path) as store:
+            assert (
+                Crawler(store, CrawlConfig(endpoint=hub.url, timeout=10), clock=clock)
+                .run(mode="full")
+                .deleted
+                == 3
+            )
+    Lineage.load(path)  # writes the snapshot, as `lineage crawl` does
+    with open_store(path, readonly=True) as store:
+        expected = store.count_models()
+        assert snapshot.open_snapshot(store).deleted.sum() == 3  # up to date, so the app uses it
+    stat = os.stat(path)
+    info = data._store_info(str(path), (str(path), stat.st_dev, stat.st_ino, ("deleted",)), -1)
+    assert info["models"] == expected == len(sim5k.items) - 3
