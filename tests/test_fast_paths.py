@@ -224,3 +224,30 @@ def test_the_app_counts_live_models_like_the_store_when_some_are_deleted(
     stat = os.stat(path)
     info = data._store_info(str(path), (str(path), stat.st_dev, stat.st_ino, ("deleted",)), -1)
     assert info["models"] == expected == len(sim5k.items) - 3
+
+
+# -- the app server's start -----------------------------------------------------------------------------
+def test_the_app_server_keeps_freed_memory_where_libc_is_glibc() -> None:
+    import platform
+    import subprocess
+    import sys
+
+    code = "from lineage.app.launch import keep_freed_memory; print(keep_freed_memory())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str(platform.libc_ver()[0] == "glibc")
+
+
+def test_preloading_waits_for_the_runtime_before_the_page_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit import runtime
+
+    from lineage.app import launch
+
+    done: list[str] = []
+    monkeypatch.setattr(launch, "_import", done.append)
+    monkeypatch.setattr(launch, "RUNTIME_WAIT", 0.1)
+    monkeypatch.setattr(runtime, "exists", lambda: False)
+    launch.preload(("json",), ("lineage.app.explore",))
+    assert done == []  # no runtime: nothing imported (a page run imports what it needs)
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    launch.preload(("json",), ("lineage.app.explore",))
+    assert done == ["json", "lineage.app.explore"]
