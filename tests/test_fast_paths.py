@@ -251,3 +251,32 @@ def test_preloading_waits_for_the_runtime_before_the_page_modules(monkeypatch: p
     monkeypatch.setattr(runtime, "exists", lambda: True)
     launch.preload(("json",), ("lineage.app.explore",))
     assert done == ["json", "lineage.app.explore"]
+
+
+def test_a_hub_tree_reads_only_the_ids_it_can_show() -> None:
+    """The 40,000 children of a hub were all decoded to break download ties (100 MB of the id
+    column paged in at 3M models, over the 300 MB target); now only the tied candidates are."""
+    from lineage.render.tree import render_tree
+
+    kids = [f"u{k:04d}/m" for k in range(2000)]
+    lin = Lineage.from_edges(
+        [("base/hub", kid, "adapter" if k % 3 else "finetune") for k, kid in enumerate(kids)]
+    )
+    lin.downloads = np.array([0 if m == "base/hub" else 5 + int(m[1:5]) % 7 for m in lin.ids], dtype=np.int64)
+    read: list[int] = []
+    ids = lin.ids
+
+    class Counting(list[str]):
+        def __getitem__(self, k: Any) -> Any:
+            read.append(k)
+            return ids[k]
+
+    lin.ids = Counting(ids)
+    text = render_tree(lin, lin.find("base/hub"), up=0, down=1, max_children=3, counts=False)
+    top = sorted(kids, key=lambda m: (-(5 + int(m[1:5]) % 7), m))[:3]  # most downloads, then by id
+    assert [line.split("  ")[1] for line in text.splitlines()[1:4]] == top
+    relation = {kid: "adapter" if k % 3 else "finetune" for k, kid in enumerate(kids)}
+    rest = [relation[m] for m in kids if m not in top]
+    mix = f"{rest.count('adapter'):,} adapter, {rest.count('finetune'):,} finetune"
+    assert f"└── ... and 1,997 more ({mix})" in text
+    assert len(read) < 2000 // 7 + 20  # the candidates tied at the cut, not every child

@@ -56,12 +56,26 @@ def _label(lin: Lineage, i: int, reg: Registry, n_desc: int | None) -> str:
     return "".join(parts)
 
 
-def _ordered_children(lin: Lineage, i: int) -> list[tuple[int, str]]:
+def _ordered_children(lin: Lineage, i: int, limit: int) -> tuple[list[tuple[int, str]], list[str]]:
+    """The first ``limit`` children of ``i`` (most downloaded first, then by id) with their
+    relations, and the relations of the others. Only the ids that can be among the first are
+    read: a hub's 40,000 children would otherwise page in most of the id column (100 MB at
+    3M models) to break ties nobody sees."""
     edges = lin.child_edges(i)
     kids = lin.child[edges]
-    rels = [lin.relation_labels[int(r)] for r in lin.relation[edges]]
-    order = np.lexsort((np.array([lin.ids[int(k)] for k in kids], dtype=object), -lin.downloads[kids]))
-    return [(int(kids[k]), rels[k]) for k in order]
+    downloads = np.asarray(lin.downloads[kids])
+    if len(kids) > limit > 0:  # the limit-th largest download count: ties on it compete by id
+        cut = np.partition(downloads, len(kids) - limit)[len(kids) - limit]
+        candidates = np.flatnonzero(downloads >= cut)
+    else:
+        candidates = np.arange(len(kids) if limit > 0 else 0)
+    ranked = sorted(candidates.tolist(), key=lambda k: (-int(downloads[k]), lin.ids[int(kids[k])]))[:limit]
+    labels = lin.relation_labels
+    relations = lin.relation[edges]
+    shown = [(int(kids[k]), labels[int(relations[k])]) for k in ranked]
+    rest = np.ones(len(kids), dtype=bool)
+    rest[ranked] = False
+    return shown, [labels[int(r)] for r in relations[rest]]
 
 
 def _ordered_parents(lin: Lineage, i: int) -> list[tuple[int, str]]:
@@ -69,8 +83,8 @@ def _ordered_parents(lin: Lineage, i: int) -> list[tuple[int, str]]:
     return [(int(lin.parent[e]), lin.relation_labels[int(lin.relation[e])]) for e in edges]
 
 
-def _more(rest: list[tuple[int, str]]) -> str:
-    mix = Counter(rel for _, rel in rest)
+def _more(rest: list[str]) -> str:
+    mix = Counter(rest)
     return ", ".join(f"{n:,} {rel}" for rel, n in sorted(mix.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -105,8 +119,7 @@ def render_tree(
     items: list[tuple[int, int, str, str, bool] | str] = []
 
     def push_children(i: int, depth: int, prefix: str) -> None:
-        kids = _ordered_children(lin, i)
-        shown, rest = kids[:max_children], kids[max_children:]
+        shown, rest = _ordered_children(lin, i, max_children)
         if rest:
             items.append(f"{prefix}└── ... and {len(rest):,} more ({_more(rest)})")
         for k in range(len(shown) - 1, -1, -1):
@@ -168,9 +181,9 @@ def tree_data(
         i, depth, entry = downs.pop()
         if depth >= down:
             continue
-        kids = _ordered_children(lin, i)
-        entry["more"] = dict(sorted(Counter(rel for _, rel in kids[max_children:]).items()))
-        for c, rel in kids[:max_children]:
+        shown, rest = _ordered_children(lin, i, max_children)
+        entry["more"] = dict(sorted(Counter(rest).items()))
+        for c, rel in shown:
             child = {**info(c), "relation": rel, "children": [], "more": {}}
             entry["children"].append(child)
             downs.append((c, depth + 1, child))
