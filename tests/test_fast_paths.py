@@ -280,3 +280,26 @@ def test_a_hub_tree_reads_only_the_ids_it_can_show() -> None:
     mix = f"{rest.count('adapter'):,} adapter, {rest.count('finetune'):,} finetune"
     assert f"└── ... and 1,997 more ({mix})" in text
     assert len(read) < 2000 // 7 + 20  # the candidates tied at the cut, not every child
+
+
+def test_a_tree_read_from_the_store_counts_ancestors_descendants_like_the_whole_graph(
+    sim20k_store: Path, lin: Lineage
+) -> None:
+    """While the snapshot is out of date (a crawl running) ``lineage tree`` reads the model's
+    family from the store: the same tree as the whole graph. An ancestor's descendant count
+    was that of the family only (a merge's parent: "1 descendant" instead of 70)."""
+    from lineage.render.tree import render_tree, tree_data
+
+    hubs = np.argsort(-lin.out_degree, kind="stable")[:3].tolist()
+    merges = np.flatnonzero(lin.in_degree > 1)[:3].tolist()
+    with open_store(sim20k_store, readonly=True) as store:
+        for node in [*hubs, *merges]:
+            found = Lineage.around(store, lin.ids[node])
+            assert found is not None
+            part, centre = found
+            assert len(part) < len(lin)  # the family, not the store
+            for up, down in ((2, 2), (3, 1)):
+                assert render_tree(part, centre, up=up, down=down, max_children=4) == render_tree(
+                    lin, node, up=up, down=down, max_children=4
+                )
+            assert tree_data(part, centre, max_children=5) == tree_data(lin, node, max_children=5)

@@ -84,6 +84,9 @@ class Lineage:
     # :func:`lineage.records.license_key` strings (``license_labels[0]`` is None: none declared).
     license: npt.NDArray[np.int32] | None = None
     license_labels: list[str | None] = field(default_factory=lambda: [None])
+    # Descendant counts read from the store, for the nodes of a part of the graph (:meth:`around`)
+    # whose descendants are not all in it: the centre's ancestors.
+    known_descendants: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.bulk is None:
@@ -152,6 +155,8 @@ class Lineage:
         lin = cls._from_columns(store, g, whole=False)
         node = lin.find(centre)
         assert node is not None
+        for a in lin.ancestors(node).tolist():  # their other descendants are not in the family
+            lin.known_descendants[int(a)] = store.descendant_count(lin.ids[a])
         return lin, node
 
     @classmethod
@@ -324,10 +329,14 @@ class Lineage:
         >>> lin.descendant_counts([lin.index["a"], lin.index["b"], lin.index["m"]])
         {0: 3, 1: 2, 3: 0}
         """
-        wanted = unique_ints(np.fromiter((int(i) for i in nodes), dtype=np.int64))
+        asked = [int(i) for i in nodes]
+        known = {i: self.known_descendants[i] for i in asked if i in self.known_descendants}
+        wanted = unique_ints(np.array([i for i in asked if i not in known], dtype=np.int64))
+        if not len(wanted):
+            return known
         below = np.union1d(wanted, self.descendants(wanted))
         if len(below) > 50_000:  # a big family, rarely deep: one vectorized walk per node is cheaper
-            return {int(v): len(self.descendants(int(v))) for v in wanted.tolist()}
+            return known | {int(v): len(self.descendants(int(v))) for v in wanted.tolist()}
         start, nbr, _ = self.down_csr
         desc: dict[int, IntArray] = {}
         for v in below[np.argsort(-self.levels[below], kind="stable")].tolist():
@@ -336,7 +345,7 @@ class Lineage:
                 desc[v] = unique_ints(np.concatenate([kids, *(desc[int(c)] for c in kids.tolist())]))
             else:
                 desc[v] = kids
-        return {int(v): len(desc[int(v)]) for v in wanted.tolist()}
+        return known | {int(v): len(desc[int(v)]) for v in wanted.tolist()}
 
     def ancestors(self, i: int | Iterable[int], depth: int | None = None) -> IntArray:
         """Nodes ``i`` derives from, nearest first."""

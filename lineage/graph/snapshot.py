@@ -27,7 +27,7 @@ import os
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, overload
+from typing import IO, TYPE_CHECKING, Any, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -425,7 +425,7 @@ def open_snapshot(store: Store, *, verify: bool = True) -> Lineage:
         simulated=store.is_simulated(),
         data_version=int(meta["state"]["data_version"]),
         store_id=meta["state"].get("store_id"),
-        **{name: arrays[name] for name in (*_NODE_ARRAYS, *_EDGE_ARRAYS)},
+        **cast(dict[str, Any], {name: arrays[name] for name in (*_NODE_ARRAYS, *_EDGE_ARRAYS)}),
     )
     # The derived arrays, as if computed (functools.cached_property reads the instance dict).
     lin.__dict__["down_csr"] = (arrays["down_start"], arrays["down_nbr"], arrays["down_edge"])

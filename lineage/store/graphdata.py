@@ -142,6 +142,17 @@ class GraphData:
             self.conn.execute("COMMIT")
         return centre, g
 
+    def descendant_count(self, model_id: str) -> int:
+        """How many models derive from ``model_id`` (as stored), each counted once: for a
+        family read with :meth:`graph_columns_around`, whose ancestors' other descendants it
+        leaves out."""
+        row = self.conn.execute(
+            "WITH RECURSIVE down(id) AS (SELECT ? UNION SELECT l.child FROM links l "
+            f"JOIN down ON l.parent = down.id WHERE {EDGE_LINK}) SELECT count(*) - 1 FROM down",
+            (model_id,),
+        ).fetchone()
+        return int(row[0])
+
     def _columns(self, where: str, one_query: bool = False) -> GraphColumns:
         """Models (those whose id matches ``where``, a filter on ``{}``) and their graph links.
 
