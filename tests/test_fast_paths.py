@@ -237,18 +237,15 @@ def test_the_app_server_keeps_freed_memory_where_libc_is_glibc() -> None:
     assert out.strip() == str(platform.libc_ver()[0] == "glibc")
 
 
-def test_preloading_waits_for_the_runtime_before_the_page_modules(monkeypatch: pytest.MonkeyPatch) -> None:
-    from streamlit import runtime
-
+def test_preloading_waits_for_the_server_before_importing(monkeypatch: pytest.MonkeyPatch) -> None:
     from lineage.app import launch
 
     done: list[str] = []
     monkeypatch.setattr(launch, "_import", done.append)
     monkeypatch.setattr(launch, "RUNTIME_WAIT", 0.1)
-    monkeypatch.setattr(runtime, "exists", lambda: False)
-    launch.preload(("json",), ("lineage.app.explore",))
-    assert done == []  # no runtime: nothing imported (a page run imports what it needs)
-    monkeypatch.setattr(runtime, "exists", lambda: True)
+    launch.preload(("json",), ("lineage.app.explore",))  # no Streamlit runtime in this process
+    assert done == []  # nothing imported (a page run imports what it needs)
+    monkeypatch.setattr(launch, "_serving", lambda runtime: True)
     launch.preload(("json",), ("lineage.app.explore",))
     assert done == ["json", "lineage.app.explore"]
 

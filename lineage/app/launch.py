@@ -17,31 +17,39 @@ import importlib
 import logging
 import threading
 import time
+from typing import Any
 
 __all__ = ["keep_freed_memory", "main", "preload"]
 
 log = logging.getLogger("lineage.app")
 
-#: Imported at once (no Streamlit runtime needed).
+#: Libraries the first page needs.
 LIBRARIES = ("pandas", "pyarrow", "streamlit.emojis", "lineage.analytics", "lineage.graph", "lineage.store")
-#: Imported once the runtime exists (they define cached functions).
+#: The first page's modules (they define cached functions: they need the runtime).
 PAGES = ("lineage.app.data", "lineage.app.explore", "lineage.app.panel")
-#: How long to wait for the runtime before giving up on the page modules.
+#: How long to wait for the server before giving up on preloading.
 RUNTIME_WAIT = 30.0
 
 
 def preload(libraries: tuple[str, ...] = LIBRARIES, pages: tuple[str, ...] = PAGES) -> None:
-    """Import ``libraries``, then ``pages`` once Streamlit's runtime exists. A failure is logged
-    and left for the page run, which imports the module again and shows the error."""
+    """Import ``libraries``, then ``pages``, once Streamlit's server has started. A failure is
+    logged and left for the page run, which imports the module again and shows the error."""
     from streamlit import runtime
 
     deadline = time.monotonic() + RUNTIME_WAIT
-    while not runtime.exists():  # after the server's own start (not to slow it down)
+    while not _serving(runtime):  # after the server's own start (not to slow it down)
         if time.monotonic() > deadline:
             return
         time.sleep(0.02)
     for name in (*libraries, *pages):
         _import(name)
+
+
+def _serving(runtime: Any) -> bool:
+    """Whether Streamlit's runtime exists and has started (its server listens)."""
+    if not runtime.exists():
+        return False
+    return str(getattr(runtime.get_instance().state, "value", "INITIAL")) != "INITIAL"
 
 
 def _import(name: str) -> None:
