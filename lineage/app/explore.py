@@ -259,11 +259,13 @@ def _landing(state: data.StoreState) -> None:
     if not rows:
         return
     st.subheader("Most downloaded models (last 30 days)")
-    left, right = st.columns([3, 2])
-    left.dataframe(
+    # The table, then the chart under it at full width: side by side, at a laptop's 1024 px,
+    # the ids squeezed the bars to nothing.
+    st.dataframe(
         pd.DataFrame(rows),
         hide_index=True,
         width="stretch",
+        height=35 * (len(rows) + 1) + 3,  # every row, no scrolling
         column_config={"downloads (30 d)": st.column_config.NumberColumn(format="localized")},
     )
     # A Vega-Lite spec as it is: altair would cost the first page 0.2 s to import and validate.
@@ -271,18 +273,18 @@ def _landing(state: data.StoreState) -> None:
     spec = {
         "mark": {"type": "bar"},
         "encoding": {
-            "x": {**dl, "title": "downloads (30 days)"},
+            "x": {**dl, "title": "downloads (30 days)", "axis": {"format": "~s"}},
             "y": {
                 "field": "model",
                 "type": "nominal",
                 "sort": "-x",
                 "title": None,
-                "axis": {"labelLimit": 220},
+                "axis": {"labelLimit": 320},
             },
             "tooltip": [{"field": "model", "type": "nominal"}, {**dl, "format": ","}],
         },
     }
-    right.vega_lite_chart(pd.DataFrame(rows), spec, width="stretch")
+    st.vega_lite_chart(pd.DataFrame(rows), spec, width="stretch", height=24 * len(rows) + 60)
 
 
 def render() -> None:
