@@ -27,7 +27,8 @@ from lineage.analytics.cells import cell_sums
 from lineage.analytics.groups import NOT_ON_HUB
 from lineage.analytics.ranking import OTHER, group_order, top_overall
 from lineage.analytics.share import PERIODS, _period_labels, share_data
-from lineage.analytics.summary import family_parts, family_summary
+from lineage.analytics.summary import family_parts
+from lineage.families import default_registry
 from lineage.graph import Lineage, snapshot
 from lineage.graph.snapshot import IdColumn
 from lineage.hub import CrawlConfig, Crawler
@@ -116,43 +117,84 @@ def test_share_rows_from_pairs_are_the_rows_of_the_definition(lin: Lineage) -> N
 
 
 # -- Families: every growth window from the same parts --------------------------------------------------
-def test_family_table_equals_the_truth_for_every_growth_window(lin: Lineage, sim20k: SimData) -> None:
+def truth_families(sim: SimData, unlisted: bool) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """From the simulator's truth alone: each model's groups, and each root's group (roots that
+    are not on the Hub included). ``unlisted``: such a root is "(parent not on the Hub)" unless
+    the registry names its family, as in the app."""
+    truth = sim.truth
+    named = {rule.family for rule in default_registry().rules}
+    root_family = {m: t["families"][0] for m, t in truth.items() if not t["parents"]}
+    changed = True
+    while changed:  # a parent not on the Hub: the family its descendants owe to it alone
+        changed = False
+        for t in truth.values():
+            unknown = [r for r in t["roots"] if r not in root_family]
+            rest = set(t["families"]) - {root_family[r] for r in t["roots"] if r in root_family}
+            if len(unknown) == 1 and len(rest) == 1:
+                root_family[unknown[0]] = rest.pop()
+                changed = True
+    if unlisted:
+        for r, f in list(root_family.items()):
+            if r not in truth and f not in named:
+                root_family[r] = NOT_ON_HUB
+    groups = {m: sorted({root_family[r] for r in t["roots"]}) for m, t in truth.items()}
+    return groups, root_family
+
+
+@pytest.mark.parametrize("unlisted", [False, True], ids=["cli", "app"])
+def test_family_table_equals_the_truth_for_every_growth_window(
+    lin: Lineage, sim20k: SimData, unlisted: bool
+) -> None:
     items = {i["id"]: i for i in sim20k.items}
     truth = sim20k.truth
-    derived = {m: t for m, t in truth.items() if t["parents"]}
-    when = {
-        m: int(np.datetime64(t["created_at"][:19], "s").astype(np.int64))
-        for m, t in derived.items()
-        if not t["legacy"]
-    }
-    end = max(when.values()) + 1
+    groups, root_family = truth_families(sim20k, unlisted)
+    derived = [m for m, t in truth.items() if t["parents"]]
+    when = {m: int(np.datetime64(truth[m]["created_at"][:19], "s").astype(np.int64)) for m in derived}
+    dated = {m: w for m, w in when.items() if not truth[m]["legacy"]}
+    end = max(dated.values()) + 1
     models: dict[str, float] = defaultdict(float)
     downloads: dict[str, float] = defaultdict(float)
+    bases: dict[str, int] = defaultdict(int)
     mix: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(RELATIONS, 0.0))
-    for m, t in truth.items():
-        for f in t["families"]:
-            downloads[f] += items[m]["downloads"] / len(t["families"])
-    for t in derived.values():
-        for f in t["families"]:
-            models[f] += 1 / len(t["families"])
-            for _, relation in t["parents"]:
-                mix[f][relation] += 1 / len(t["families"]) / len(t["parents"])
-    parts = family_parts(lin)
+    for m in truth:
+        for f in groups[m]:
+            downloads[f] += items[m]["downloads"] / len(groups[m])
+    for f in root_family.values():
+        bases[f] += 1
+    for m in derived:
+        for f in groups[m]:
+            models[f] += 1 / len(groups[m])
+            for _, relation in truth[m]["parents"]:
+                mix[f][relation] += 1 / len(groups[m]) / len(truth[m]["parents"])
+    parts = family_parts(lin, unlisted=unlisted)
     for window in (7, 30, 365):
         new: dict[str, float] = defaultdict(float)
-        for m, t in derived.items():
-            if m in when and end - window * 86400 <= when[m] < end:
-                for f in t["families"]:
-                    new[f] += 1 / len(t["families"])
-        table = parts.table(top=None, window_days=window)
-        assert table.rows == family_summary(lin, top=None, window_days=window).rows
-        got = {r["group"]: r for r in table.rows}
+        before: dict[str, float] = defaultdict(float)
+        for m, w in dated.items():
+            for f in groups[m]:
+                if end - window * 86400 <= w < end:
+                    new[f] += 1 / len(groups[m])
+                elif end - 2 * window * 86400 <= w < end - window * 86400:
+                    before[f] += 1 / len(groups[m])
+        rows = parts.table(top=None, window_days=window).rows
+        got = {r["group"]: r for r in rows if r["derivatives"]}
+        assert set(got) == set(models)
         for f, count in models.items():
-            assert got[f]["derivatives"] == pytest.approx(count)
-            assert got[f]["new_last_window"] == pytest.approx(new[f], abs=1e-9)
-            assert got[f]["downloads_30d"] == pytest.approx(downloads[f])
+            row = got[f]
+            assert row["derivatives"] == pytest.approx(count)
+            assert row["base_models"] == bases[f]
+            assert row["downloads_30d"] == pytest.approx(downloads[f])
+            assert row["new_last_window"] == pytest.approx(new[f], abs=1e-9)
+            if before[f]:
+                assert row["growth"] == pytest.approx(new[f] / before[f] - 1)
+            else:
+                assert row["growth"] is None
             for r in RELATIONS:
-                assert got[f][f"{r}_share"] == pytest.approx(mix[f][r] / count, abs=1e-9)
+                assert row[f"{r}_share"] == pytest.approx(mix[f][r] / count, abs=1e-9)
+        order = sorted(models, key=lambda f: (-round(models[f], 6), f))  # ties by name
+        assert [r["group"] for r in rows if r["derivatives"]] == order
+    regions = {r["group"]: r["region"] for r in parts.table(top=None).rows}
+    assert regions["Qwen"] == "china" and regions["Llama"] == "us"
 
 
 # -- periods and cells -----------------------------------------------------------------------------------
@@ -300,3 +342,14 @@ def test_a_tree_read_from_the_store_counts_ancestors_descendants_like_the_whole_
                     lin, node, up=up, down=down, max_children=4
                 )
             assert tree_data(part, centre, max_children=5) == tree_data(lin, node, max_children=5)
+
+
+def test_groups_tied_but_for_float_noise_are_ranked_by_name() -> None:
+    """0.1 + 0.2 is 0.30000000000000004: summed in another order, a tie became a win."""
+    rows = [
+        {"period": "2025-01", "group": "b", "models": 0.1, "share": 0.1},
+        {"period": "2025-02", "group": "b", "models": 0.2, "share": 0.2},
+        {"period": "2025-01", "group": "a", "models": 0.3, "share": 0.3},
+    ]
+    assert top_overall(rows, 1).groups == ["a", OTHER]
+    assert group_order(rows) == ["a", "b"]

@@ -120,7 +120,7 @@ class ShareData:
         # sort numeric.
         name_rank = np.empty(len(self.groups), dtype=np.int64)
         name_rank[np.argsort(np.array(self.groups, dtype=str), kind="stable")] = np.arange(len(self.groups))
-        order = np.lexsort((name_rank[g_idx], -sums[0], p_idx))
+        order = np.lexsort((name_rank[g_idx], -np.round(sums[0], 6), p_idx))  # ties: see ranking
         columns = [
             np.array(self.periods, dtype=object)[p_idx[order]].tolist(),
             np.array(self.groups, dtype=object)[g_idx[order]].tolist(),

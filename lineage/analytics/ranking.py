@@ -101,7 +101,10 @@ def _entries(rows: Sequence[dict[str, Any]] | ShareData, value: str) -> _Entries
 
 def _largest(totals: npt.NDArray[Any], labels: Sequence[str], candidates: npt.NDArray[np.int64],
              k: int | None) -> list[int]:  # fmt: skip
-    """The ``k`` candidates with the largest totals, ties by name, in that order (all if None)."""
+    """The ``k`` candidates with the largest totals, ties by name, in that order (all if None).
+    Totals are compared to the millionth: sums of thirds and sixths that are equal must tie
+    whatever order they were added in."""
+    totals = np.round(totals, 6)
     if k is not None and k < len(candidates):
         if k <= 0:
             return []

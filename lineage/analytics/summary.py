@@ -145,7 +145,7 @@ def family_parts(
         downloads,
         base_models,
         mix,
-        np.lexsort((name_rank, -models)),
+        np.lexsort((name_rank, -np.round(models, 6))),  # equal sums of fractions tie
         grp,
         w,
         created,

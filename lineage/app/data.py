@@ -89,6 +89,8 @@ MEMO_SIZE = 128
 #: Share computations kept (their pairs: about 60 MB each at 3M models); their results stay in
 #: the main memo.
 SHARE_MEMO_SIZE = 4
+#: Groups the Share page offers to focus on (the largest over the range).
+SHARE_GROUPS = 300
 #: Rows of the Families page's table at most (its "Top" slider).
 FAMILIES_TOP = 60
 
@@ -277,26 +279,50 @@ class Graph:
 
     def share(self, query: ShareQuery, registry: Registry | None = None, registry_id: str = "") -> ShareData:
         """:func:`share_data` with downloads (placeholder roots grouped: ``query.unlisted``).
-        Kept for the last few queries only: at 3M models one is about 60 MB of pairs."""
+        Kept for the last few queries only (at 3M models one is about 60 MB of pairs); what the
+        pages show of it is kept longer (:meth:`share_notes`, :meth:`share_top`, ...)."""
         reg = registry or self.registry
         return self.share_memo(
             ("share", query, registry_id), lambda: share_data(self.lin, query, reg, downloads=True)
         )
 
+    def share_notes(
+        self, query: ShareQuery, registry: Registry | None = None, registry_id: str = ""
+    ) -> tuple[list[str], str]:
+        """The notes and the method text of :meth:`share`."""
+
+        def notes() -> tuple[list[str], str]:
+            data = self.share(query, registry, registry_id)
+            return data.notes, data.method
+
+        return self.memo(("share notes", query, registry_id), notes)
+
     def share_groups(
-        self, query: ShareQuery, registry: Registry | None = None, registry_id: str = "", limit: int = 300
-    ) -> list[str]:
+        self, query: ShareQuery, registry: Registry | None = None, registry_id: str = "",
+        limit: int = SHARE_GROUPS,
+    ) -> list[str]:  # fmt: skip
         """The ``limit`` largest groups of :meth:`share` over the whole range, largest first."""
-        cells = self.share(query, registry, registry_id)
-        return self.memo(("share groups", query, registry_id, limit), lambda: group_order(cells, limit=limit))
+        return self.memo(
+            ("share groups", query, registry_id, limit),
+            lambda: group_order(self.share(query, registry, registry_id), limit=limit),
+        )
+
+    def share_page(self, query: ShareQuery) -> None:
+        """Everything the Share page shows for ``query`` (the top 10, its group list, its notes),
+        computed now: the background warm-up calls it."""
+        self.share_notes(query)
+        self.share_groups(query)
+        self.share_top(query, 10)
 
     def share_top(
         self, query: ShareQuery, n: int, focus: tuple[str, ...] = (), registry: Registry | None = None,
         registry_id: str = "",
     ) -> TopGroups:  # fmt: skip
         """:meth:`share` cut to the top ``n`` groups over the range (or ``focus``) and "(other)"."""
-        cells = self.share(query, registry, registry_id)
-        return self.memo(("share top", query, registry_id, n, focus), lambda: top_overall(cells, n, focus))
+        return self.memo(
+            ("share top", query, registry_id, n, focus),
+            lambda: top_overall(self.share(query, registry, registry_id), n, focus),
+        )
 
     def families(self, by: str, window_days: int) -> Table:
         """The Families table (:data:`FAMILIES_TOP` rows); its window-free parts are kept per
@@ -393,7 +419,7 @@ class GraphLoader:
             for by in BY:  # each page's default view, under each grouping
                 graph.families(by, 90)
                 graph.top_roots(by)
-                graph.share_top(ShareQuery(by=by, unlisted=True), 10)
+                graph.share_page(ShareQuery(by=by, unlisted=True))
             self.quality()
         except Exception:  # pragma: no cover - a page computes it again and shows the error
             log.exception("warming the tables failed")
@@ -414,15 +440,12 @@ class GraphLoader:
         for period in PERIODS[1:]:
             for by in BY:
                 query = ShareQuery(period=period, by=by, unlisted=True)
-                steps.append((f"Share: {period} by {by}", partial(graph.share_top, query, 10)))
+                steps.append((f"Share: {period} by {by}", partial(graph.share_page, query)))
         for period in PERIODS:
             everything = ShareQuery(period=period, population="all", unlisted=True)
-            steps += [
-                (f"Share: {period}, population all", partial(graph.share_groups, everything)),
-                (f"Share: {period}, population all, top", partial(graph.share_top, everything, 10)),
-            ]
+            steps.append((f"Share: {period}, population all", partial(graph.share_page, everything)))
         no_bulk = ShareQuery(bulk="exclude", unlisted=True)
-        steps.append(("Share: bulk uploads excluded", partial(graph.share_top, no_bulk, 10)))
+        steps.append(("Share: bulk uploads excluded", partial(graph.share_page, no_bulk)))
         for label, step in steps:
             _when_idle()
             start = time.perf_counter()

@@ -48,7 +48,7 @@ VALUES = {
 }
 COLUMNS = ["period", "group", "models", "share", "downloads", "downloads_share"]
 #: Groups the focus picker offers (the largest; "population all" has one per root org).
-FOCUS_OPTIONS = 300
+FOCUS_OPTIONS = data.SHARE_GROUPS
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -278,7 +278,7 @@ def render() -> None:
     try:
         query, n, registry, registry_id = _options(graph)
         with st.spinner(f"Computing shares over {len(graph.lin):,} models…"), data.timed("share: shares"):
-            table = graph.share(query, registry, registry_id)
+            notes, method = graph.share_notes(query, registry, registry_id)
     except ValueError as exc:
         st.error(md(exc))
         return
@@ -314,8 +314,8 @@ def render() -> None:
                 "Shaded: " + ", ".join(partial) + f" — data only up to {as_of or query.since} "
                 "(the last crawl, or the dates chosen), so these periods are incomplete."
             )
-    st.caption(table.method)
-    for note in table.notes:
+    st.caption(method)
+    for note in notes:
         st.caption(f"Note: {md_note(note)}")
     if top.rows:
         values = st.segmented_control(
