@@ -41,6 +41,7 @@ The method (also printed under every CLI table and in the app):
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -189,6 +190,26 @@ def _period_labels(created: IntArray, period: str) -> tuple[npt.NDArray[np.integ
     return inverse, labels
 
 
+_NODE_PERIODS: weakref.WeakKeyDictionary[
+    Lineage, dict[tuple[str, int], tuple[npt.NDArray[np.int32], list[str]]]
+] = weakref.WeakKeyDictionary()
+
+
+def _node_periods(lin: Lineage, period: str) -> tuple[npt.NDArray[np.int32], list[str]]:
+    """The period code of every node (-1: no creation date) and the labels, worked out once per
+    graph and period: each share query then only picks its models' codes (the app asks many
+    queries of one graph)."""
+    per_graph = _NODE_PERIODS.setdefault(lin, {})
+    key = (period, id(lin.created))
+    if key not in per_graph:
+        dated = np.flatnonzero(lin.created != UNKNOWN_TIME)
+        codes, labels = _period_labels(np.asarray(lin.created[dated]), period)  # a copy
+        every = np.full(len(lin), -1, dtype=np.int32)
+        every[dated] = codes
+        per_graph[key] = (every, labels)  # 4 bytes per node and period
+    return per_graph[key]
+
+
 def _period_keys(days: IntArray, period: str) -> IntArray:
     """The period of each day since 1970, as a number (ISO weeks, months, quarters or years)."""
     if period == "week":  # ISO weeks start on Monday; 1970-01-01 was a Thursday
@@ -301,9 +322,9 @@ def share_data(
         node, nodes = nodes[pos], nodes[direct]
     elif len(nodes):
         node, grp, labels = node_group_pairs(lin, nodes, q.by, registry, q.unlisted)
-    codes, period_labels = _period_labels(np.asarray(lin.created[nodes]), q.period)  # a copy
+    every_period, period_labels = _node_periods(lin, q.period)
     period_of = np.full(len(lin), -1, dtype=np.int32)
-    period_of[nodes] = codes
+    period_of[nodes] = codes = every_period[nodes]
     dl = lin.downloads if downloads else None
     return ShareData(
         period_labels,
