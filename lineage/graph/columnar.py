@@ -28,9 +28,7 @@ import networkx as nx
 import numpy as np
 import numpy.typing as npt
 
-from lineage import times
 from lineage.errors import LineageError
-from lineage.graph.attrs import model_attributes, placeholder_attributes
 from lineage.graph.snapshot import IdColumn
 from lineage.graph.walk import IntArray, neighbourhood, ragged_offsets, unique_ints, walk
 from lineage.records import RELATIONS
@@ -458,49 +456,10 @@ class Lineage:
     def node_records(self, nodes: Iterable[int]) -> list[dict[str, Any]]:
         """The attributes of each node (:mod:`lineage.graph.attrs`), in order: from the
         store's rows when the graph was loaded from a store, else from the arrays."""
-        sel = [int(i) for i in nodes]
-        rows: dict[str, tuple[Any, ...]] = {}
-        if self.store_path is not None:
-            wanted = [self.ids[i] for i in sel if not self.placeholder[i]]
-            if wanted:
-                with open_store(self.store_path, readonly=True) as st:
-                    rows = st.model_rows(wanted)
-        out = []
-        for i in sel:
-            mid = self.ids[i]
-            if self.placeholder[i]:
-                out.append(placeholder_attributes(mid))
-            else:
-                out.append(model_attributes(rows.get(mid) or self._array_row(i)))
-        return out
+        from lineage.graph.attrs import node_records
 
-    def _array_row(self, i: int) -> tuple[Any, ...]:
-        """Node ``i`` as a store row, from the arrays (a graph built without a store)."""
-        mid = self.ids[i]
-        created = None if self.created[i] == UNKNOWN_TIME else times.iso(int(self.created[i]))
-        return (
-            mid,
-            mid.split("/")[0] if "/" in mid else None,
-            created,
-            None,
-            int(self.downloads[i]),
-            int(self.downloads_all_time[i]),
-            int(self.likes[i]),
-            self.pipeline_labels[self.pipeline[i]],
-            self.library_labels[self.library[i]],
-            *_split_key(self.license_labels[int(self.license_codes[i])]),
-            None,
-            bool(self.legacy[i]),
-            bool(self.deleted[i]),
-        )
+        return node_records(self, nodes)
 
     def node_attributes(self, i: int) -> dict[str, Any]:
         """The store's columns for node ``i`` (None values omitted)."""
         return self.node_records([i])[0]
-
-
-def _split_key(key: str | None) -> tuple[str | None, str | None]:
-    """``(license, license_name)`` of a :func:`lineage.records.license_key`."""
-    if key is not None and key.startswith("other:"):
-        return "other", key[len("other:") :]
-    return key, None
