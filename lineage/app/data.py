@@ -14,8 +14,9 @@
 * Cheap facts (:func:`store_info`: model counts, "holds no models yet") are cached per
   ``data_version``, so a reload during a crawl shows its progress; the whole graph stays keyed
   per crawl state (see :func:`graph_loader`).
-* Tables are memoised per store version (:class:`Memo` on the loader and the graph), small
-  derived things with ``st.cache_data``.
+* Tables are memoised per store version (:class:`~lineage.app.tables.Memo` on the loader, and
+  :class:`~lineage.app.tables.Graph`, the tables of a loaded graph), small derived things with
+  ``st.cache_data``.
 """
 
 from __future__ import annotations
@@ -25,38 +26,24 @@ import logging
 import os
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar, cast
+from typing import Any, NoReturn
 
 import numpy as np
 import streamlit as st
 
-from lineage.analytics import BY, PERIODS, ShareQuery, Table
-from lineage.analytics.licenses import dropped_terms_below, edge_license_status, node_license_classes
-from lineage.analytics.panel import (
-    Derivatives,
-    RelationCounts,
-    derivatives,
-    most_downloaded,
-    relation_counts,
-    top_roots,
-)
+from lineage.analytics import BY, PERIODS, ShareQuery
+from lineage.analytics.panel import most_downloaded
 from lineage.analytics.quality import quality_report
-from lineage.analytics.ranking import TopGroups, group_order, top_overall
-from lineage.analytics.share import ShareData, share_data
-from lineage.analytics.summary import family_parts
-from lineage.analytics.view import View, ViewSpec, select_view
-from lineage.app.network import LicenseColours
-from lineage.families import Registry, default_registry
-from lineage.graph import UNKNOWN_TIME, Lineage
+from lineage.app.tables import Graph, Memo
+from lineage.families import default_registry
+from lineage.graph import Lineage
 from lineage.store import Store, StoreError, open_store, store_to_read
-from lineage.times import day_of
 
 __all__ = [
     "PAGES",
@@ -78,49 +65,11 @@ __all__ = [
     "timed",
 ]
 
-T = TypeVar("T")
 StoreKey = tuple[Any, ...]
 log = logging.getLogger("lineage.app")
 
 #: The folder of the page scripts run by ``st.navigation`` (one module per page).
 PAGES = Path(__file__).resolve().parent
-#: Tables kept per store version (least recently used dropped first).
-MEMO_SIZE = 128
-#: Share computations kept (their pairs: about 60 MB each at 3M models); their results stay in
-#: the main memo.
-SHARE_MEMO_SIZE = 4
-#: Groups the Share page offers to focus on (the largest over the range).
-SHARE_GROUPS = 300
-#: Rows of the Families page's table at most (its "Top" slider).
-FAMILIES_TOP = 60
-
-
-class Memo:
-    """A small thread-safe LRU memo: concurrent callers of one key wait for the first."""
-
-    def __init__(self, size: int = MEMO_SIZE) -> None:
-        self.size = size
-        self._values: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-        self._key_locks: dict[Hashable, threading.Lock] = {}
-
-    def __call__(self, key: Hashable, compute: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return cast(T, self._values[key])
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if key in self._values:
-                    return cast(T, self._values[key])
-            value = compute()
-            with self._lock:
-                self._values[key] = value
-                while len(self._values) > self.size:
-                    self._values.popitem(last=False)
-                self._key_locks.pop(key, None)
-        return value
 
 
 class Reader:
@@ -202,16 +151,23 @@ def store_info(state: StoreState) -> dict[str, Any]:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _store_info(path: str, key: StoreKey, data_version: int) -> dict[str, Any]:
-    from lineage.graph import snapshot
-
     with _reader(path, key[1], key[2])() as store:
-        try:  # an up-to-date snapshot counts them in memory-mapped columns (0.2 s less at 3M)
-            lin = snapshot.open_snapshot(store)
-            models = int(np.count_nonzero(~lin.placeholder & ~lin.deleted))
-        except snapshot.SnapshotError:
-            models = store.count_models()
+        lin = _fresh_snapshot(store)  # if up to date, it counts them in memory-mapped columns
+        models = (
+            store.count_models() if lin is None else int(np.count_nonzero(~lin.placeholder & ~lin.deleted))
+        )
         done = [c for c in store.crawls() if c.status == "done"]
         return {"models": models, "last_crawl_finished": done[-1].finished_at if done else None}
+
+
+def _fresh_snapshot(store: Store) -> Lineage | None:
+    """The store's graph snapshot if it is up to date (a memory map), else None."""
+    from lineage.graph import snapshot
+
+    try:
+        return snapshot.open_snapshot(store)
+    except snapshot.SnapshotError:
+        return None
 
 
 #: Most downloaded models offered as starting points.
@@ -251,14 +207,9 @@ def _popular_rows(path: str, key: StoreKey, limit: int) -> list[dict[str, Any]]:
 
 
 def _popular_from_snapshot(store: Store, limit: int) -> list[str] | None:
-    from lineage.graph import snapshot
-
-    try:
-        lin = snapshot.open_snapshot(store)
-    except snapshot.SnapshotError:
-        return None
-    nodes = most_downloaded(lin, limit)
-    return None if nodes is None else [lin.ids[int(k)] for k in nodes]
+    lin = _fresh_snapshot(store)
+    nodes = None if lin is None else most_downloaded(lin, limit)
+    return None if lin is None or nodes is None else [lin.ids[int(k)] for k in nodes]
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -266,113 +217,6 @@ def search_models(path: str, key: StoreKey, text: str, limit: int = 25) -> list[
     """Model ids containing ``text`` (case-insensitive), most downloaded first."""
     with _reader(path, key[1], key[2])() as store:
         return store.search_ids(text, limit)
-
-
-class Graph:
-    """A loaded graph with the registry, and a table memo."""
-
-    def __init__(self, lin: Lineage, registry: Registry) -> None:
-        self.lin = lin
-        self.registry = registry
-        self.memo = Memo()
-        self.share_memo = Memo(SHARE_MEMO_SIZE)
-
-    def share(self, query: ShareQuery, registry: Registry | None = None, registry_id: str = "") -> ShareData:
-        """:func:`share_data` with downloads (placeholder roots grouped: ``query.unlisted``).
-        Kept for the last few queries only (at 3M models one is about 60 MB of pairs); what the
-        pages show of it is kept longer (:meth:`share_notes`, :meth:`share_top`, ...)."""
-        reg = registry or self.registry
-        return self.share_memo(
-            ("share", query, registry_id), lambda: share_data(self.lin, query, reg, downloads=True)
-        )
-
-    def share_notes(
-        self, query: ShareQuery, registry: Registry | None = None, registry_id: str = ""
-    ) -> tuple[list[str], str]:
-        """The notes and the method text of :meth:`share`."""
-
-        def notes() -> tuple[list[str], str]:
-            data = self.share(query, registry, registry_id)
-            return data.notes, data.method
-
-        return self.memo(("share notes", query, registry_id), notes)
-
-    def share_groups(
-        self, query: ShareQuery, registry: Registry | None = None, registry_id: str = "",
-        limit: int = SHARE_GROUPS,
-    ) -> list[str]:  # fmt: skip
-        """The ``limit`` largest groups of :meth:`share` over the whole range, largest first."""
-        return self.memo(
-            ("share groups", query, registry_id, limit),
-            lambda: group_order(self.share(query, registry, registry_id), limit=limit),
-        )
-
-    def share_page(self, query: ShareQuery) -> None:
-        """Everything the Share page shows for ``query`` (the top 10, its group list, its notes),
-        computed now: the background warm-up calls it."""
-        self.share_notes(query)
-        self.share_groups(query)
-        self.share_top(query, 10)
-
-    def share_top(
-        self, query: ShareQuery, n: int, focus: tuple[str, ...] = (), registry: Registry | None = None,
-        registry_id: str = "",
-    ) -> TopGroups:  # fmt: skip
-        """:meth:`share` cut to the top ``n`` groups over the range (or ``focus``) and "(other)"."""
-        return self.memo(
-            ("share top", query, registry_id, n, focus),
-            lambda: top_overall(self.share(query, registry, registry_id), n, focus),
-        )
-
-    def families(self, by: str, window_days: int) -> Table:
-        """The Families table (:data:`FAMILIES_TOP` rows); its window-free parts are kept per
-        grouping, so another growth window is one pass over the derivatives."""
-
-        def table() -> Table:
-            parts = self.memo(("family parts", by), lambda: family_parts(self.lin, by, self.registry, True))
-            return parts.table(FAMILIES_TOP, window_days)
-
-        return self.memo(("families", by, window_days), table)
-
-    def top_roots(self, by: str) -> dict[str, list[int]]:
-        return self.memo(("top_roots", by), lambda: top_roots(self.lin, self.registry, by))
-
-    def newest_day(self) -> str | None:
-        """The creation day of the newest dated model (where the data stops)."""
-
-        def newest() -> str | None:
-            lin = self.lin
-            dated = lin.created[(lin.created != UNKNOWN_TIME) & ~lin.legacy]
-            return day_of(int(dated.max())) if len(dated) else None
-
-        return self.memo("newest_day", newest)
-
-    def view(self, node: int, spec: ViewSpec) -> View:
-        return self.memo(("view", node, spec), lambda: select_view(self.lin, node, spec, self.registry))
-
-    def counts(self, node: int) -> RelationCounts:
-        """Children and descendants of ``node`` per relation (the model panel)."""
-        return self.memo(("counts", node), lambda: relation_counts(self.lin, node))
-
-    def licences(self) -> LicenseColours:
-        """Every node's licence class and every link's licence status (the licence view)."""
-        return self.memo(
-            "licences", lambda: LicenseColours(node_license_classes(self.lin), edge_license_status(self.lin))
-        )
-
-    def dropped_terms(self, node: int) -> tuple[int, int]:
-        """Live direct children and descendants of ``node`` dropping its licence terms."""
-
-        def count() -> tuple[int, int]:
-            below = self.derivatives(node, "descendants", None).nodes
-            return dropped_terms_below(self.lin, node, below, self.licences().classes)
-
-        return self.memo(("dropped terms", node), count)
-
-    def derivatives(self, node: int, scope: str, relation: str | None) -> Derivatives:
-        return self.memo(
-            ("derivatives", node, scope, relation), lambda: derivatives(self.lin, node, scope, relation)
-        )
 
 
 _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage-graph")

@@ -17,6 +17,7 @@ import streamlit as st
 from lineage.analytics import BY
 from lineage.app import data
 from lineage.app.charts import SVG, colour_scale, relation_scale, show
+from lineage.app.tables import FAMILIES_TOP
 from lineage.app.text import md_note
 from lineage.records import RELATIONS
 
@@ -136,7 +137,7 @@ def render() -> None:
     graph = data.require_graph(state)
     a, b, c = st.columns(3)
     by = str(a.selectbox("Group by", BY, key="fam_by", bind=PARAM))
-    top = int(b.slider("Top", 5, data.FAMILIES_TOP, 20, key="fam_top", bind=PARAM))
+    top = int(b.slider("Top", 5, FAMILIES_TOP, 20, key="fam_top", bind=PARAM))
     window = int(
         c.number_input(
             "Growth window (days)",

@@ -30,6 +30,7 @@ from lineage.analytics import ATTRIBUTIONS, BULK, BY, PERIODS, POPULATIONS, SCOP
 from lineage.analytics.ranking import TopGroups, partial_periods
 from lineage.app import data
 from lineage.app.charts import SVG, colour_scale, legend_strip, show
+from lineage.app.tables import SHARE_GROUPS
 from lineage.app.text import md, md_note, shown
 from lineage.families import Registry, RegistryError, load_registry
 from lineage.records import RELATIONS
@@ -48,7 +49,7 @@ VALUES = {
 }
 COLUMNS = ["period", "group", "models", "share", "downloads", "downloads_share"]
 #: Groups the focus picker offers (the largest; "population all" has one per root org).
-FOCUS_OPTIONS = data.SHARE_GROUPS
+FOCUS_OPTIONS = SHARE_GROUPS
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
