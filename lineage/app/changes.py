@@ -215,6 +215,17 @@ def _list(
         st.caption(f"The first {TABLE_ROWS:,} are shown; the CSV below lists all {len(rows):,}.")
 
 
+def _before_after(
+    title: str,
+    changed: list[dict[str, Any]],
+    show: Callable[[Any], str],
+    on_hub: Callable[[str], bool] | None,
+) -> None:
+    """A table of models whose value changed between the crawls: the value before and after."""
+    rows = [{"model": r["model"], "before": show(r["before"]), "after": show(r["after"])} for r in changed]
+    _list(title, rows, ["model", "before", "after"], ["model"], on_hub)
+
+
 def _pairs(pairs: list[list[str]]) -> str:
     return ", ".join(f"{p} ({r})" for p, r in pairs) or "none"
 
@@ -307,28 +318,12 @@ def _lists(diff: CrawlDiff, on_hub: Callable[[str], bool] | None) -> None:
             on_hub,
         )
     with tabs[3]:
-        rows = [
-            {"model": r["model"], "before": _pairs(r["before"]), "after": _pairs(r["after"])}
-            for r in diff.parents_changed
-        ]
-        _list(
-            "Models listed at both crawls whose parents changed",
-            rows,
-            ["model", "before", "after"],
-            ["model"],
-            on_hub,
+        _before_after(
+            "Models listed at both crawls whose parents changed", diff.parents_changed, _pairs, on_hub
         )
     with tabs[4]:
-        rows = [
-            {"model": r["model"], "before": _licence(r["before"]), "after": _licence(r["after"])}
-            for r in diff.licenses_changed
-        ]
-        _list(
-            "Declared licences changed (class in brackets)",
-            rows,
-            ["model", "before", "after"],
-            ["model"],
-            on_hub,
+        _before_after(
+            "Declared licences changed (class in brackets)", diff.licenses_changed, _licence, on_hub
         )
     with tabs[5]:
         _list(
