@@ -82,6 +82,15 @@ class SimData:
         return data
 
 
+def crawl(path: Path, url: str, clock: FakeClock | None = None, **kw: Any) -> Any:
+    """One crawl of the hub at ``url`` into the store at ``path`` (``kw``: ``Crawler.run``'s)."""
+    from lineage.hub import CrawlConfig, Crawler
+    from lineage.store import open_store
+
+    with open_store(path) as st:
+        return Crawler(st, CrawlConfig(endpoint=url, timeout=10), clock=clock or FakeClock()).run(**kw)
+
+
 def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
     """A folder that ``build(folder)`` filled, once per test run: under pytest-xdist the first
     worker that asks builds it (under a file lock) and the others wait and reuse it, so an

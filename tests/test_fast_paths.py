@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import FakeClock, SimData
+from helpers import crawl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +32,6 @@ from lineage.analytics.summary import family_parts
 from lineage.families import default_registry
 from lineage.graph import Lineage, snapshot
 from lineage.graph.snapshot import IdColumn
-from lineage.hub import CrawlConfig, Crawler
 from lineage.records import RELATIONS
 from lineage.sim.server import SimHub
 from lineage.store import open_store
@@ -248,17 +248,10 @@ def test_the_app_counts_live_models_like_the_store_when_some_are_deleted(
     path = tmp_path / "s.sqlite"
     clock = FakeClock(start=1_795_000_000.0)
     with SimHub(sim5k.items, clock=clock) as hub:
-        with open_store(path) as store:
-            Crawler(store, CrawlConfig(endpoint=hub.url, timeout=10), clock=clock).run()
+        crawl(path, hub.url, clock)
         for item in sim5k.items[100:103]:
             hub.delete(item["id"])
-        with open_store(path) as store:
-            assert (
-                Crawler(store, CrawlConfig(endpoint=hub.url, timeout=10), clock=clock)
-                .run(mode="full")
-                .deleted
-                == 3
-            )
+        assert crawl(path, hub.url, clock, mode="full").deleted == 3
     Lineage.load(path)  # writes the snapshot, as `lineage crawl` does
     with open_store(path, readonly=True) as store:
         expected = store.count_models()

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import FakeClock, SimData
+from helpers import crawl
 
 from lineage.analytics import BY, group_index
 from lineage.families import default_registry
 from lineage.graph import Lineage, snapshot
 from lineage.graph.snapshot import SnapshotError, open_snapshot, read_arrays, snapshot_path
-from lineage.hub import CrawlConfig, Crawler
 from lineage.sim.server import SimHub
 from lineage.store import open_store
 
@@ -52,11 +52,6 @@ def fresh(path: Path) -> Lineage:
 def snap(path: Path) -> Lineage:
     with open_store(path, readonly=True) as st:
         return open_snapshot(st)
-
-
-def crawl(path: Path, url: str, clock: FakeClock | None = None, **kw: Any) -> Any:
-    with open_store(path) as st:
-        return Crawler(st, CrawlConfig(endpoint=url, timeout=10), clock=clock or FakeClock()).run(**kw)
 
 
 def test_snapshot_equals_a_fresh_load_after_full_incremental_and_tombstoning_crawls(
