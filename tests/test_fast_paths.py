@@ -346,3 +346,17 @@ def test_groups_tied_but_for_float_noise_are_ranked_by_name() -> None:
     ]
     assert top_overall(rows, 1).groups == ["a", OTHER]
     assert group_order(rows) == ["a", "b"]
+
+
+def test_an_empty_not_on_hub_group_neither_shows_nor_hides_the_others() -> None:
+    """A grouping can name "(parent not on the Hub)" while the population has none of them
+    (a date filter): it is no group of the chart, and the others are ranked as usual."""
+    from lineage.analytics.cells import ShareData
+
+    data = ShareData(
+        ["2025-01"], ["a", NOT_ON_HUB, "b"], node=np.array([0, 1, 2]), group=np.array([0, 2, 2]),
+        period_of=np.array([0, 0, 0]), per_model=np.array([1, 1, 1]), fractional=True,
+        period_models=np.array([3.0]),
+    )  # fmt: skip
+    assert top_overall(data, 5).groups == ["b", "a"] and group_order(data) == ["b", "a"]
+    assert top_overall(data, 1).groups == ["b", OTHER]

@@ -126,19 +126,15 @@ def top_overall(
     cells, most of them summed into "(other)")."""
     e = _entries(rows, value)
     n_groups = len(e.groups)
-    totals = np.bincount(e.group, weights=e.value, minlength=n_groups)
-    present = np.bincount(e.group, minlength=n_groups) > 0
-    off = e.groups.index(NOT_ON_HUB) if NOT_ON_HUB in e.groups else -1
-    present_off = off >= 0 and bool(present[off])
-    if off >= 0:
-        present[off] = False
+    totals, ranked, off = _totals(e)
     code = {g: k for k, g in enumerate(e.groups)}
-    wanted = [code[g] for g in dict.fromkeys(focus) if g in code and present[code[g]]]
+    candidates = set(ranked.tolist())
+    wanted = [code[g] for g in dict.fromkeys(focus) if g in code and code[g] in candidates]
     if wanted:
         kept = _largest(totals, e.groups, np.array(wanted, dtype=np.int64), None)
     else:
-        kept = _largest(totals, e.groups, np.flatnonzero(present), max(0, n))
-    if present_off:
+        kept = _largest(totals, e.groups, ranked, max(0, n))
+    if off is not None:
         kept.append(off)
     # Slot k < len(kept) is the k-th group kept, the last slot "(other)": cells in period then
     # slot order are the rows in the order wanted.
@@ -177,16 +173,23 @@ def group_order(
     ['b', 'a']
     """
     e = _entries(rows, value)
+    totals, ranked, off = _totals(e)
+    order = [e.groups[k] for k in _largest(totals, e.groups, ranked, limit)]
+    if off is not None and (limit is None or len(order) < limit):
+        order.append(NOT_ON_HUB)
+    return order
+
+
+def _totals(e: _Entries) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64], int | None]:
+    """Each group's total; the groups present that are ranked (all but ``NOT_ON_HUB``, which
+    always comes after them); and ``NOT_ON_HUB``'s code if present."""
     totals = np.bincount(e.group, weights=e.value, minlength=len(e.groups))
     present = np.bincount(e.group, minlength=len(e.groups)) > 0
     off = e.groups.index(NOT_ON_HUB) if NOT_ON_HUB in e.groups else -1
-    has_off = off >= 0 and bool(present[off])
+    off_present = off >= 0 and bool(present[off])
     if off >= 0:
         present[off] = False
-    order = [e.groups[k] for k in _largest(totals, e.groups, np.flatnonzero(present), limit)]
-    if has_off and (limit is None or len(order) < limit):
-        order.append(NOT_ON_HUB)
-    return order
+    return totals, np.flatnonzero(present), off if off_present else None
 
 
 def period_bounds(label: str, period: str) -> tuple[date, date]:
