@@ -26,7 +26,7 @@ import numpy.typing as npt
 from lineage.analytics.table import Table
 from lineage.graph import IntArray
 
-__all__ = ["ShareData", "cell_sums", "dense_unique"]
+__all__ = ["ShareData", "cell_sums", "dense_unique", "name_ranks", "tie_key"]
 
 Floats = npt.NDArray[Any]  # float64 (numpy types np.bincount as integer)
 Ints = npt.NDArray[np.integer]  # 32- or 64-bit
@@ -116,11 +116,7 @@ class ShareData:
         values = [sums[0], sums[0] / self.period_models[p_idx]]
         if self.period_downloads is not None:
             values += [sums[1], _ratio(sums[1], self.period_downloads[p_idx])]
-        # Ties in models go by group name: the names' rank (one sort of the labels) keeps the
-        # sort numeric.
-        name_rank = np.empty(len(self.groups), dtype=np.int64)
-        name_rank[np.argsort(np.array(self.groups, dtype=str), kind="stable")] = np.arange(len(self.groups))
-        order = np.lexsort((name_rank[g_idx], -np.round(sums[0], 6), p_idx))  # ties: see ranking
+        order = np.lexsort((name_ranks(self.groups)[g_idx], -tie_key(sums[0]), p_idx))
         columns = [
             np.array(self.periods, dtype=object)[p_idx[order]].tolist(),
             np.array(self.groups, dtype=object)[g_idx[order]].tolist(),
@@ -130,6 +126,20 @@ class ShareData:
         rows = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
         notes = self.notes if rows else [*self.notes, "no models match"]
         return Table(rows, names, notes, self.method)
+
+
+def tie_key(totals: Floats) -> Floats:
+    """Totals as they are compared when ranking groups: to the millionth, so sums of thirds and
+    sixths that are equal tie (and go by name) whatever order they were added in."""
+    return np.round(totals, 6)
+
+
+def name_ranks(labels: list[str]) -> IntArray:
+    """Each label's rank in name order: ties in a numeric sort go by name (one sort of the
+    labels, not a comparison of strings per row)."""
+    ranks = np.empty(len(labels), dtype=np.int64)
+    ranks[np.argsort(np.array(labels, dtype=str), kind="stable")] = np.arange(len(labels))
+    return ranks
 
 
 def _ratio(part: Floats, whole: Floats) -> Floats:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from lineage.analytics.cells import ShareData
+from lineage.analytics.cells import ShareData, tie_key
 from lineage.analytics.groups import NOT_ON_HUB
 
 __all__ = ["OTHER", "TopGroups", "group_order", "partial_periods", "period_bounds", "top_overall"]
@@ -101,10 +101,9 @@ def _entries(rows: Sequence[dict[str, Any]] | ShareData, value: str) -> _Entries
 
 def _largest(totals: npt.NDArray[Any], labels: Sequence[str], candidates: npt.NDArray[np.int64],
              k: int | None) -> list[int]:  # fmt: skip
-    """The ``k`` candidates with the largest totals, ties by name, in that order (all if None).
-    Totals are compared to the millionth: sums of thirds and sixths that are equal must tie
-    whatever order they were added in."""
-    totals = np.round(totals, 6)
+    """The ``k`` candidates with the largest totals, ties by name (:func:`tie_key`), in that order
+    (all if None)."""
+    totals = tie_key(totals)
     if k is not None and k < len(candidates):
         if k <= 0:
             return []

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from lineage.analytics.cells import name_ranks, tie_key
 from lineage.analytics.groups import group_index, node_groups
 from lineage.analytics.table import Table
 from lineage.families import Registry, default_registry
@@ -135,8 +136,6 @@ def family_parts(
     index = group_index(lin, by, reg, unlisted)
     root_codes = index.codes(np.flatnonzero(lin.in_degree == 0))
     base_models = np.bincount(root_codes, minlength=len(index.labels))[:g]  # codes only grow
-    name_rank = np.empty(g, dtype=np.int64)
-    name_rank[np.argsort(np.array(labels, dtype=str), kind="stable")] = np.arange(g)
     return FamilyParts(
         by,
         reg,
@@ -145,7 +144,7 @@ def family_parts(
         downloads,
         base_models,
         mix,
-        np.lexsort((name_rank, -np.round(models, 6))),  # equal sums of fractions tie
+        np.lexsort((name_ranks(labels), -tie_key(models))),
         grp,
         w,
         created,
