@@ -161,6 +161,11 @@ class Timer:
         print(f"{label:<40} {self.figures[label]:7.3f} s", flush=True)
 
 
+# The app is idle: its last script run has finished (Streamlit marks its root with the run
+# state) and no status widget shows. The status widget alone is not enough: Streamlit shows it
+# only some time after a run starts, so a page half drawn on a loaded machine looked idle.
+IDLE = """() => document.querySelector("[data-testid=stApp]")?.getAttribute("data-test-script-state")
+  === "notRunning" && !document.querySelector("[data-testid=stStatusWidget]")"""
 # A selectbox (by label) shows a value.
 SHOWS = """([label, v]) => [...document.querySelectorAll("[data-testid=stSelectbox] input")]
                              .some(i => i.getAttribute("aria-label") === label && i.value === v)"""

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import orjson
 import pytest
-from browser import FRAME, browser, serve, shot, wait_graph
+from browser import FRAME, IDLE, browser, serve, shot, wait_graph
 from click.testing import CliRunner
 from test_app_changes import COUNTS, diff_store
 
@@ -34,7 +34,6 @@ from lineage.store import open_store
 pytestmark = pytest.mark.browser
 __all__ = ["browser", "diff_store"]  # fixtures, imported
 
-IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
 METRICS = """() => Object.fromEntries([...document.querySelectorAll("[data-testid=stMetric]")].map(m =>
   [m.querySelector("[data-testid=stMetricLabel]").innerText.trim(),
    m.querySelector("[data-testid=stMetricValue]").innerText.trim()]))"""

@@ -23,6 +23,7 @@ from browser import (
     ARTIFACTS,
     COUNT_RUNS,
     FRAME,
+    IDLE,
     SELECTED,
     SHOWS,
     Timer,
@@ -125,10 +126,7 @@ def test_explore_filter_and_export(browser: Any, app_demo_store: Path) -> None:
             with timer(f"switch page ({name})"):
                 page.get_by_role("link", name=name).click()
                 page.get_by_role("heading", name={"Share": "Share of new models"}.get(name, name)).wait_for()
-                page.wait_for_function(
-                    "() => !document.querySelector('[data-testid=stStatusWidget]')"
-                    " || !document.body.innerText.includes('Running')"
-                )
+                page.wait_for_function(IDLE)
             assert not page.get_by_test_id("stException").count(), name
             shot(page, f"e2e-07-{name.lower().replace(' ', '-')}")
     assert not errors, errors

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 from bigstore import BIG, BIG_CHILDREN, QWEN, QWEN_INSTRUCT, BigStore, big_store
-from browser import FRAME, browser, serve, shot, wait_graph
+from browser import FRAME, IDLE, browser, serve, shot, wait_graph
 from click.testing import CliRunner
 
 from lineage.render.palette import group_colour
@@ -29,7 +29,6 @@ from lineage.render.palette import group_colour
 pytestmark = pytest.mark.browser
 __all__ = ["big_store", "browser"]  # fixtures, imported
 
-IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
 SVG_TEXTS = "() => [...document.querySelectorAll('svg text')].map(e => e.textContent)"
 LEGEND = """(i) => {
   const c = document.querySelectorAll("[data-testid=stVegaLiteChart]")[i];
