@@ -22,6 +22,7 @@ from conftest import FakeClock, SimData
 from helpers import crawl
 
 from lineage.analytics import BY, group_index
+from lineage.analytics.groups import NOT_ON_HUB, save_group_indexes
 from lineage.families import default_registry
 from lineage.graph import Lineage, snapshot
 from lineage.graph.snapshot import SnapshotError, open_snapshot, read_arrays, snapshot_path
@@ -208,6 +209,39 @@ def test_the_root_classification_cache_equals_a_fresh_classification(built: Path
         else:
             want = [f if by == "family" else g for f, g in default_registry().classify(ids)]
         assert got == want, by
+
+
+def test_cached_group_codes_are_not_copied_and_a_change_never_reaches_the_cache(built: Path) -> None:
+    """A tree question read all 3M roots' codes into memory (24 MB per grouping, twice). They
+    are now mapped copy-on-write: nothing is copied until written, and a root classified again
+    in one process (a graph edited in memory) never changes the cache the next process reads."""
+    group_index(snap(built), "family")  # classifies every root and writes the cache if none
+    lin = snap(built)
+    index = group_index(lin, "family")
+    assert isinstance(index._codes, np.memmap) and index._codes.mode == "c"
+    root = int(np.flatnonzero(lin.in_degree == 0)[0])
+    before = index.labels[int(index.codes(np.array([root]))[0])]
+    index.fill(np.array([root]), ["Not a real family"])
+    assert index.labels[int(index.codes(np.array([root]))[0])] == "Not a real family"
+    again = group_index(snap(built), "family")
+    assert again.labels[int(again.codes(np.array([root]))[0])] == before
+    assert "Not a real family" not in again.labels
+
+
+def test_saving_classifications_again_never_overwrites_a_grouping_with_its_unlisted_variant(
+    built: Path,
+) -> None:
+    """``save_group_indexes`` (after new bulk flags) saved every index of the graph under its
+    grouping's name, the derived ``unlisted`` one too: the next process would have read
+    "(parent not on the Hub)" as a family of the plain grouping."""
+    lin = snap(built)
+    plain = group_index(lin, "family")
+    unlisted = group_index(lin, "family", unlisted=True)
+    assert NOT_ON_HUB in unlisted.labels and NOT_ON_HUB not in plain.labels  # the graph has some
+    save_group_indexes(lin)
+    again = group_index(snap(built), "family")
+    roots = np.flatnonzero(lin.in_degree == 0)
+    assert [again.labels[c] for c in again.codes(roots)] == [plain.labels[c] for c in plain.codes(roots)]
 
 
 def _reader(path: str, rounds: int, out: Any) -> None:

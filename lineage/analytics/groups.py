@@ -61,15 +61,23 @@ class GroupIndex:
     new roots are classified (in first-seen order, not sorted).
     """
 
-    def __init__(self, lin: Lineage, by: str, registry: Registry) -> None:
+    def __init__(
+        self,
+        lin: Lineage,
+        by: str,
+        registry: Registry,
+        cached: tuple[list[str], npt.NDArray[np.int32]] | None = None,
+    ) -> None:
         if by not in BY:
             raise InputError(f"by must be one of {', '.join(BY)}, not {by!r}")
         self.lin = lin
         self.by = by
         self.registry = registry
-        self.labels: list[str] = []
-        self._index: dict[str, int] = {}
-        self._codes = np.full(len(lin), -1, dtype=np.int64)
+        #: ``cached``: labels and codes read from the cache beside the snapshot.
+        self.labels: list[str] = list(cached[0]) if cached else []
+        self._index: dict[str, int] = {name: k for k, name in enumerate(self.labels)}
+        # Codes as int32 (half the memory at 3M models); -1 for a root not classified yet.
+        self._codes: npt.NDArray[np.int32] = cached[1] if cached else np.full(len(lin), -1, dtype=np.int32)
         #: (node, group) of every node of the graph: see :func:`node_groups`.
         self._pairs: tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]] | None = None
 
@@ -86,11 +94,11 @@ class GroupIndex:
         need = unique_ints(roots[self._codes[roots] < 0])
         if len(need):
             self.fill(need, self.names(need))
-        return self._codes[roots]
+        return self._codes[roots].astype(np.int64)
 
     def fill(self, roots: IntArray, names: Sequence[str]) -> None:
         """Set the group names of ``roots`` (classified elsewhere)."""
-        new = np.empty(len(roots), dtype=np.int64)
+        new = np.empty(len(roots), dtype=np.int32)
         for k, name in enumerate(names):
             code = self._index.get(name)
             if code is None:
@@ -128,8 +136,9 @@ def group_index(
         if unlisted:
             index = per_graph[key] = _unlisted(lin, by, reg)
         else:
-            index = per_graph[key] = GroupIndex(lin, by, reg)
-            if lin.data_version is not None and not _load(index):
+            cached = _load(lin, by, reg) if lin.data_version is not None else None
+            index = per_graph[key] = GroupIndex(lin, by, reg, cached)
+            if lin.data_version is not None and cached is None:
                 _classify_all(index, per_graph)
     return index
 
@@ -159,20 +168,22 @@ def _unlisted(lin: Lineage, by: str, reg: Registry) -> GroupIndex:
     return index
 
 
-def _cache_name(index: GroupIndex) -> str:
-    return f"groups-{index.by}-{'none' if index.by == 'org' else index.registry.fingerprint}"
+def _cache_name(by: str, reg: Registry) -> str:
+    return f"groups-{by}-{'none' if by == 'org' else reg.fingerprint}"
 
 
-def _load(index: GroupIndex) -> bool:
-    """Fill ``index`` from the cache beside the snapshot; False if there is none."""
-    cached = snapshot.load_extra(index.lin, _cache_name(index))
+def _load(lin: Lineage, by: str, reg: Registry) -> tuple[list[str], npt.NDArray[np.int32]] | None:
+    """Labels and codes of every root from the cache beside the snapshot; None if there is
+    none. Copy-on-write: a question about a few models reads a few pages, not 3M codes, and a
+    root classified later (a graph edited in memory) copies only its own page."""
+    cached = snapshot.load_extra(lin, _cache_name(by, reg), mode="c")
     if cached is None:
-        return False
+        return None
     arrays, meta = cached
-    index.labels = list(meta["labels"])
-    index._index = {name: k for k, name in enumerate(index.labels)}
-    index._codes = np.array(arrays["codes"], dtype=np.int64)
-    return True
+    codes = arrays["codes"]
+    if codes.dtype != np.int32 or codes.shape != (len(lin),):
+        return None
+    return list(meta["labels"]), codes
 
 
 def _classify_all(index: GroupIndex, per_graph: dict[_Key, GroupIndex]) -> None:
@@ -197,19 +208,23 @@ def _classify_all(index: GroupIndex, per_graph: dict[_Key, GroupIndex]) -> None:
                 done.append(target)
             target.fill(roots, [pair[k] for pair in pairs])
     for item in done:
-        snapshot.save_extra(
-            lin, _cache_name(item), {"codes": item._codes.astype(np.int32)}, {"labels": item.labels}
-        )
+        _save(item)
+
+
+def _save(index: GroupIndex) -> None:
+    name, codes = _cache_name(index.by, index.registry), np.asarray(index._codes, dtype=np.int32)
+    snapshot.save_extra(index.lin, name, {"codes": codes}, {"labels": index.labels})
 
 
 def save_group_indexes(lin: Lineage) -> None:
     """Cache every classification made for ``lin`` beside its snapshot again, tagged with its
-    current state (after a write that left the roots as they were, e.g. new bulk flags)."""
-    for index in _INDEXES.get(lin, {}).values():
-        if lin.data_version is not None and bool((index._codes[lin.in_degree == 0] >= 0).all()):
-            snapshot.save_extra(
-                lin, _cache_name(index), {"codes": index._codes.astype(np.int32)}, {"labels": index.labels}
-            )
+    current state (after a write that left the roots as they were, e.g. new bulk flags). An
+    ``unlisted`` index is not one: it is derived, and would overwrite its grouping's cache."""
+    for (_, _, unlisted), index in _INDEXES.get(lin, {}).items():
+        if unlisted or lin.data_version is None:
+            continue
+        if bool((index._codes[lin.in_degree == 0] >= 0).all()):
+            _save(index)
 
 
 def _ids(lin: Lineage, nodes: IntArray) -> list[str]:

@@ -27,7 +27,7 @@ import os
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast, overload
+from typing import IO, TYPE_CHECKING, Any, Literal, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -186,8 +186,11 @@ def _remember_verified(path: Path, stamp: dict[str, int]) -> None:
         os.replace(tmp, _verified_path(path))
 
 
-def read_arrays(path: Path, *, verify: bool = True) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
-    """Memory-map every array of a snapshot file: ``(arrays, meta)``.
+def read_arrays(
+    path: Path, *, verify: bool = True, mode: Literal["r", "c"] = "r"
+) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
+    """Memory-map every array of a snapshot file: ``(arrays, meta)``, read-only, or with
+    ``mode="c"`` copy-on-write (writes stay in the process; only the pages written are copied).
 
     Everything is read through one open file, so a snapshot renamed into place meanwhile
     cannot mix with it. Raises :class:`SnapshotError` if the file is missing, truncated or
@@ -213,7 +216,7 @@ def read_arrays(path: Path, *, verify: bool = True) -> tuple[dict[str, npt.NDArr
             if spec["nbytes"] == 0:
                 arrays[name] = np.empty(shape, dtype=dtype)
             else:
-                arrays[name] = np.memmap(fh, dtype=dtype, mode="r", offset=spec["offset"], shape=shape)
+                arrays[name] = np.memmap(fh, dtype=dtype, mode=mode, offset=spec["offset"], shape=shape)
     return arrays, dict(header["meta"])
 
 
@@ -472,13 +475,16 @@ def _extra_path(lin: Lineage, name: str) -> Path | None:
     return snapshot_path(lin.store_path, f".graph.{name}")
 
 
-def load_extra(lin: Lineage, name: str) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]] | None:
-    """Arrays cached beside the snapshot for the state ``lin`` was read from, or None."""
+def load_extra(
+    lin: Lineage, name: str, mode: Literal["r", "c"] = "r"
+) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]] | None:
+    """Arrays cached beside the snapshot for the state ``lin`` was read from, or None; ``mode``
+    as for :func:`read_arrays`."""
     path = _extra_path(lin, name)
     if path is None:
         return None
     try:
-        arrays, meta = read_arrays(path)
+        arrays, meta = read_arrays(path, mode=mode)
     except SnapshotError:
         return None
     same = (meta.get("data_version"), meta.get("store_id"), meta.get("nodes"))
