@@ -172,6 +172,16 @@ def test_unknown_model_is_a_message_not_a_traceback(
     assert "lineage crawl" in texts(at) and not at.get("iframe")
     at = app(app_demo_store, model="nobody/no-such-model-xyz")
     assert "is not in this store" in texts(at) and "lineage crawl" in texts(at)
+    # A typo in the name: the closest id of the owner is offered (before, none was).
+    typo = BIG.replace("Qwen1.5", "Qwen1.6")
+    at = app(app_demo_store, model=typo)
+    assert f"Similar ids: {md(BIG)}" in texts(at), texts(at)
+    # Typed in the search box: the similar ids are the options beside it.
+    at = app(app_demo_store)
+    at.text_input(key="ex_query").set_value(typo).run()
+    pick = at.selectbox(key="ex_pick")
+    assert pick.label == "Did you mean" and pick.options[0] == BIG, (pick.label, pick.options)
+    assert "Pick one of the similar ids beside" in texts(at)
 
 
 def test_url_opens_a_model_and_a_node(

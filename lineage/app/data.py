@@ -62,6 +62,7 @@ __all__ = [
     "search_models",
     "store_info",
     "store_state",
+    "suggest_models",
     "timed",
 ]
 
@@ -217,6 +218,12 @@ def search_models(path: str, key: StoreKey, text: str, limit: int = 25) -> list[
     """Model ids containing ``text`` (case-insensitive), most downloaded first."""
     with _reader(path, key[1], key[2])() as store:
         return store.search_ids(text, limit)
+
+
+def suggest_models(path: str, key: StoreKey, model_id: str, limit: int = 5) -> list[str]:
+    """Ids that look like ``model_id`` (not in the store): its "did you mean"."""
+    with _reader(path, key[1], key[2])() as store:
+        return store.suggest([model_id], limit)
 
 
 _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage-graph")

@@ -99,15 +99,18 @@ def _search(state: data.StoreState) -> None:
             "the most downloaded match on Enter, and lists the others beside.",
         )
     text = model_ref(ss.get("ex_query") or "")
+    close: list[str] = []
     if text and text.lower() == str(centre).lower():
         options = [text]  # the box shows the model in view: no search needed
     elif text:
         options = data.search_models(state.path, state.key, text)
+        if not options:  # a typo: the ids that look like it
+            options = close = data.suggest_models(state.path, state.key, text, 8)
     else:
         options = data.popular_models(state.path, state.key)
     with right:
         st.selectbox(
-            "Matching models" if text else "Most downloaded models",
+            ("Did you mean" if close else "Matching models") if text else "Most downloaded models",
             options,
             index=None,
             key="ex_pick",
@@ -115,10 +118,11 @@ def _search(state: data.StoreState) -> None:
             format_func=shown,
             placeholder=_plural(len(options), "suggestion") + "…" if options else "no match",
         )
-    if text and not options and text != centre:
+    if text and (close or not options) and text != centre:
         st.warning(
-            f"No model id containing “{md(text)}” is in this store. Check the spelling, or run "
-            "`lineage crawl` to fetch models created since the last crawl."
+            f"No model id containing “{md(text)}” is in this store. "
+            + ("Pick one of the similar ids beside, check" if close else "Check")
+            + " the spelling, or run `lineage crawl` to fetch models created since the last crawl."
         )
 
 
@@ -314,7 +318,7 @@ def render() -> None:
         return
     node = lin.find(str(centre))
     if node is None:
-        hint = data.search_models(state.path, state.key, str(centre).split("/")[-1], 5)
+        hint = data.suggest_models(state.path, state.key, str(centre))
         st.warning(
             f"“{md(centre)}” is not in this store. Check the spelling, or run `lineage crawl` to fetch "
             "models created since the last crawl."
