@@ -176,6 +176,8 @@ def test_unknown_model_is_a_message_not_a_traceback(
     typo = BIG.replace("Qwen1.5", "Qwen1.6")
     at = app(app_demo_store, model=typo)
     assert f"Similar ids: {md(BIG)}" in texts(at), texts(at)
+    pick = at.selectbox(key="ex_pick")  # not the unknown id offered as its own match
+    assert pick.label == "Did you mean" and typo not in pick.options and BIG in pick.options
     # Typed in the search box: the similar ids are the options beside it.
     at = app(app_demo_store)
     at.text_input(key="ex_query").set_value(typo).run()

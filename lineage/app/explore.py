@@ -100,7 +100,7 @@ def _search(state: data.StoreState) -> None:
         )
     text = model_ref(ss.get("ex_query") or "")
     close: list[str] = []
-    if text and text.lower() == str(centre).lower():
+    if text and text.lower() == str(centre).lower() and _find(state, text)[1]:
         options = [text]  # the box shows the model in view: no search needed
     elif text:
         options = data.search_models(state.path, state.key, text)
