@@ -31,7 +31,7 @@ from lineage.analytics.share import PERIODS, _period_labels, share_data
 from lineage.analytics.summary import family_parts
 from lineage.families import default_registry
 from lineage.graph import Lineage, snapshot
-from lineage.graph.snapshot import IdColumn
+from lineage.graph.ids import IdColumn
 from lineage.records import RELATIONS
 from lineage.sim.server import SimHub
 from lineage.store import open_store

@@ -2,7 +2,7 @@
 
 Models become nodes in rowid order; a parent that is not in the store becomes a placeholder
 node after them. Strings are factorized (pipeline tags, libraries), dates parsed in numpy,
-ids packed into an :class:`~lineage.graph.snapshot.IdColumn`.
+ids packed into an :class:`~lineage.graph.ids.IdColumn`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from lineage.graph.snapshot import IdColumn
+from lineage.graph.ids import IdColumn
 from lineage.graph.walk import IntArray
 from lineage.records import license_key
 from lineage.store.graphdata import UNKNOWN_SECONDS, GraphColumns

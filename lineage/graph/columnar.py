@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lineage.errors import LineageError
-from lineage.graph.snapshot import IdColumn
+from lineage.graph.ids import IdColumn
 from lineage.graph.walk import IntArray, neighbourhood, ragged_offsets, unique_ints, walk
 from lineage.records import RELATIONS
 from lineage.store import Store, open_store
