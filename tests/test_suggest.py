@@ -44,6 +44,7 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("acme/Gadgat-1B", "acme/Gadget-1B"),  # one letter wrong
         ("acme/Gadget1B", "acme/Gadget-1B"),  # one left out
         ("acme_co/Thing-3b-x", "acme_co/Thing-3B"),
+        ("ACME/widgte-7b", "acme/Widget-7B"),  # and the owner in another letter case
     ],
 )
 def test_a_typo_in_the_name_suggests_the_owners_closest_id_first(

@@ -92,19 +92,22 @@ class Reads:
 
     def _closest_of_owner(self, model_id: str, n: int) -> list[str]:
         """Up to ``n`` ids of ``model_id``'s owner that difflib finds close to it, closest first:
-        all the owner's ids, or for an owner of more than :data:`OWNER_SCAN` the ones nearest
-        to it in id order (by the primary key's index)."""
+        all the owner's ids (any letter case), or for an owner of more than :data:`OWNER_SCAN`
+        the ones nearest to it in id order."""
         owner, slash, _ = model_id.partition("/")
         if not slash or not owner:
             return []
-        half = OWNER_SCAN // 2
+        # By the index on lower(id): the owner in any letter case.
+        key, owner, half = model_id.lower(), owner.lower(), OWNER_SCAN // 2
         before = self.conn.execute(
-            "SELECT id FROM models WHERE id >= ? AND id < ? AND deleted_at IS NULL ORDER BY id DESC LIMIT ?",
-            (owner + "/", model_id, half),
+            "SELECT id FROM models WHERE lower(id) >= ? AND lower(id) < ? AND deleted_at IS NULL "
+            "ORDER BY lower(id) DESC LIMIT ?",
+            (owner + "/", key, half),
         )
         after = self.conn.execute(  # '0' follows '/': below it, every id "owner/..."
-            "SELECT id FROM models WHERE id >= ? AND id < ? AND deleted_at IS NULL ORDER BY id LIMIT ?",
-            (model_id, owner + "0", half),
+            "SELECT id FROM models WHERE lower(id) >= ? AND lower(id) < ? AND deleted_at IS NULL "
+            "ORDER BY lower(id) LIMIT ?",
+            (key, owner + "0", half),
         )
         ids = [r[0] for r in before] + [r[0] for r in after]
         by_lower = {i.lower(): i for i in ids}
