@@ -360,3 +360,44 @@ def test_an_empty_not_on_hub_group_neither_shows_nor_hides_the_others() -> None:
     )  # fmt: skip
     assert top_overall(data, 5).groups == ["b", "a"] and group_order(data) == ["b", "a"]
     assert top_overall(data, 1).groups == ["b", OTHER]
+
+
+def test_a_crawl_committing_during_a_tree_read_never_mixes_two_store_states(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Lineage.around`` read the family, then each ancestor's descendant count in a read of
+    its own: a crawl committing in between gave a count newer than the family. Both now come
+    from one read transaction."""
+    from helpers import build_store, ingest_items
+
+    from lineage.store import Store
+
+    def item(mid: str, base: str | None = None) -> dict[str, Any]:
+        tags = [f"base_model:finetune:{base}"] if base else []
+        return {"id": mid, "createdAt": "2025-01-01T00:00:00.000Z", "downloads": 1, "tags": tags}
+
+    path = build_store(
+        tmp_path / "s.sqlite",
+        [
+            item("base/root"),
+            item("base/mid", "base/root"),
+            item("x/leaf", "base/mid"),
+            item("y/other", "base/root"),
+        ],
+    )
+    read_family = Store.graph_columns_around
+
+    def read_then_a_crawl_commits(self: Store, model_id: str) -> Any:
+        found = read_family(self, model_id)
+        with open_store(path) as writer:  # another process: a crawl adds a derivative of the root
+            ingest_items(writer, [item("z/new", "base/root")], mode="incremental")
+        return found
+
+    monkeypatch.setattr(Store, "graph_columns_around", read_then_a_crawl_commits)
+    with open_store(path, readonly=True) as store:
+        found = Lineage.around(store, "x/leaf")
+    assert found is not None
+    part, _ = found
+    assert part.known_descendants[part.find("base/root")] == 3  # mid, leaf, other: as the family was read
+    with open_store(path, readonly=True) as store:
+        assert store.descendant_count("base/root") == 4  # the crawl did commit

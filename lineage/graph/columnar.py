@@ -146,15 +146,16 @@ class Lineage:
         if not isinstance(store, Store):
             with open_store(store, readonly=True) as st:
                 return cls.around(st, model_id)
-        found = store.graph_columns_around(model_id)
-        if found is None:
-            return None
-        centre, g = found
-        lin = cls._from_columns(store, g, whole=False)
-        node = lin.find(centre)
-        assert node is not None
-        for a in lin.ancestors(node).tolist():  # their other descendants are not in the family
-            lin.known_descendants[int(a)] = store.descendant_count(lin.ids[a])
+        with store.read_snapshot():  # the ancestors' counts of the same store state as the family
+            found = store.graph_columns_around(model_id)
+            if found is None:
+                return None
+            centre, g = found
+            lin = cls._from_columns(store, g, whole=False)
+            node = lin.find(centre)
+            assert node is not None
+            for a in lin.ancestors(node).tolist():  # their other descendants are not in the family
+                lin.known_descendants[int(a)] = store.descendant_count(lin.ids[a])
         return lin, node
 
     @classmethod

@@ -209,6 +209,20 @@ class Connection:
             self.conn.execute("COMMIT")
 
     @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """One read transaction: every read inside sees the store as its first read found it,
+        not a crawl that commits meanwhile (nested: the outer one counts)."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+
+    @contextmanager
     def bulk_read(self) -> Iterator[None]:
         """Memory-map the file while reading whole tables (faster than reading through the
         page cache: 18 s instead of 23 s for the graph's columns at 3M models), then go back to

@@ -90,6 +90,7 @@ class GraphData:
 
     conn: sqlite3.Connection
     bulk_read: Callable[[], AbstractContextManager[None]]  # from Connection
+    read_snapshot: Callable[[], AbstractContextManager[None]]  # from Connection
 
     def graph_columns(self) -> GraphColumns:
         """Every model and every graph link, read in one read transaction (a crawl writing at
@@ -121,8 +122,7 @@ class GraphData:
         Returns the model's id as stored (the declared spelling for a placeholder parent) and
         the columns, as :meth:`graph_columns` gives them; None if the id is unknown. Cost: the
         size of the model's family, not of the store."""
-        self.conn.execute("BEGIN")
-        try:
+        with self.read_snapshot():
             centre = self.canonical_id(model_id)
             if centre is None:
                 return None
@@ -138,8 +138,6 @@ class GraphData:
             self.conn.execute("CREATE UNIQUE INDEX temp.around_id ON around (id)")
             g = self._columns(" WHERE {} IN (SELECT id FROM temp.around)", one_query=True)
             self.conn.execute("DROP TABLE temp.around")
-        finally:
-            self.conn.execute("COMMIT")
         return centre, g
 
     def descendant_count(self, model_id: str) -> int:
