@@ -39,10 +39,15 @@ def relation_scale(relations: Sequence[str] = RELATION_ORDER) -> alt.Scale:
     return alt.Scale(domain=list(relations), range=[RELATION_COLOURS[r] for r in relations])
 
 
-def legend_strip(groups: Sequence[str], by: str, registry: Registry | None = None) -> alt.Chart:
-    """A legend on its own, in rows: one legend for charts side by side."""
+def legend_strip(
+    groups: Sequence[str], by: str, registry: Registry | None = None, scale: alt.Scale | None = None,
+    columns: int | None = None,
+) -> alt.Chart:  # fmt: skip
+    """A legend on its own, in rows: one legend for charts side by side, or under a chart whose
+    rows must line up with a neighbour's (a legend inside it would take from its plot's height).
+    ``scale``: the colours, if not the groups' (:func:`colour_scale`)."""
     frame = pd.DataFrame({"group": list(groups)})
-    columns = 6 if all(len(g) <= 12 for g in groups) else 4
+    columns = columns or (6 if all(len(g) <= 12 for g in groups) else 4)
     rows = -(-len(groups) // columns)
     chart: alt.Chart = (
         alt.Chart(frame)
@@ -50,7 +55,7 @@ def legend_strip(groups: Sequence[str], by: str, registry: Registry | None = Non
         .encode(
             color=alt.Color(
                 "group:N",
-                scale=colour_scale(groups, by, registry),
+                scale=scale or colour_scale(groups, by, registry),
                 sort=list(groups),
                 legend=alt.Legend(
                     title=None,

@@ -16,7 +16,7 @@ import streamlit as st
 
 from lineage.analytics import BY
 from lineage.app import data
-from lineage.app.charts import SVG, colour_scale, relation_scale, show
+from lineage.app.charts import SVG, colour_scale, legend_strip, relation_scale, show
 from lineage.app.tables import FAMILIES_TOP
 from lineage.app.text import md_note
 from lineage.records import RELATIONS
@@ -28,7 +28,11 @@ PARAM: Final = "query-params"
 BAR = 24  # pixels per bar: every label has room
 
 
-def _charts(rows: list[dict[str, Any]], by: str, graph: data.Graph) -> tuple[alt.LayerChart, alt.Chart]:
+def _charts(
+    rows: list[dict[str, Any]], by: str, graph: data.Graph
+) -> tuple[alt.LayerChart, alt.Chart, alt.Chart]:
+    """The derivatives per group and, beside them row for row, how they derive (and its
+    legend, drawn apart: both plots get the same height)."""
     order = [r["group"] for r in rows]
     height = BAR * len(rows)
     frame = pd.DataFrame({"group": order, "derivatives": [round(r["derivatives"]) for r in rows]})
@@ -68,14 +72,14 @@ def _charts(rows: list[dict[str, Any]], by: str, graph: data.Graph) -> tuple[alt
                 "relation:N",
                 scale=relation_scale(relations),
                 sort=relations,
-                legend=alt.Legend(orient="bottom", title=None, direction="horizontal", columns=2),
+                legend=None,  # drawn under it (legend_strip): inside, it would shrink the rows
             ),
             order=alt.Order("rank:Q"),
             tooltip=[alt.Tooltip("group:N", title=by), "relation:N", alt.Tooltip("share:Q", format=".1%")],
         )
         .properties(height=height, usermeta=SVG)
     )
-    return size, mix
+    return size, mix, legend_strip(relations, "relation", scale=relation_scale(relations), columns=2)
 
 
 def _selected_rows(event: Any) -> list[int]:
@@ -109,7 +113,9 @@ def _table(rows: list[dict[str, Any]], columns: list[str], by: str, window: int)
         ),
         "new_last_window": st.column_config.NumberColumn(f"new ({window} d)", format="localized"),
         "growth": st.column_config.NumberColumn(
-            format="%+.0f%%", width="small", help=f"new in the last {window} days vs the {window} before"
+            format="%+.0f%%",
+            width="small",
+            help=f"new in the last {window} days vs the {window} before (None: none before, so no rate)",
         ),
     }
     # A new grouping is a new table: no row stays ticked on the wrong group.
@@ -159,10 +165,11 @@ def render() -> None:
             "crawled (`lineage crawl`)."
         )
         return
-    size, mix = _charts(rows, by, graph)
+    size, mix, mix_legend = _charts(rows, by, graph)
     left, right = st.columns([3, 2], gap="small")
     show(left, size, "fa_size")
     show(right, mix, "fa_mix")
+    show(right, mix_legend, "fa_mix_legend")
     event = _table(rows, table.columns, by, window)
     ss = st.session_state
     picked = _selected_rows(event)
