@@ -244,7 +244,6 @@ def test_saving_classifications_again_never_overwrites_a_grouping_with_its_unlis
     assert [again.labels[c] for c in again.codes(roots)] == [plain.labels[c] for c in plain.codes(roots)]
 
 
-
 @pytest.mark.parametrize("unfit", ["no codes", "no labels", "labels not a list", "int64", "short"])
 def test_a_groups_cache_that_does_not_fit_is_classified_again_not_a_crash(built: Path, unfit: str) -> None:
     """A cache beside the snapshot, tagged with the store's state, but not as this version
@@ -268,6 +267,7 @@ def test_a_groups_cache_that_does_not_fit_is_classified_again_not_a_crash(built:
     assert [index.labels[c] for c in index.codes(roots)] == want
     again = group_index(snap(built), "family")  # the cache written again is the right one
     assert isinstance(again._codes, np.memmap) and [again.labels[c] for c in again.codes(roots)] == want
+
 
 def _reader(path: str, rounds: int, out: Any) -> None:
     """Open the snapshot over and over while another process rewrites it."""
