@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 
 __all__ = [
     "LEGACY_CREATED_AT",
+    "MAX_ID_LENGTH",
     "RELATIONS",
     "ModelRecord",
     "ParentLink",
@@ -68,6 +69,9 @@ _RELATION_SYNONYMS = {
 }
 #: Every repo created before the Hub recorded creation dates carries this date.
 LEGACY_CREATED_AT = "2022-03-02T23:29:04"
+
+#: No valid repo id is longer (:func:`is_valid_repo_id`).
+MAX_ID_LENGTH = 200
 
 _REPO_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?"
 _REPO_ID_RE = re.compile(rf"^(?:{_REPO_PART}/)?{_REPO_PART}$")
@@ -127,7 +131,7 @@ def is_valid_repo_id(value: str) -> bool:
     >>> is_valid_repo_id("Qwen/Qwen2.5-7B"), is_valid_repo_id("gpt2"), is_valid_repo_id("../x")
     (True, True, False)
     """
-    if not value or len(value) > 200 or "--" in value or ".." in value:
+    if not value or len(value) > MAX_ID_LENGTH or "--" in value or ".." in value:
         return False
     return _REPO_ID_RE.match(value) is not None
 

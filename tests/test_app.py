@@ -186,6 +186,32 @@ def test_unknown_model_is_a_message_not_a_traceback(
     assert "Pick one of the similar ids beside" in texts(at)
 
 
+def test_an_unknown_model_s_similar_ids_are_worked_out_once_not_on_every_rerun(
+    app: Callable[..., AppTest], app_demo_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every rerun of Explore on an unknown id compared it with the store again, twice (the
+    search box and the warning): a LIKE scan of every id and difflib over the owner's ids,
+    about half a second each at 3M models."""
+    from lineage.store.reads import Reads
+
+    calls: list[list[str]] = []
+    real = Reads.suggest
+
+    def counted(self: Reads, model_ids: list[str], limit: int = 8) -> list[str]:
+        calls.append(list(model_ids))
+        return real(self, model_ids, limit)
+
+    monkeypatch.setattr(Reads, "suggest", counted)
+    typo = BIG.replace("Qwen1.5", "Qwen1.7")  # asked by no other test: not cached yet
+    at = app(app_demo_store, model=typo)
+    assert f"Similar ids: {md(BIG)}" in texts(at), texts(at)
+    first = len(calls)
+    at.run()
+    at.run()
+    assert first >= 1 and len(calls) == first, calls
+    assert f"Similar ids: {md(BIG)}" in texts(at)
+
+
 def test_url_opens_a_model_and_a_node(
     app: Callable[..., AppTest], app_demo_store: Path, lin: Lineage
 ) -> None:

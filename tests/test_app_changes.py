@@ -368,3 +368,24 @@ def test_model_count_follows_pages_a_crawl_writes_between_two_runs(
     assert data.store_state(path).key == key  # the same crawl state: the graph is not reloaded
     at.run()
     assert "250 models" in _graph_caption(at) and "250 models so far" in texts(at)
+
+
+def test_changes_page_sends_the_url_s_choices_to_the_browser_on_every_run_not_only_the_first(
+    app: Callable[..., AppTest], diff_store: tuple[Path, Scenario, Path]
+) -> None:
+    """A link ``?by=region`` drew the page by region under a "Group by: family" box (a browser
+    test, on a loaded machine): the URL's choices went to the browser only with the run that
+    first read them, and Streamlit drops what a run has not sent yet when the next one starts
+    (the rerun when the graph is ready). Every run now sends them; a box shows its first option
+    unless the run sends a value."""
+    path, _, _ = diff_store
+    at = app(path, "changes", **{"from": "1", "to": "3", "by": "region", "top": "3"})
+    at.run()  # a later run: the one that could be the first to reach the browser
+    shown = {}
+    for key in ("ch_from", "ch_to", "ch_by"):
+        proto = at.selectbox(key=key).proto
+        shown[key] = proto.raw_value if proto.set_value else proto.options[proto.default]
+    top = at.number_input(key="ch_top").proto
+    shown["ch_top"] = top.value if top.set_value else top.default
+    assert shown["ch_from"].startswith("#1 · ") and shown["ch_to"].startswith("#3 · "), shown
+    assert (shown["ch_by"], shown["ch_top"]) == ("region", 3), shown

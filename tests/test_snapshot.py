@@ -244,6 +244,31 @@ def test_saving_classifications_again_never_overwrites_a_grouping_with_its_unlis
     assert [again.labels[c] for c in again.codes(roots)] == [plain.labels[c] for c in plain.codes(roots)]
 
 
+@pytest.mark.parametrize("unfit", ["no codes", "no labels", "labels not a list", "int64", "short"])
+def test_a_groups_cache_that_does_not_fit_is_classified_again_not_a_crash(built: Path, unfit: str) -> None:
+    """A cache beside the snapshot, tagged with the store's state, but not as this version
+    writes it (another version's layout, a hand-made file): ignored and rewritten. Missing
+    arrays or labels raised KeyError out of every page that groups models."""
+    from lineage.analytics.groups import _cache_name
+
+    lin = snap(built)
+    roots = np.flatnonzero(lin.in_degree == 0)
+    ids = [lin.ids[int(r)] for r in roots]
+    want = [f for f, _ in default_registry().classify(ids)]
+    codes = np.zeros(len(lin), dtype=np.int32)
+    arrays = {
+        "no codes": {"other": codes},
+        "int64": {"codes": codes.astype(np.int64)},
+        "short": {"codes": codes[:-1]},
+    }.get(unfit, {"codes": codes})
+    meta = {"no labels": {}, "labels not a list": {"labels": "Qwen"}}.get(unfit, {"labels": ["Qwen"]})
+    snapshot.save_extra(lin, _cache_name("family", default_registry()), arrays, meta)
+    index = group_index(snap(built), "family")
+    assert [index.labels[c] for c in index.codes(roots)] == want
+    again = group_index(snap(built), "family")  # the cache written again is the right one
+    assert isinstance(again._codes, np.memmap) and [again.labels[c] for c in again.codes(roots)] == want
+
+
 def _reader(path: str, rounds: int, out: Any) -> None:
     """Open the snapshot over and over while another process rewrites it."""
     opened = 0

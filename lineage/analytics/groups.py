@@ -180,10 +180,12 @@ def _load(lin: Lineage, by: str, reg: Registry) -> tuple[list[str], npt.NDArray[
     if cached is None:
         return None
     arrays, meta = cached
-    codes = arrays["codes"]
-    if codes.dtype != np.int32 or codes.shape != (len(lin),):
+    codes, labels = arrays.get("codes"), meta.get("labels")
+    if codes is None or codes.dtype != np.int32 or codes.shape != (len(lin),):
+        return None  # not as this version writes it: classified again
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
         return None
-    return list(meta["labels"]), codes
+    return labels, codes
 
 
 def _classify_all(index: GroupIndex, per_graph: dict[_Key, GroupIndex]) -> None:

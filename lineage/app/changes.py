@@ -65,6 +65,11 @@ def _from_url(name: str, key: str, options: list[Any], default: Any, parse: Call
     raw = st.query_params.get(name)
     ss = _ss()
     if key in ss and ss.get(f"_{key}_url") == raw:
+        # Set again on every run, so the browser is sent the value every time: the run that
+        # first set it can be superseded before its messages went out (the rerun when the
+        # graph is ready, on a loaded machine), which left the box showing its first option
+        # while the page used the URL's value.
+        ss[key] = ss[key]
         return
     try:
         value = parse(raw) if raw is not None else default

@@ -220,8 +220,10 @@ def search_models(path: str, key: StoreKey, text: str, limit: int = 25) -> list[
         return store.search_ids(text, limit)
 
 
-def suggest_models(path: str, key: StoreKey, model_id: str, limit: int = 5) -> list[str]:
-    """Ids that look like ``model_id`` (not in the store): its "did you mean"."""
+@st.cache_data(show_spinner=False, max_entries=64)
+def suggest_models(path: str, key: StoreKey, model_id: str, limit: int = 8) -> list[str]:
+    """Ids that look like ``model_id`` (not in the store): its "did you mean" (a scan of every
+    id and difflib over its owner's, about half a second at 3M models: once per store state)."""
     with _reader(path, key[1], key[2])() as store:
         return store.suggest([model_id], limit)
 

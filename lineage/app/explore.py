@@ -105,7 +105,7 @@ def _search(state: data.StoreState) -> None:
     elif text:
         options = data.search_models(state.path, state.key, text)
         if not options:  # a typo: the ids that look like it
-            options = close = data.suggest_models(state.path, state.key, text, 8)
+            options = close = data.suggest_models(state.path, state.key, text)
     else:
         options = data.popular_models(state.path, state.key)
     with right:
@@ -318,7 +318,7 @@ def render() -> None:
         return
     node = lin.find(str(centre))
     if node is None:
-        hint = data.suggest_models(state.path, state.key, str(centre))
+        hint = data.suggest_models(state.path, state.key, str(centre))[:5]  # the search box's
         st.warning(
             f"“{md(centre)}” is not in this store. Check the spelling, or run `lineage crawl` to fetch "
             "models created since the last crawl."

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lineage.records import MAX_ID_LENGTH
 from lineage.store.crawls import CrawlState
 from lineage.store.lock import is_locked
 
@@ -60,8 +61,11 @@ class Reads:
         """One model's row as a dict (case-insensitive id), or None."""
         cur = self.conn.execute("SELECT * FROM models WHERE id = ?", (model_id,))
         row = cur.fetchone()
-        if row is None:
-            cur = self.conn.execute("SELECT * FROM models WHERE id = ? COLLATE NOCASE LIMIT 1", (model_id,))
+        if row is None:  # by the index on lower(id) (ASCII only, as COLLATE NOCASE), not a scan
+            cur = self.conn.execute(
+                "SELECT * FROM models WHERE lower(id) = lower(?) ORDER BY deleted_at IS NOT NULL, id LIMIT 1",
+                (model_id,),
+            )
             row = cur.fetchone()
         if row is None:
             return None
@@ -69,6 +73,9 @@ class Reads:
 
     def search_ids(self, text: str, limit: int = 20) -> list[str]:
         """Model ids containing ``text`` (case-insensitive), most downloaded first."""
+        if len(text) > MAX_ID_LENGTH or "\x00" in text:
+            # In no id; and SQLite refuses a LIKE pattern over 50,000 bytes, and ends one at a NUL.
+            return []
         like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = self.conn.execute(
             "SELECT id FROM models WHERE id LIKE ? ESCAPE '\\' AND deleted_at IS NULL "
@@ -84,9 +91,11 @@ class Reads:
         per_id = max(1, limit // max(1, len(model_ids)))
         hints: list[str] = []
         for m in model_ids:
-            found = self.search_ids(m.split("/")[-1], limit=max(per_id, 4))
+            ref = m.rstrip("/")  # "owner/name/": the name is not empty
+            name = ref.rsplit("/", 1)[-1]  # empty: no search (every id would "contain" it)
+            found = self.search_ids(name, limit=max(per_id, 4)) if name else []
             if len(found) < per_id:
-                found += self._closest_of_owner(m, per_id - len(found))
+                found += self._closest_of_owner(ref, per_id - len(found))
             hints += found
         return list(dict.fromkeys(hints))[:limit]
 
