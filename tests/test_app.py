@@ -184,6 +184,11 @@ def test_unknown_model_is_a_message_not_a_traceback(
     pick = at.selectbox(key="ex_pick")
     assert pick.label == "Did you mean" and pick.options[0] == BIG, (pick.label, pick.options)
     assert "Pick one of the similar ids beside" in texts(at)
+    # From an unknown id in the URL, another miss typed in the box: one warning, not two.
+    at = app(app_demo_store, model=typo)
+    at.text_input(key="ex_query").set_value("zzzzqqqq").run()
+    assert md(typo) not in texts(at)  # (AppTest does not report a deleted query parameter)
+    assert "No model id containing “zzzzqqqq”" in texts(at)
 
 
 def test_an_unknown_model_s_similar_ids_are_worked_out_once_not_on_every_rerun(

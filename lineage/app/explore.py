@@ -81,7 +81,9 @@ def _on_pick() -> None:
         _set_centre(str(pick))
 
 
-def _search(state: data.StoreState) -> None:
+def _search(state: data.StoreState) -> bool:
+    """The search box and its matches (or the most downloaded models); True if what was typed
+    matches no id (it says so: the page says nothing more of an unknown id in the URL)."""
     assert state.key is not None
     ss = _ss()
     left, right = st.columns([2, 3])
@@ -118,12 +120,14 @@ def _search(state: data.StoreState) -> None:
             format_func=shown,
             placeholder=_plural(len(options), "suggestion") + "…" if options else "no match",
         )
-    if text and (close or not options) and text != centre:
+    missed = bool(text and (close or not options) and text != centre)
+    if missed:
         st.warning(
             f"No model id containing “{md(text)}” is in this store. "
             + ("Pick one of the similar ids beside, check" if close else "Check")
             + " the spelling, or run `lineage crawl` to fetch models created since the last crawl."
         )
+    return missed
 
 
 def _date_widget(label: str, key: str) -> date | None:
@@ -301,7 +305,7 @@ def render() -> None:
         "double-click to centre on it; click a box to list its models, double-click to draw them."
     )
     _remember()
-    _search(state)
+    missed = _search(state)
     centre = st.query_params.get("model")
     assert state.key is not None
     if not centre and data.graph_loader(state.path, state.key).status == "loading":
@@ -318,6 +322,8 @@ def render() -> None:
         return
     node = lin.find(str(centre))
     if node is None:
+        if missed:  # what was typed is not in the store either, and the page says so
+            return
         hint = data.suggest_models(state.path, state.key, str(centre))[:5]  # the search box's
         st.warning(
             f"“{md(centre)}” is not in this store. Check the spelling, or run `lineage crawl` to fetch "

@@ -79,7 +79,7 @@ def _sidebar_status(state: data.StoreState, models: int) -> None:
         s = loader.status
         text = {
             "loading": f"Loading the graph of {models:,} models…",
-            "warming": "Graph loaded; preparing tables…",
+            "warming": f"Graph loaded: {models:,} models; preparing tables…",
             "ready": f"Graph ready: {models:,} models",
             "failed": "Graph failed to load",
         }[s]
