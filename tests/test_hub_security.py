@@ -395,6 +395,33 @@ def test_minor_connection_refused_fails_fast_naming_the_endpoint(tmp_store: Stor
     assert state is not None and state.status == "failed"
 
 
+def test_minor_a_host_name_that_does_not_resolve_fails_fast_not_after_minutes_of_backoff(
+    tmp_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without network (a demo store's `lineage crawl`), huggingface.co does not resolve: the
+    crawl retried it with backoff for about three minutes before saying anything useful."""
+    import httpx2
+
+    import lineage.hub.http as http
+
+    calls = []
+
+    class NoDns:
+        def get(self, url: str, **_: Any) -> Any:
+            calls.append(url)
+            try:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            except socket.gaierror as exc:
+                raise httpx2.ConnectError("[Errno -2] Name or service not known") from exc
+
+    monkeypatch.setattr(http, "get_session", NoDns)
+    clock = FakeClock()
+    with pytest.raises(CrawlError, match="host name does not resolve") as err:
+        run_crawl(tmp_store, "https://huggingface.co", clock=clock)
+    assert "run `lineage crawl` again to resume" in str(err.value)
+    assert len(calls) == 3 and clock.slept <= 5  # two quick retries, not minutes of backoff
+
+
 def test_minor_empty_since_is_a_usage_error(tmp_path: Path) -> None:
     from lineage.cli import cli
 

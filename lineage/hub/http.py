@@ -9,8 +9,9 @@ and a parsed page:
   token policy, headers built without huggingface_hub's side request to huggingface.co);
 * **bounded requests**: every request has a timeout (connect, read, write, pool);
 * **retries** with exponential backoff on 408/429/5xx, timeouts, cut connections and
-  truncated JSON — the first page included; a refused connection (nothing listening) is
-  retried twice, quickly (1 s, 2 s), then reported as such rather than after minutes of backoff;
+  truncated JSON — the first page included; a refused connection (nothing listening) or a host
+  name that does not resolve (no network) is retried twice, quickly (1 s, 2 s), then reported
+  as such rather than after minutes of backoff;
 * **pacing**: the ``RateLimit``/``RateLimit-Policy`` headers say how many requests are left
   in the current window; when none are left we sleep until the window resets instead of
   provoking 429s, and a 429 is answered by waiting ``Retry-After`` (or the reset);
@@ -23,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
 import threading
 import time
 from typing import Any, NamedTuple, Protocol
@@ -52,7 +54,8 @@ log = logging.getLogger("lineage.hub")
 
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
-#: A refused connection (nothing listening) is retried this many times, then reported.
+#: A refused connection (nothing listening) or an unresolved host name is retried this many
+#: times, then reported.
 _REFUSED_RETRIES = 2
 
 
@@ -204,13 +207,20 @@ class HubClient:
                 raise CrawlError(f"cannot request {self.endpoint}: {exc}") from exc
             except (httpx2.TimeoutException, httpx2.TransportError) as exc:
                 problem = f"{type(exc).__name__}: {exc}"[:200]
-                if _refused(exc):
+                why = _unreachable(exc)
+                if why is not None:
                     refused += 1
                     if refused > _REFUSED_RETRIES:
                         raise CrawlError(
-                            f"nothing is listening at {self.endpoint} (connection refused, {refused} "
-                            "attempts): check --endpoint / HF_ENDPOINT, or start the server. Everything "
-                            "fetched so far is saved: run `lineage crawl` again to resume."
+                            (
+                                f"nothing is listening at {self.endpoint} (connection refused, {refused} "
+                                "attempts): check --endpoint / HF_ENDPOINT, or start the server."
+                                if why == "refused"
+                                else f"cannot reach {self.endpoint}: its host name does not resolve "
+                                f"({refused} attempts): no network or DNS here, or a wrong --endpoint / "
+                                "HF_ENDPOINT."
+                            )
+                            + " Everything fetched so far is saved: run `lineage crawl` again to resume."
                         ) from exc
                     wait = self.backoff_base * refused  # a server restarting: try again soon
                     budget = (refused, _REFUSED_RETRIES)
@@ -265,16 +275,20 @@ class HubClient:
         return 60.0
 
 
-def _refused(exc: BaseException) -> bool:
-    """True if ``exc`` (an httpx2 error) was caused by a refused TCP connection."""
+def _unreachable(exc: BaseException) -> str | None:
+    """``"refused"`` if ``exc`` (an httpx2 error) was caused by a refused TCP connection,
+    ``"unresolved"`` if by a host name that does not resolve (no network, no DNS: retrying for
+    minutes would not help), else None."""
     seen: BaseException | None = exc
-    for _ in range(10):  # the chain is httpx2 -> httpcore2 -> ConnectionRefusedError
+    for _ in range(10):  # the chain is httpx2 -> httpcore2 -> ConnectionRefusedError / gaierror
         if seen is None:
-            return False
+            return None
         if isinstance(seen, ConnectionRefusedError):
-            return True
+            return "refused"
+        if isinstance(seen, socket.gaierror):
+            return "unresolved"
         seen = seen.__cause__ or seen.__context__
-    return False
+    return None
 
 
 # -- parsing ------------------------------------------------------------------------------------
