@@ -172,6 +172,8 @@ def test_unknown_model_is_a_message_not_a_traceback(
     assert "lineage crawl" in texts(at) and not at.get("iframe")
     at = app(app_demo_store, model="nobody/no-such-model-xyz")
     assert "is not in this store" in texts(at) and "lineage crawl" in texts(at)
+    # A simulated store is not told to crawl (that would fetch huggingface.co into it).
+    assert "This store is simulated: `lineage demo` builds a new one" in texts(at)
     # A typo in the name: the closest id of the owner is offered (before, none was).
     typo = BIG.replace("Qwen1.5", "Qwen1.6")
     at = app(app_demo_store, model=typo)

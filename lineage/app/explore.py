@@ -125,9 +125,20 @@ def _search(state: data.StoreState) -> bool:
         st.warning(
             f"No model id containing “{md(text)}” is in this store. "
             + ("Pick one of the similar ids beside, check" if close else "Check")
-            + " the spelling, or run `lineage crawl` to fetch models created since the last crawl."
+            + f" the spelling{_fetch_hint(state)}"
         )
     return missed
+
+
+def _fetch_hint(state: data.StoreState) -> str:
+    """How to get models the store does not hold: a crawl, or for a simulated store (whose
+    crawls came from a simulated hub, not huggingface.co) a new demo or a store of its own."""
+    if state.origin == "simulated":
+        return (
+            ". This store is simulated: `lineage demo` builds a new one, and `lineage crawl --store "
+            "NEW.sqlite` crawls the real Hub into a store of its own."
+        )
+    return ", or run `lineage crawl` to fetch models created since the last crawl."
 
 
 def _date_widget(label: str, key: str) -> date | None:
@@ -326,8 +337,7 @@ def render() -> None:
             return
         hint = data.suggest_models(state.path, state.key, str(centre))[:5]  # the search box's
         st.warning(
-            f"“{md(centre)}” is not in this store. Check the spelling, or run `lineage crawl` to fetch "
-            "models created since the last crawl."
+            f"“{md(centre)}” is not in this store. Check the spelling{_fetch_hint(state)}"
             + (" Similar ids: " + ", ".join(md(h) for h in hint) + "." if hint else "")
         )
         return
