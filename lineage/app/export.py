@@ -115,14 +115,14 @@ def render() -> None:
             "depth on Explore, or use `lineage export --root ... --depth N` on the command line."
         )
         return
-    columns = st.columns(len(module.FORMATS))
-    for column, fmt in zip(columns, module.FORMATS, strict=True):
+    row = st.container(horizontal=True, wrap=True)  # buttons as wide as their names, wrapped
+    for fmt in module.FORMATS:
         try:
             suffix, mime = _suffix(str(fmt))
         except Exception as exc:
-            column.caption(f"{fmt}: unavailable ({md(exc)})")
+            row.caption(f"{fmt}: unavailable ({md(exc)})")
             continue
-        column.download_button(
+        row.download_button(
             str(fmt),
             _producer(graph, module, centre, spec, scope, str(fmt)),
             file_name=safe_filename(f"{centre_id}-{scope}", suffix),
@@ -130,7 +130,7 @@ def render() -> None:
             key=f"xp_{fmt}",
             on_click="ignore",
             icon=":material/download:",
-            width="stretch",
+            width="content",
         )
     st.caption(
         "GraphML and GEXF open in Gephi or Cytoscape; CSV and Parquet come as a zip of nodes and "

@@ -174,7 +174,7 @@ def _details(state: data.StoreState, graph: data.Graph, node: int, centre_id: st
         hide_index=True,
         width="stretch",
         height=35 * (len(rows) + 1) + 3,
-        column_config={"field": st.column_config.TextColumn(width="small")},
+        column_config={"field": st.column_config.TextColumn(width=150)},
     )
     if state.simulated:
         st.caption("Simulated data: this model is not on huggingface.co.")
@@ -297,12 +297,14 @@ def render_panel(state: data.StoreState, graph: data.Graph, view: View, centre_i
             format_func=shown,
             help="Click a model in the graph to show it here; double-click to re-centre.",
         )
-        left, right = st.columns([1.5, 1], gap="medium")
+        # The details table under both, at the panel's width: beside them, at 1024 px, its
+        # fields and values were cut ("Downloads", "Licence clas").
+        left, right = st.columns([1, 1.15], gap="medium")
         with left:
             _chains(graph, node)
-            _counts(state, graph, node, node_id)
         with right:
-            _details(state, graph, node, centre_id)
+            _counts(state, graph, node, node_id)
+        _details(state, graph, node, centre_id)
     listing = st.query_params.get("list")
     if listing:
         _table(state, graph, node, node_id, listing)

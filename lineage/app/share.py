@@ -326,16 +326,16 @@ def render() -> None:
         st.dataframe(pivot, width="stretch", column_config=config)
         csv_text, json_text = _downloads(top.rows)
         name = f"share-by-{query.by}-per-{query.period}"
-        a, b, c = st.columns([0.8, 0.9, 5], vertical_alignment="center")
-        a.download_button(
+        row = st.container(horizontal=True, wrap=True, vertical_alignment="center")
+        row.download_button(
             "CSV", csv_text, file_name=f"{name}.csv", mime="text/csv", key="sh_csv",
             on_click="ignore", icon=":material/download:",
         )  # fmt: skip
-        b.download_button(
+        row.download_button(
             "JSON", json_text, file_name=f"{name}.json", mime="application/json", key="sh_json",
             on_click="ignore", icon=":material/download:",
         )  # fmt: skip
-        c.caption(
+        st.caption(
             "The rows shown, with downloads; `lineage share --format csv` gives every group "
             "(its `--top` keeps the top N of each period)."
         )
