@@ -135,3 +135,25 @@ def test_a_look_up_in_another_letter_case_reads_the_index_not_every_row(tmp_path
         assert st.model("owner7/no-such-model") is None
         st.conn.set_progress_handler(None, 0)
     assert steps[0] < 20, steps  # a scan of 5000 rows takes hundreds of steps of 100 instructions
+
+
+def test_the_command_line_takes_a_hub_url_for_a_model_as_explore_does(
+    store_path: Path, tmp_path: Path
+) -> None:
+    """`lineage tree https://huggingface.co/acme/Widget-7B` said the URL was not in the store
+    (and suggested the id): Explore took URLs, the command line did not."""
+    for typed in ("https://huggingface.co/acme/Widget-7B", "hf.co/acme/Widget-7B/tree/main"):
+        r = invoke("tree", typed, "--store", str(store_path), "--format", "json")
+        assert r.exit_code == 0, r.output
+        assert '"id": "acme/Widget-7B"' in r.output
+    out = tmp_path / "w.json"
+    r = invoke("export", "--root", "https://huggingface.co/acme/Widget-7B", "--format", "json",
+               "-o", str(out), "--store", str(store_path))  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "acme/Widget-7B" in out.read_text()
+    r = invoke("licenses", "--root", "https://huggingface.co/acme/Widget-7B", "--store", str(store_path))
+    assert r.exit_code == 0, r.output
+    # Nothing that names a model is a usage error, not "'' is not in the store".
+    for empty in ("", "https://huggingface.co/"):
+        r = invoke("tree", empty, "--store", str(store_path))
+        assert r.exit_code == 2 and "names no model" in r.output, r.output

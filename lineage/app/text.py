@@ -31,6 +31,7 @@ import re
 import string
 from urllib.parse import quote
 
+from lineage.refs import model_ref
 from lineage.render import printable
 
 __all__ = ["HUB_RELATIONS", "hub_listing", "hub_url", "md", "md_note", "model_ref", "shown"]
@@ -85,29 +86,3 @@ def hub_url(model_id: str) -> str:
 def hub_listing(model_id: str, relation: str) -> str:
     """The Hub's own list of a model's direct derivatives of one relation."""
     return "https://huggingface.co/models?other=" + quote(f"base_model:{relation}:{model_id}", safe="")
-
-
-# Hub pages below a model: /tree/main, /blob/main/x, /resolve/..., /discussions, ...
-_HUB_HOSTS = re.compile(r"^(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)(?:/models)?/", re.I)
-_MODEL_PAGES = frozenset(
-    {"tree", "blob", "resolve", "raw", "commits", "commit", "discussions", "edit", "settings", "discussion"}
-)
-
-
-def model_ref(text: str) -> str:
-    """The model id in what a user typed or pasted: an id, or a Hub URL of the model or of a page
-    below it (``/tree/main``, ``/blob/main/config.json``, ``?library=...``, ``#section``).
-
-    >>> model_ref(" https://huggingface.co/Qwen/Qwen2.5-7B/tree/main "), model_ref("hf.co/gpt2")
-    ('Qwen/Qwen2.5-7B', 'gpt2')
-    >>> model_ref("https://huggingface.co/models/meta-llama/Llama-3.1-8B?x=1#y"), model_ref("qwen/QWEN2.5-7b")
-    ('meta-llama/Llama-3.1-8B', 'qwen/QWEN2.5-7b')
-    """
-    text = text.strip()
-    if not _HUB_HOSTS.match(text):
-        return text
-    path = re.split(r"[?#]", _HUB_HOSTS.sub("", text), maxsplit=1)[0].strip("/")
-    parts = [p for p in path.split("/") if p]
-    if len(parts) >= 2 and parts[1] not in _MODEL_PAGES:
-        return "/".join(parts[:2])
-    return parts[0] if parts else ""

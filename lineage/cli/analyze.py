@@ -13,6 +13,7 @@ from lineage.cli.options import (
     emit_table,
     format_option,
     load_lineage,
+    model_refs,
     read_store,
     registry,
     registry_option,
@@ -190,7 +191,7 @@ def downloads(
 
 
 @cli.command()
-@click.argument("model_id")
+@click.argument("model_id", callback=model_refs)
 @store_option
 @registry_option
 @click.option("--up", type=click.IntRange(min=0), default=2, show_default=True, help="Levels of ancestors.")

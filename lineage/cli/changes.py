@@ -17,6 +17,7 @@ from lineage.cli.options import (
     license_table,
     licenses_option,
     load_lineage,
+    model_refs,
     read_store,
     registry,
     registry_option,
@@ -91,7 +92,10 @@ def diff(
 @store_option
 @registry_option
 @licenses_option
-@click.option("--root", "roots", multiple=True, metavar="ID", help="A model and its descendants; repeatable.")
+@click.option(
+    "--root", "roots", multiple=True, metavar="ID", callback=model_refs,
+    help="A model and its descendants (its id or Hub URL); repeatable.",
+)  # fmt: skip
 @click.option("--family", metavar="F", help="Every model of a registry family (Qwen, Llama, ...).")
 @click.option(
     "--top",

@@ -77,6 +77,22 @@ def by_option(f: F) -> F:
     )(f)
 
 
+def model_refs(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """A click callback: each model as typed, an id or a Hub URL of the model (or of a page
+    below it, ``/tree/main``), made an id (:func:`lineage.refs.model_ref`)."""
+    from lineage.refs import model_ref
+
+    def one(text: str) -> str:
+        ref = model_ref(text)
+        if not ref:
+            raise click.BadParameter(f"{text!r} names no model: give an id (Qwen/Qwen2.5-7B) or its Hub URL")
+        return ref
+
+    if isinstance(value, tuple):
+        return tuple(one(v) for v in value)
+    return one(value) if isinstance(value, str) else value
+
+
 def registry(path: Path | None) -> Registry:
     from lineage.families import default_registry, load_registry
 

@@ -12,6 +12,7 @@ from lineage.cli.options import (
     emit_json,
     format_option,
     load_lineage,
+    model_refs,
     read_store,
     registry,
     registry_option,
@@ -29,7 +30,8 @@ from lineage.store import open_store
     "roots",
     multiple=True,
     metavar="ID",
-    help="A model whose descendants to export (case-insensitive); repeatable.",
+    callback=model_refs,
+    help="A model whose descendants to export (case-insensitive, or its Hub URL); repeatable.",
 )
 @click.option("--family", metavar="F", help="Every model of a registry family (Qwen, Llama, ...).")
 @click.option("--all", "everything", is_flag=True, help="The whole store, streamed (flat memory).")
