@@ -269,3 +269,14 @@ def test_app_and_demo_refuse_a_port_in_use_before_any_work(tmp_path: Path) -> No
     assert not (tmp_path / "d.sqlite").exists()  # refused before the demo was built
     result = invoke("app", "--store", str(tmp_path / "x.sqlite"), "--port", "70000")
     assert result.exit_code == 1 and "not a TCP port" in result.output
+
+
+def test_info_says_yes_no_and_none_in_words_not_python_literals(demo3k_store: Path) -> None:
+    """`lineage info` printed "crawl_in_progress: None" and "simulated: True"; --format json
+    keeps null and true."""
+    text = run("info", "--store", str(demo3k_store))
+    lines = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in text.splitlines())}
+    assert lines["crawl_in_progress"] == "none" and lines["simulated"] == "yes"
+    assert "None" not in text and "True" not in text
+    data = run_json("info", "--store", str(demo3k_store), "--format", "json")
+    assert data["crawl_in_progress"] is None and data["simulated"] is True

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -83,6 +83,7 @@ class BulkUpdate:
     written: bool = False  # flags changed in the store
     detect_seconds: float = 0.0
     seconds: float = 0.0
+    detected: bool = True  # False: the store's flags were current, detection did not run
 
 
 def _rows(
@@ -126,7 +127,7 @@ def refresh_bulk(
             codes, _ = bulk_codes(lin, rules)
             if not fresh:
                 _save(lin)
-            return lin, _summary(rules, codes, False, 0.0, begin)
+            return lin, replace(_summary(rules, codes, False, 0.0, begin), detected=False)
         for by in BY:  # the root classifications, to carry them over to the new state
             group_index(lin, by)
         t = time.perf_counter()

@@ -19,8 +19,12 @@ __all__ = ["bulk_text", "crawl_text", "info_text", "push_text", "quality_text"]
 
 
 def _value(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value)
+    """A value for a reader: yes/no, none, numbers with separators (``--format json`` keeps
+    true/false/null)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "none"
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
