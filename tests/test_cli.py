@@ -247,11 +247,17 @@ def test_demo_builds_a_labelled_store_and_says_what_to_try(tmp_path: Path) -> No
     path = tmp_path / "demo.sqlite"
     result = invoke("demo", "--no-app", "--models", "300", "--seed", "2", "--store", str(path))
     assert result.exit_code == 0, result.output
-    assert [ln.split(":")[0].strip() for ln in result.stderr.splitlines() if "crawl #" in ln] == [
-        "crawl #1",
-        "crawl #2",
-        "crawl #3",
+    # Each crawl lists the hub as it was on its date: the models created before it (all, the last).
+    from lineage.sim.demo import SNAPSHOT_DATES
+    from lineage.sim.generate import generate
+
+    created = [item.get("createdAt") or "" for item, _ in generate(300, 2)]
+    want = [sum(c < day for c in created) for day in SNAPSHOT_DATES[:-1]] + [300]
+    lines = [ln.strip() for ln in result.stderr.splitlines() if "crawl #" in ln]
+    assert [ln.split(":")[0] for ln in lines] == [
+        f"crawl #{k + 1} (the hub as on {day})" for k, day in enumerate(SNAPSHOT_DATES)
     ]
+    assert [int(ln.split(": ")[1].split(" models")[0].replace(",", "")) for ln in lines] == want
     assert f"Demo store ready: {path}" in result.stderr and f"lineage share --store {path}" in result.stderr
     info = run_json("info", "--store", str(path), "--format", "json")
     assert info["models"] == 300 and info["simulated"] is True

@@ -161,7 +161,7 @@ def refresh_snapshot(path: Path) -> None:
         group_index(lin, by)
     click.echo(
         f" {len(lin):,} nodes, {done.models:,} bulk uploads flagged "
-        f"({f'detection {done.detect_seconds:.2f} s' if done.detected else 'already current'}), "
+        f"({f'detection {done.detect_seconds:.2f} s' if done.detected else 'flags already current'}), "
         f"in {time.monotonic() - start:.1f} s",
         err=True,
     )

@@ -31,7 +31,8 @@ def _check_port(port: int, no_app: bool) -> None:
 
 
 def _build_demo(store_path: Path | None, models: int, seed: int, force: bool) -> Path:
-    from lineage.sim.demo import build_demo_store, prepare_demo_store
+    from lineage.hub import CrawlSummary
+    from lineage.sim.demo import SNAPSHOT_DATES, build_demo_store, prepare_demo_store
 
     path = prepare_demo_store(store_path, force=force)
     click.echo(
@@ -40,9 +41,12 @@ def _build_demo(store_path: Path | None, models: int, seed: int, force: bool) ->
         err=True,
     )
 
-    def report(s: object) -> None:
+    dates = iter(SNAPSHOT_DATES)
+
+    def report(s: CrawlSummary) -> None:
         click.echo(
-            f"  crawl #{s.crawl_id}: {s.models:,} models, {s.links:,} links, {s.requests} requests",  # type: ignore[attr-defined]
+            f"  crawl #{s.crawl_id} (the hub as on {next(dates, '?')}): {s.models:,} models, "
+            f"{s.links:,} links, {s.requests} requests",
             err=True,
         )
 

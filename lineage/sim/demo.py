@@ -1,7 +1,9 @@
 """The offline demo: a simulated hub, crawled through HTTP into a store, with history.
 
 Three full crawls a month apart (on a simulated clock) give the store a snapshot history, so
-adoption over time can be charted; between them downloads grow by family, as they would.
+adoption over time can be charted and ``lineage diff`` (the app's What changed page) has changes
+to show: each crawl lists the hub as it was on its date (the models created before it; the last
+crawl lists them all), and between crawls downloads grow by family, as they would.
 Everything it writes is labelled simulated (the app shows a banner).
 """
 
@@ -67,7 +69,10 @@ def build_demo_store(
         store.set_meta("simulated", "true")
         for k, day in enumerate(SNAPSHOT_DATES[:snapshots]):
             items = []
+            last = k == snapshots - 1
             for item, truth in pairs:
+                if not last and (item.get("createdAt") or "") >= day:
+                    continue  # not created yet on this crawl's date
                 growth = max((_GROWTH.get(f, 1.0) for f in truth["families"]), default=1.0)
                 # 30-day downloads of the month before snapshot k; all-time downloads are the
                 # final all-time figure minus the months still to come, so they grow too.
