@@ -41,13 +41,13 @@ def lineage(
     )
 
 
-def lineage_popen(*args: str) -> subprocess.Popen[bytes]:
+def lineage_popen(*args: str, stderr: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
     """Start the real command in the background (see :func:`lineage`)."""
     reference = os.environ.get("LINEAGE_REFERENCE_TREE")
     return subprocess.Popen(
         [sys.executable, "-m", "lineage", *args],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
         env={**os.environ, **({"PYTHONPATH": reference} if reference else {})},
         cwd=reference,
     )
@@ -496,7 +496,8 @@ def test_d4_an_interrupted_demo_is_still_a_demo(tmp_path: Path) -> None:
     import time
 
     path = tmp_path / "demo.sqlite"
-    proc = lineage_popen("demo", "--no-app", "--models", "60000", "--store", str(path))
+    args = ("demo", "--no-app", "--models", "60000", "--store", str(path))
+    proc = lineage_popen(*args, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # interrupted once the first crawl has stored models
         try:
@@ -509,7 +510,9 @@ def test_d4_an_interrupted_demo_is_still_a_demo(tmp_path: Path) -> None:
             pass
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)  # Ctrl-C in `make run`
-    proc.wait(30)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert f"the demo store {path} is incomplete. Run `lineage demo` again" in err.decode()  # what to do
     again = lineage("demo", "--no-app", "--models", "300", "--store", str(path))
     assert again.returncode == 0, again.stderr[-1000:]
     assert "holds crawled" not in again.stderr

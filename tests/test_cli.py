@@ -253,11 +253,13 @@ def test_demo_builds_a_labelled_store_and_says_what_to_try(tmp_path: Path) -> No
 
     created = [item.get("createdAt") or "" for item, _ in generate(300, 2)]
     want = [sum(c < day for c in created) for day in SNAPSHOT_DATES[:-1]] + [300]
-    lines = [ln.strip() for ln in result.stderr.splitlines() if "crawl #" in ln]
-    assert [ln.split(":")[0] for ln in lines] == [
-        f"crawl #{k + 1} (the hub as on {day})" for k, day in enumerate(SNAPSHOT_DATES)
+    err = [ln.strip() for ln in result.stderr.splitlines()]
+    assert [ln for ln in err if ln.startswith("crawling")] == [
+        f"crawling the hub as on {day} ({n:,} models) ..."
+        for day, n in zip(SNAPSHOT_DATES, want, strict=True)
     ]
-    assert [int(ln.split(": ")[1].split(" models")[0].replace(",", "")) for ln in lines] == want
+    done = [ln for ln in err if ln.startswith("crawl #")]
+    assert [ln.split(",")[0] for ln in done] == [f"crawl #{k + 1}: {n:,} models" for k, n in enumerate(want)]
     assert f"Demo store ready: {path}" in result.stderr and f"lineage share --store {path}" in result.stderr
     info = run_json("info", "--store", str(path), "--format", "json")
     assert info["models"] == 300 and info["simulated"] is True

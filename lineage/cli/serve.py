@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 
 import click
@@ -32,7 +34,7 @@ def _check_port(port: int, no_app: bool) -> None:
 
 def _build_demo(store_path: Path | None, models: int, seed: int, force: bool) -> Path:
     from lineage.hub import CrawlSummary
-    from lineage.sim.demo import SNAPSHOT_DATES, build_demo_store, prepare_demo_store
+    from lineage.sim.demo import build_demo_store, prepare_demo_store
 
     path = prepare_demo_store(store_path, force=force)
     click.echo(
@@ -41,16 +43,28 @@ def _build_demo(store_path: Path | None, models: int, seed: int, force: bool) ->
         err=True,
     )
 
-    dates = iter(SNAPSHOT_DATES)
+    started = [time.monotonic()]
 
-    def report(s: CrawlSummary) -> None:
+    def step(text: str) -> None:
+        started[0] = time.monotonic()
+        click.echo(f"  {text}", err=True)
+
+    def report(s: CrawlSummary) -> None:  # (its own clock is the demo's simulated one)
         click.echo(
-            f"  crawl #{s.crawl_id} (the hub as on {next(dates, '?')}): {s.models:,} models, "
-            f"{s.links:,} links, {s.requests} requests",
+            f"  crawl #{s.crawl_id}: {s.models:,} models, {s.links:,} links, {s.requests} requests, "
+            f"in {time.monotonic() - started[0]:.1f} s",
             err=True,
         )
 
-    build_demo_store(path, models, seed, on_crawl=report)
+    try:
+        build_demo_store(path, models, seed, on_crawl=report, on_step=step)
+    except KeyboardInterrupt:
+        click.echo(
+            f"\nInterrupted: the demo store {path} is incomplete. Run `lineage demo` again to build "
+            "it anew.",
+            err=True,
+        )
+        sys.exit(130)
     refresh_snapshot(path)
     return path
 

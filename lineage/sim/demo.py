@@ -10,6 +10,7 @@ Everything it writes is labelled simulated (the app shows a banner).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,9 +61,14 @@ def build_demo_store(
     *,
     snapshots: int = len(SNAPSHOT_DATES),
     on_crawl: Callable[[CrawlSummary], None] | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> list[CrawlSummary]:
-    """Simulate ``models`` models, serve them on 127.0.0.1 and crawl them ``snapshots`` times."""
+    """Simulate ``models`` models, serve them on 127.0.0.1 and crawl them ``snapshots`` times;
+    ``on_step`` hears each step as it starts, ``on_crawl`` each crawl as it ends."""
+    step = on_step or (lambda _: None)
+    begin = time.perf_counter()
     pairs = list(generate(models, seed))
+    step(f"simulated {len(pairs):,} models in {time.perf_counter() - begin:.1f} s")
     summaries = []
     with open_store(path) as store:
         # Labelled before the first page: an interrupted demo is still a demo (replaceable).
@@ -80,6 +86,7 @@ def build_demo_store(
                 all_time = int(item.get("downloadsAllTime") or 0) - sum(monthly[k + 1 :])
                 items.append({**item, "downloads": monthly[k], "downloadsAllTime": max(monthly[k], all_time)})
             when = datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
+            step(f"crawling the hub as on {day} ({len(items):,} models) ...")
             with SimHub(items) as hub:
                 crawler = Crawler(store, CrawlConfig(endpoint=hub.url), clock=_DemoClock(when))
                 summary = crawler.run("full", restart=True)
