@@ -23,7 +23,9 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[all,dev]'
+	# (setuptools warns, in a large box, that any folder named like the package in the working
+	# directory may shadow it: true of every editable install, and not an error; not shown.)
+	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet -e '.[all,dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -60,8 +60,7 @@ def _build_demo(store_path: Path | None, models: int, seed: int, force: bool) ->
         build_demo_store(path, models, seed, on_crawl=report, on_step=step)
     except KeyboardInterrupt:
         click.echo(
-            f"\nInterrupted: the demo store {path} is incomplete. Run `lineage demo` again to build "
-            "it anew.",
+            f"\nInterrupted: the demo store {path} is incomplete. Run `lineage demo` again to build it anew.",
             err=True,
         )
         sys.exit(130)
