@@ -6,7 +6,7 @@ Each function returns a string (the CLI prints it). Every value that can come fr
 >>> print(info_text({"store": "x.sqlite", "models": 1200, "simulated": True}))
                  store: x.sqlite
                 models: 1,200
-             simulated: True
+             simulated: yes
 """
 
 from __future__ import annotations
