@@ -8,23 +8,27 @@ and the changes since (:mod:`lineage.analytics.history`), without reading the st
 [('a', 'b'), ('ghost/x', 'b')]
 >>> old.deleted.tolist(), old.placeholder.tolist()
 ([False, False, True, False], [False, False, False, True])
+>>> old.ids[-5]  # indexed as a list: out of range is an error, not a wrap to another id
+Traceback (most recent call last):
+IndexError: -5
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from lineage.graph.columnar import UNKNOWN_TIME, Lineage
+from lineage.graph.ids import IdSequence
 
 __all__ = ["edited"]
 
 
-class _MoreIds(Sequence[str]):
+class _MoreIds(IdSequence):
     """The ids of a graph plus a few more (new placeholder nodes) after them."""
 
     def __init__(self, ids: Sequence[str], more: Sequence[str]) -> None:
@@ -33,16 +37,7 @@ class _MoreIds(Sequence[str]):
     def __len__(self) -> int:
         return self.n + len(self.more)
 
-    @overload
-    def __getitem__(self, i: int) -> str: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[str]: ...
-
-    def __getitem__(self, i: int | slice) -> str | list[str]:
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
-        k = int(i) + len(self) if int(i) < 0 else int(i)
+    def _id(self, k: int) -> str:
         return self.ids[k] if k < self.n else self.more[k - self.n]
 
     def __iter__(self) -> Iterator[str]:

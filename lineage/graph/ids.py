@@ -11,10 +11,33 @@ from typing import overload
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["IdColumn"]
+__all__ = ["IdColumn", "IdSequence"]
 
 
-class IdColumn(Sequence[str]):
+class IdSequence(Sequence[str]):
+    """Ids made on demand: a subclass gives ``__len__`` and ``_id(k)`` for ``0 <= k < len``;
+    this gives indexing (negative indexes, slices, IndexError) as a list does."""
+
+    def _id(self, k: int) -> str:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self._id(k) for k in range(*i.indices(len(self)))]
+        n = len(self)
+        k = int(i) + n if int(i) < 0 else int(i)
+        if not 0 <= k < n:
+            raise IndexError(i)
+        return self._id(k)
+
+
+class IdColumn(IdSequence):
     """Model ids as one UTF-8 blob and offsets: ``ids[i]`` decodes id ``i`` on demand.
 
     ``order`` holds the node numbers sorted by id (as UTF-8 bytes, SQLite's BINARY order),
@@ -77,19 +100,7 @@ class IdColumn(Sequence[str]):
         """Id ``k`` as UTF-8 bytes."""
         return bytes(self.blob[int(self.offsets[k]) : int(self.offsets[k + 1])])
 
-    @overload
-    def __getitem__(self, i: int) -> str: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[str]: ...
-
-    def __getitem__(self, i: int | slice) -> str | list[str]:
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
-        n = len(self)
-        k = int(i) + n if int(i) < 0 else int(i)
-        if not 0 <= k < n:
-            raise IndexError(i)
+    def _id(self, k: int) -> str:
         return self.raw(k).decode("utf-8", "surrogatepass")
 
     def take(self, nodes: npt.NDArray[np.int64] | Sequence[int]) -> list[str]:
