@@ -40,6 +40,9 @@ MODEL_COLUMNS: tuple[str, ...] = (
 MODEL_SELECT = ", ".join(MODEL_COLUMNS[:-1]) + ", deleted_at IS NOT NULL"
 #: Links that are edges of the graph: resolved, and not set aside as a cycle.
 EDGE_LINK = "l.resolution IS NOT NULL AND l.resolution != 'cycle'"
+#: A model's id in any letter case, by the index on lower(id) (ASCII, as COLLATE NOCASE, but
+#: not a scan): a live model before a deleted one.
+ANY_CASE_ID = "SELECT id FROM models WHERE lower(id) = lower(?) ORDER BY deleted_at IS NOT NULL, id LIMIT 1"
 #: A link's relation as its position in RELATIONS (any other text: the last, ``unknown``).
 REL_CODE = (
     "CASE l.relation "
@@ -226,7 +229,7 @@ class GraphData:
         model first), else a parent that is not on the Hub (as its placeholder is named)."""
         for sql in (
             "SELECT id FROM models WHERE id = ?",
-            "SELECT id FROM models WHERE lower(id) = lower(?) ORDER BY deleted_at IS NOT NULL, id LIMIT 1",
+            ANY_CASE_ID,
             "SELECT parent FROM links WHERE resolution = 'unresolved' AND lower(ref) = lower(?) LIMIT 1",
         ):
             found = self.conn.execute(sql, (model_id,)).fetchone()

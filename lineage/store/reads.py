@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from lineage.records import MAX_ID_LENGTH
 from lineage.store.crawls import CrawlState
+from lineage.store.graphdata import ANY_CASE_ID
 from lineage.store.lock import is_locked
 
 __all__ = ["OWNER_SCAN", "Reads"]
@@ -61,11 +62,8 @@ class Reads:
         """One model's row as a dict (case-insensitive id), or None."""
         cur = self.conn.execute("SELECT * FROM models WHERE id = ?", (model_id,))
         row = cur.fetchone()
-        if row is None:  # by the index on lower(id) (ASCII only, as COLLATE NOCASE), not a scan
-            cur = self.conn.execute(
-                "SELECT * FROM models WHERE lower(id) = lower(?) ORDER BY deleted_at IS NOT NULL, id LIMIT 1",
-                (model_id,),
-            )
+        if row is None:
+            cur = self.conn.execute(f"SELECT * FROM models WHERE id = ({ANY_CASE_ID})", (model_id,))
             row = cur.fetchone()
         if row is None:
             return None
