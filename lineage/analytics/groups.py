@@ -73,7 +73,8 @@ class GroupIndex:
         self.lin = lin
         self.by = by
         self.registry = registry
-        #: ``cached``: labels and codes read from the cache beside the snapshot.
+        #: ``cached``: labels and codes worked out already (the cache beside the snapshot, or
+        #: the unlisted variant of an index).
         self.labels: list[str] = list(cached[0]) if cached else []
         self._index: dict[str, int] = {name: k for k, name in enumerate(self.labels)}
         # Codes as int32 (half the memory at 3M models); -1 for a root not classified yet.
@@ -91,10 +92,14 @@ class GroupIndex:
 
     def codes(self, roots: IntArray) -> IntArray:
         """Group code of each node of ``roots`` (root node numbers)."""
+        return self._classified(roots).astype(np.int64)
+
+    def _classified(self, roots: IntArray) -> npt.NDArray[np.int32]:
+        """:meth:`codes` as stored (int32), for whole-graph pairs that keep them so."""
         need = unique_ints(roots[self._codes[roots] < 0])
         if len(need):
             self.fill(need, self.names(need))
-        return self._codes[roots].astype(np.int64)
+        return self._codes[roots]
 
     def fill(self, roots: IntArray, names: Sequence[str]) -> None:
         """Set the group names of ``roots`` (classified elsewhere)."""
@@ -161,11 +166,9 @@ def _unlisted(lin: Lineage, by: str, reg: Registry) -> GroupIndex:
     used = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
     renumber = np.full(len(labels), -1, dtype=np.int64)
     renumber[used] = np.arange(len(used))
-    index = GroupIndex(lin, by, reg)
-    index.labels = [labels[k] for k in used.tolist()]
-    index._index = {name: k for k, name in enumerate(index.labels)}
-    index._codes[roots] = renumber[codes]
-    return index
+    root_codes = np.full(len(lin), -1, dtype=np.int32)
+    root_codes[roots] = renumber[codes]
+    return GroupIndex(lin, by, reg, ([labels[k] for k in used.tolist()], root_codes))
 
 
 def _cache_name(by: str, reg: Registry) -> str:
@@ -291,7 +294,7 @@ def _every_pair(lin: Lineage, index: GroupIndex) -> tuple[npt.NDArray[np.int32],
     start, rts = lin.root_pairs
     counts = np.diff(start)
     node = np.repeat(np.arange(len(lin), dtype=np.int32), counts)
-    group = index.codes(rts).astype(np.int32)
+    group = index._classified(rts)
     several = np.repeat(counts > 1, counts)
     if not several.any():
         return node, group
